@@ -1,0 +1,298 @@
+//! The AWS shared config file (`AWS_CONFIG_FILE`, default `~/.aws/config`), read
+//! the way the AWS CLI v2 reads it, for the SSO settings dsops needs.
+//!
+//! Sections: `[default]`, `[profile NAME]`, `[sso-session NAME]`,
+//! `[services NAME]`. Nested, indented sub-keys (`s3 =` then `  max_... = 1`)
+//! are folded into the parent key's value and ignored. This module does not
+//! write the file: dsops never edits the user's AWS config.
+
+use crate::error::{Error, Result};
+use crate::paths;
+use ini::{Ini, ParseOption};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Clone)]
+pub struct AwsConfig {
+    pub path: PathBuf,
+    /// `default` for `[default]`, NAME for `[profile NAME]`.
+    pub profiles: BTreeMap<String, BTreeMap<String, String>>,
+    pub sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Where an Identity Center sign-in goes: the token cache is keyed by the
+/// session name when there is one, else by the start URL as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSession {
+    /// `None` for legacy profiles (`sso_start_url` on the profile itself).
+    pub name: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+}
+
+/// A profile's SSO role settings.
+#[derive(Debug, Clone)]
+pub struct SsoProfile {
+    pub session: SsoSession,
+    pub account_id: String,
+    pub role_name: String,
+    /// The API region (`region`), separate from `sso_region`.
+    pub region: Option<String>,
+}
+
+impl AwsConfig {
+    /// Load the AWS config; a missing file is an empty config.
+    pub fn load() -> Result<AwsConfig> {
+        let path = paths::aws_config_file();
+        let text = match crate::fsutil::read_limited(&path, 4 << 20) {
+            Ok(b) => String::from_utf8(b)
+                .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(AwsConfig {
+                    path,
+                    ..Default::default()
+                });
+            }
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "cannot read AWS config {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: PathBuf, text: &str) -> Result<AwsConfig> {
+        let opt = ParseOption {
+            enabled_quote: false,
+            enabled_escape: false,
+            enabled_indented_mutiline_value: true,
+            enabled_preserve_key_leading_whitespace: false,
+        };
+        let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
+            Error::config(format!(
+                "{}:{}:{}: {}",
+                path.display(),
+                e.line,
+                e.col,
+                e.msg
+            ))
+        })?;
+        let mut cfg = AwsConfig {
+            path,
+            ..Default::default()
+        };
+        for (section, props) in ini.iter() {
+            let Some(section) = section else { continue };
+            let section = section.trim();
+            let map: BTreeMap<String, String> = props
+                .iter()
+                .map(|(k, v)| (k.trim().to_string(), strip_inline_comment(v).to_string()))
+                .collect();
+            if section == "default" {
+                cfg.profiles
+                    .entry("default".into())
+                    .or_default()
+                    .extend(map);
+            } else if let Some(name) = section.strip_prefix("profile ") {
+                cfg.profiles
+                    .entry(name.trim().to_string())
+                    .or_default()
+                    .extend(map);
+            } else if let Some(name) = section.strip_prefix("sso-session ") {
+                cfg.sso_sessions
+                    .entry(name.trim().to_string())
+                    .or_default()
+                    .extend(map);
+            }
+            // `[services NAME]` and anything else: not ours.
+        }
+        Ok(cfg)
+    }
+
+    /// The `[sso-session NAME]` section as a session.
+    pub fn sso_session(&self, name: &str) -> Result<SsoSession> {
+        let s = self.sso_sessions.get(name).ok_or_else(|| {
+            Error::config(format!(
+                "{}: no [sso-session {name}] section",
+                self.path.display()
+            ))
+        })?;
+        let get = |k: &str| {
+            s.get(k).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
+                Error::config(format!(
+                    "{}: [sso-session {name}] has no {k}",
+                    self.path.display()
+                ))
+            })
+        };
+        Ok(SsoSession {
+            name: Some(name.to_string()),
+            start_url: get("sso_start_url")?,
+            region: get("sso_region")?,
+            scopes: s
+                .get("sso_registration_scopes")
+                .map(|v| split_scopes(v))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The only `[sso-session]`, when there is exactly one.
+    pub fn only_sso_session(&self) -> Option<Result<SsoSession>> {
+        if self.sso_sessions.len() == 1 {
+            let name = self.sso_sessions.keys().next()?;
+            Some(self.sso_session(name))
+        } else {
+            None
+        }
+    }
+
+    /// A profile's SSO settings, modern (`sso_session`) or legacy
+    /// (`sso_start_url`/`sso_region` on the profile).
+    pub fn sso_profile(&self, name: &str) -> Result<SsoProfile> {
+        let where_ = if name == "default" {
+            "[default]".to_string()
+        } else {
+            format!("[profile {name}]")
+        };
+        let p = self.profiles.get(name).ok_or_else(|| {
+            Error::config(format!("{}: no {where_} section", self.path.display()))
+        })?;
+        let get = |k: &str| p.get(k).filter(|v| !v.is_empty()).cloned();
+        let need = |k: &str| {
+            get(k).ok_or_else(|| {
+                Error::config(format!("{}: {where_} has no {k}", self.path.display()))
+            })
+        };
+        let session = match get("sso_session") {
+            Some(s) => {
+                let sess = self.sso_session(&s)?;
+                // Both set must agree, as the AWS CLI insists.
+                for (k, v) in [
+                    ("sso_start_url", &sess.start_url),
+                    ("sso_region", &sess.region),
+                ] {
+                    if let Some(pv) = get(k) {
+                        if &pv != v {
+                            return Err(Error::config(format!(
+                                "{}: {where_} {k} = {pv} differs from [sso-session {s}] {k} = {v}",
+                                self.path.display()
+                            )));
+                        }
+                    }
+                }
+                sess
+            }
+            None => {
+                if get("sso_start_url").is_none() {
+                    return Err(Error::config(format!(
+                        "{}: {where_} has no SSO settings (sso_session, or sso_start_url and sso_region)",
+                        self.path.display()
+                    )));
+                }
+                SsoSession {
+                    name: None,
+                    start_url: need("sso_start_url")?,
+                    region: need("sso_region")?,
+                    scopes: vec![],
+                }
+            }
+        };
+        Ok(SsoProfile {
+            session,
+            account_id: need("sso_account_id")?,
+            role_name: need("sso_role_name")?,
+            region: get("region"),
+        })
+    }
+}
+
+fn split_scopes(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// `value ; comment` and `value # comment`: a comment character preceded by
+/// white space starts an inline comment, as in the AWS CLI v2.
+fn strip_inline_comment(v: &str) -> &str {
+    let bytes = v.as_bytes();
+    for i in 1..bytes.len() {
+        if (bytes[i] == b'#' || bytes[i] == b';') && bytes[i - 1].is_ascii_whitespace() {
+            return v[..i].trim_end();
+        }
+    }
+    v.trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: &str = "\
+# comment
+; another
+[default]
+region = eu-west-1
+
+[profile dev]
+sso_session = my-sso
+sso_account_id = 111111111111
+sso_role_name = DeveloperAccess
+region = us-west-2
+s3 =
+  max_concurrent_requests = 20
+  region = nope
+
+[profile legacy]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = us-east-1 ; inline
+sso_account_id = 222222222222
+sso_role_name = ReadOnlyAccess
+
+[sso-session my-sso]
+sso_start_url = https://my-org.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access, other:scope
+
+[services local]
+dynamodb =
+  endpoint_url = http://localhost:8000
+";
+
+    #[test]
+    fn parses_profiles_sessions_and_nesting() {
+        let c = AwsConfig::parse("cfg".into(), CFG).unwrap();
+        let dev = c.sso_profile("dev").unwrap();
+        assert_eq!(dev.session.name.as_deref(), Some("my-sso"));
+        assert_eq!(dev.session.start_url, "https://my-org.awsapps.com/start");
+        assert_eq!(
+            dev.session.scopes,
+            vec!["sso:account:access", "other:scope"]
+        );
+        assert_eq!(
+            dev.region.as_deref(),
+            Some("us-west-2"),
+            "nested region must not leak"
+        );
+        let legacy = c.sso_profile("legacy").unwrap();
+        assert_eq!(legacy.session.name, None);
+        assert_eq!(legacy.session.region, "us-east-1");
+        assert!(
+            c.sso_profile("default")
+                .unwrap_err()
+                .message
+                .contains("[default] has no SSO settings")
+        );
+        assert!(
+            c.sso_profile("nope")
+                .unwrap_err()
+                .message
+                .contains("no [profile nope] section")
+        );
+        assert_eq!(c.only_sso_session().unwrap().unwrap().region, "us-east-1");
+    }
+}

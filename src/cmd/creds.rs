@@ -1,0 +1,61 @@
+//! `dsops creds`: credential_process JSON for an `aws.sso` store or an AWS
+//! config profile with SSO settings.
+
+use super::Ctx;
+use crate::awsconfig::AwsConfig;
+use crate::error::{Error, Result};
+use crate::sso::{self, LoginPolicy, Target};
+use std::io::Write;
+
+/// The target named by `--store` or `--profile`.
+pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
+    let aws = AwsConfig::load()?;
+    match (ctx.args.value("store"), ctx.args.value("profile")) {
+        (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
+        (None, Some(p)) => Target::from_profile(&aws, p),
+        (Some(s), None) => {
+            let (cfg, project) = ctx.config()?;
+            let store = cfg.store(s).map_err(|e| match project.untrusted_error() {
+                // The store may be in a project config we may not read.
+                Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
+                None => e,
+            })?;
+            Target::from_store(&aws, store)
+        }
+        (None, None) if allow_default => {
+            let (cfg, _) = ctx.config()?;
+            let sso: Vec<_> = cfg
+                .stores
+                .values()
+                .filter(|s| s.kind == crate::config::StoreType::Sso)
+                .collect();
+            match sso.as_slice() {
+                [only] => Target::from_store(&aws, only),
+                _ => Err(Error::usage(
+                    "name a store (--store NAME) or a profile (--profile NAME)",
+                )),
+            }
+        }
+        (None, None) => Err(Error::usage(
+            "name a store (--store NAME) or a profile (--profile NAME)",
+        )),
+    }
+}
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    let target = target(ctx, false)?;
+    ctx.debug(format_args!(
+        "target: account {} role {} via {}",
+        target.account_id, target.role_name, target.session.start_url
+    ));
+    let policy = LoginPolicy::from_env(
+        ctx.args.switch("no-login"),
+        ctx.args.switch("no-browser"),
+        ctx.args.switch("use-device-code"),
+    );
+    let creds = sso::role_credentials(&target, &policy)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", creds.process_json())
+        .map_err(|e| Error::runtime(format!("cannot write to stdout: {e}")))?;
+    Ok(0)
+}

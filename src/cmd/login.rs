@@ -1,0 +1,128 @@
+//! `dsops login` and `dsops logout`.
+
+use super::Ctx;
+use crate::awsconfig::{AwsConfig, SsoSession};
+use crate::error::{Error, Result};
+use crate::sso::{self, LoginPolicy, cache};
+
+/// The session named by `--sso-session`, or that of `--store`/`--profile`,
+/// or the only aws.sso store, or the AWS config's only sso-session.
+fn session(ctx: &Ctx) -> Result<(SsoSession, String)> {
+    if let Some(name) = ctx.args.value("sso-session") {
+        let aws = AwsConfig::load()?;
+        return Ok((
+            aws.sso_session(name)?,
+            format!("dsops login --sso-session {name}"),
+        ));
+    }
+    if ctx.args.value("store").is_none() && ctx.args.value("profile").is_none() {
+        if let Ok(t) = super::creds::target(ctx, true) {
+            return Ok((t.session, t.login_hint));
+        }
+        let aws = AwsConfig::load()?;
+        if let Some(s) = aws.only_sso_session() {
+            let s = s?;
+            let hint = format!(
+                "dsops login --sso-session {}",
+                s.name.clone().unwrap_or_default()
+            );
+            return Ok((s, hint));
+        }
+        return Err(Error::usage(
+            "name what to sign in to: --store NAME, --profile NAME or --sso-session NAME",
+        ));
+    }
+    let t = super::creds::target(ctx, false)?;
+    Ok((t.session, t.login_hint))
+}
+
+pub fn login(ctx: &Ctx) -> Result<i32> {
+    let (session, hint) = session(ctx)?;
+    // `dsops login` is the explicit request: CI=true does not forbid it.
+    let mut policy = LoginPolicy::from_env(
+        false,
+        ctx.args.switch("no-browser"),
+        ctx.args.switch("use-device-code"),
+    );
+    policy.allowed = true;
+    // Force a new sign-in only when the cached token is not fresh; a valid
+    // one is reported, as `aws sso login` would simply replace it.
+    let token = sso::access_token(&session, &policy, &hint, None)?;
+    drop(token);
+    if !ctx.quiet {
+        eprintln!("dsops: signed in to {}", session.start_url);
+    }
+    Ok(0)
+}
+
+pub fn logout(ctx: &Ctx) -> Result<i32> {
+    let (session, _) = session(ctx)?;
+    let path = cache::token_path(&session);
+    let _guard = crate::fsutil::lock(
+        &cache::lock_path(&path),
+        "waiting for the SSO sign-in in another dsops process",
+        crate::fsutil::lock_timeout(),
+    )?;
+    let mut revoked = false;
+    if let cache::Read::Found(t) = cache::read_token(&path) {
+        if let Some(access) = t.access_token() {
+            match sso::client::Portal::new(&session.region).logout(access) {
+                Ok(()) => revoked = true,
+                // The token is deleted anyway; say the revocation failed.
+                Err(e) => eprintln!("dsops: {e}"),
+            }
+        }
+    }
+    let mut removed = 0;
+    if path.exists() {
+        std::fs::remove_file(&path).map_err(|e| Error::io("cannot delete", &path, e))?;
+        removed += 1;
+    }
+    removed += remove_role_caches(&session)?;
+    if !ctx.quiet {
+        eprintln!(
+            "dsops: signed out of {}{}; deleted {removed} cached file(s)",
+            session.start_url,
+            if revoked { " (token revoked)" } else { "" }
+        );
+    }
+    Ok(0)
+}
+
+/// Delete the cached role credentials that belong to `session`. The cache
+/// names are hashes, so each entry is matched by the role credentials the
+/// session's profiles and stores could have produced: we scan the AWS CLI's
+/// cache for `ProviderType: sso` entries whose key we can recompute from the
+/// AWS config profiles and dsops stores of this session.
+fn remove_role_caches(session: &SsoSession) -> Result<usize> {
+    let aws = AwsConfig::load()?;
+    let mut roles: Vec<(String, String)> = aws
+        .profiles
+        .keys()
+        .filter_map(|p| aws.sso_profile(p).ok())
+        .filter(|p| &p.session == session)
+        .map(|p| (p.account_id, p.role_name))
+        .collect();
+    if let Ok(cfg) = crate::config::load(
+        crate::config::discover::project(None)
+            .ok()
+            .and_then(|p| p.trusted)
+            .as_deref(),
+    ) {
+        for store in cfg.stores.values() {
+            if let Ok(t) = sso::Target::from_store(&aws, store) {
+                if t.session == *session {
+                    roles.push((t.account_id, t.role_name));
+                }
+            }
+        }
+    }
+    let mut n = 0;
+    for (account, role) in roles {
+        let p = cache::role_path(session, &account, &role);
+        if p.exists() && std::fs::remove_file(&p).is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

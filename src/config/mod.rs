@@ -1,0 +1,769 @@
+//! The dsops configuration: the user layer (`$XDG_CONFIG_HOME/dsops/config.yaml`,
+//! always trusted) merged with the project layer (the nearest trusted
+//! `.dsops.yaml`/`dsops.yaml`, or `--config`/`DSOPS_CONFIG`), project winning by
+//! store and env name.
+//!
+//! Loading validates everything (store types, required fields, variable names,
+//! references between stores and envs, `credentials_from` cycles) and reports
+//! the first problem with the file and the place (`secretStores.NAME.field`).
+//! `${VAR}` in store fields is expanded only when a store is used, so a missing
+//! variable names the store field that needs it. Nothing here does network I/O.
+
+pub mod discover;
+pub mod trust;
+
+use crate::error::{Error, Result};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Configs are small; anything bigger is refused before it is read.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    Sso,
+    SecretsManager,
+    Ssm,
+    Literal,
+    Exec,
+}
+
+impl StoreType {
+    pub const ALL: &'static [(&'static str, StoreType)] = &[
+        ("aws.sso", StoreType::Sso),
+        ("aws.secretsmanager", StoreType::SecretsManager),
+        ("aws.ssm", StoreType::Ssm),
+        ("literal", StoreType::Literal),
+        ("exec", StoreType::Exec),
+    ];
+    pub fn name(self) -> &'static str {
+        StoreType::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+    /// Fields each type accepts (besides `type`).
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            StoreType::Sso => &[
+                "sso_start_url",
+                "sso_region",
+                "sso_session",
+                "profile",
+                "account_id",
+                "role_name",
+                "region",
+                "sso_registration_scopes",
+                "use_device_code",
+            ],
+            StoreType::SecretsManager | StoreType::Ssm => &[
+                "region",
+                "credentials_from",
+                "profile",
+                "access_key_id",
+                "secret_access_key",
+                "session_token",
+                "endpoint_url",
+            ],
+            StoreType::Literal => &["values"],
+            StoreType::Exec => &["command", "timeout"],
+        }
+    }
+}
+
+/// One secret store as configured.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub name: String,
+    pub kind: StoreType,
+    /// The file that defined it (for messages).
+    pub origin: PathBuf,
+    /// Scalar fields, raw (before `${VAR}` expansion).
+    fields: BTreeMap<String, String>,
+    /// `literal` values.
+    pub values: Vec<(String, String)>,
+    /// `exec` command.
+    pub command: Vec<String>,
+}
+
+impl Store {
+    /// A scalar field with `${VAR}` expanded; `None` when not set.
+    pub fn get(&self, field: &str) -> Result<Option<String>> {
+        match self.fields.get(field) {
+            None => Ok(None),
+            Some(raw) => interpolate(raw, |v| std::env::var(v).ok())
+                .map(Some)
+                .map_err(|var| {
+                    self.error(field, &format!("${{{var}}} is not set in the environment"))
+                }),
+        }
+    }
+    pub fn raw(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+    pub fn error(&self, field: &str, problem: &str) -> Error {
+        Error::config(format!(
+            "{}: secretStores.{}.{field}: {problem}",
+            self.origin.display(),
+            self.name
+        ))
+    }
+    /// `exec` timeout (default 30 s).
+    pub fn timeout(&self) -> Duration {
+        self.fields
+            .get("timeout")
+            .and_then(|t| t.parse::<f64>().ok())
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs(30))
+    }
+}
+
+/// Where one variable of an env set comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Literal(String),
+    From(Reference),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Reference {
+    pub store: String,
+    pub key: String,
+    pub field: Option<String>,
+    pub version_stage: Option<String>,
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub source: Source,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvSet {
+    pub name: String,
+    pub origin: PathBuf,
+    pub vars: Vec<Var>,
+}
+
+/// The merged configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub user_file: Option<PathBuf>,
+    pub project_file: Option<PathBuf>,
+    pub default_env: Option<String>,
+    pub stores: BTreeMap<String, Store>,
+    /// In file order, user layer first.
+    pub envs: Vec<EnvSet>,
+}
+
+impl Config {
+    pub fn store(&self, name: &str) -> Result<&Store> {
+        self.stores.get(name).ok_or_else(|| {
+            let files = self.files().join(", ");
+            let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
+            Error::config(format!(
+                "no store '{name}' in {} (stores: {})",
+                if files.is_empty() {
+                    "any config (none found)".to_string()
+                } else {
+                    files
+                },
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+    pub fn env(&self, name: &str) -> Result<&EnvSet> {
+        self.envs.iter().find(|e| e.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.envs.iter().map(|e| e.name.as_str()).collect();
+            Error::config(format!(
+                "no env set '{name}' in {} (env sets: {})",
+                self.files().join(", "),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+    pub fn files(&self) -> Vec<String> {
+        self.user_file
+            .iter()
+            .chain(self.project_file.iter())
+            .map(|p| p.display().to_string())
+            .collect()
+    }
+    /// Which env set to use: `explicit` (`--env`/`DSOPS_ENV`), else `defaultEnv`,
+    /// else the only one. `Ok(None)` when there is no way to choose.
+    pub fn pick_env(&self, explicit: Option<&str>) -> Result<Option<&EnvSet>> {
+        if let Some(name) = explicit.filter(|n| !n.is_empty()) {
+            return self.env(name).map(Some);
+        }
+        if let Some(name) = &self.default_env {
+            return self.env(name).map(Some);
+        }
+        Ok(if self.envs.len() == 1 {
+            self.envs.first()
+        } else {
+            None
+        })
+    }
+
+    /// Merge `layer` over `self` (by store and env name; `layer` wins).
+    fn merge(&mut self, layer: Config) {
+        self.stores.extend(layer.stores);
+        for env in layer.envs {
+            match self.envs.iter_mut().find(|e| e.name == env.name) {
+                Some(slot) => *slot = env,
+                None => self.envs.push(env),
+            }
+        }
+        if layer.default_env.is_some() {
+            self.default_env = layer.default_env;
+        }
+    }
+
+    /// Check references across the merged layers.
+    fn validate_references(&self) -> Result<()> {
+        for store in self.stores.values() {
+            if let Some(from) = store.raw("credentials_from") {
+                match self.stores.get(from) {
+                    None => {
+                        return Err(store
+                            .error("credentials_from", &format!("no store '{from}' is defined")));
+                    }
+                    Some(s) if s.kind != StoreType::Sso => {
+                        let mut chain = vec![store.name.as_str(), from];
+                        let mut cur = s;
+                        while let Some(next) = cur.raw("credentials_from") {
+                            if chain.contains(&next) {
+                                chain.push(next);
+                                return Err(store.error(
+                                    "credentials_from",
+                                    &format!("credentials_from cycle: {}", chain.join(" -> ")),
+                                ));
+                            }
+                            chain.push(next);
+                            match self.stores.get(next) {
+                                Some(n) => cur = n,
+                                None => break,
+                            }
+                        }
+                        return Err(store.error(
+                            "credentials_from",
+                            &format!(
+                                "'{from}' is a {} store; credentials come from an aws.sso store",
+                                s.kind.name()
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for env in &self.envs {
+            for var in &env.vars {
+                if let Source::From(r) = &var.source {
+                    let place = format!(
+                        "{}: envs.{}.{}.from.store",
+                        env.origin.display(),
+                        env.name,
+                        var.name
+                    );
+                    let Some(store) = self.stores.get(&r.store) else {
+                        return Err(Error::config(format!(
+                            "{place}: no store '{}' is defined",
+                            r.store
+                        )));
+                    };
+                    if store.kind == StoreType::Sso
+                        && !crate::sso::ROLE_KEYS.contains(&r.key.as_str())
+                    {
+                        return Err(Error::config(format!(
+                            "{}: envs.{}.{}.from.key: an aws.sso store has keys {}, not '{}'",
+                            env.origin.display(),
+                            env.name,
+                            var.name,
+                            crate::sso::ROLE_KEYS.join(", "),
+                            r.key
+                        )));
+                    }
+                }
+            }
+        }
+        if let Some(d) = &self.default_env {
+            if !self.envs.iter().any(|e| &e.name == d) {
+                return Err(Error::config(format!(
+                    "{}: defaultEnv: no env set '{d}' is defined",
+                    self.project_file
+                        .as_ref()
+                        .or(self.user_file.as_ref())
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Load the user layer and, when given, one project file (already trusted).
+pub fn load(project: Option<&Path>) -> Result<Config> {
+    let user = crate::paths::user_config();
+    let mut cfg = Config::default();
+    if user.exists() {
+        cfg = parse_file(&user)?;
+        cfg.user_file = Some(user);
+    }
+    if let Some(p) = project {
+        let layer = parse_file(p)?;
+        cfg.merge(layer);
+        cfg.project_file = Some(p.to_path_buf());
+    }
+    cfg.validate_references()?;
+    Ok(cfg)
+}
+
+pub fn read_file(path: &Path) -> Result<String> {
+    let bytes = crate::fsutil::read_limited(path, MAX_CONFIG_BYTES)
+        .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::config(format!(
+            "{}: not valid UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+pub fn parse_file(path: &Path) -> Result<Config> {
+    let text = read_file(path)?;
+    parse_str(path, &text)
+}
+
+/// Parse and validate one layer.
+pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
+    let file = path.display().to_string();
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        let place = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        Error::config(format!(
+            "{file}{place}: invalid YAML: {}",
+            strip_location(&e.to_string())
+        ))
+    })?;
+    let err = |place: &str, problem: &str| Error::config(format!("{file}: {place}: {problem}"));
+    let mut cfg = Config::default();
+    let top = match doc {
+        Value::Null => return Ok(cfg),
+        Value::Mapping(m) => m,
+        other => {
+            return Err(err(
+                "top level",
+                &format!("expected a mapping, found {}", kind_of(&other)),
+            ));
+        }
+    };
+    for (k, v) in &top {
+        let k = key_str(k).ok_or_else(|| err("top level", "keys must be strings"))?;
+        match k {
+            "version" => match v {
+                Value::Number(n) if n.as_u64() == Some(1) => {}
+                Value::String(s) if s == "1" => {}
+                _ => return Err(err("version", "only version 1 is supported")),
+            },
+            "defaultEnv" => {
+                cfg.default_env =
+                    Some(scalar(v).ok_or_else(|| err("defaultEnv", "expected a string"))?)
+            }
+            "secretStores" => {
+                let m = as_map(v)
+                    .ok_or_else(|| err("secretStores", "expected a mapping of store names"))?;
+                for (name, body) in m {
+                    let name = key_str(name)
+                        .ok_or_else(|| err("secretStores", "store names must be strings"))?;
+                    let store = parse_store(path, name, body)?;
+                    cfg.stores.insert(name.to_string(), store);
+                }
+            }
+            "envs" => {
+                let m =
+                    as_map(v).ok_or_else(|| err("envs", "expected a mapping of env set names"))?;
+                for (name, body) in m {
+                    let name = key_str(name)
+                        .ok_or_else(|| err("envs", "env set names must be strings"))?;
+                    cfg.envs.push(parse_env(path, name, body)?);
+                }
+            }
+            other => {
+                // The seed docs show store bodies at top level ("Organize by Environment").
+                let hint = match v.as_mapping() {
+                    Some(m) if m.contains_key("account_id") || m.contains_key("type") => {
+                        " (is it a store? stores go under secretStores:, each with a type)"
+                    }
+                    _ => "",
+                };
+                return Err(err(
+                    other,
+                    &format!(
+                        "unknown top-level key (known: version, defaultEnv, secretStores, envs){hint}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(cfg)
+}
+
+fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
+    let place = format!("{}: secretStores.{name}", path.display());
+    let err = |sub: &str, problem: &str| {
+        Error::config(if sub.is_empty() {
+            format!("{place}: {problem}")
+        } else {
+            format!("{place}.{sub}: {problem}")
+        })
+    };
+    let m = as_map(body).ok_or_else(|| err("", "expected a mapping with a type"))?;
+    let ty = m.get("type").ok_or_else(|| {
+        err(
+            "",
+            &format!(
+                "missing 'type' (one of: {})",
+                StoreType::ALL
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let ty = scalar(ty).ok_or_else(|| err("type", "expected a string"))?;
+    let kind = StoreType::ALL
+        .iter()
+        .find(|(n, _)| *n == ty)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            err(
+                "type",
+                &format!(
+                    "unknown store type '{ty}' (known: {})",
+                    StoreType::ALL
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    let mut store = Store {
+        name: name.to_string(),
+        kind,
+        origin: path.to_path_buf(),
+        fields: BTreeMap::new(),
+        values: vec![],
+        command: vec![],
+    };
+    for (k, v) in m {
+        let k = key_str(k).ok_or_else(|| err("", "field names must be strings"))?;
+        if k == "type" {
+            continue;
+        }
+        if !kind.fields().contains(&k) {
+            return Err(err(
+                k,
+                &format!(
+                    "unknown field for a {ty} store (known: {})",
+                    kind.fields().join(", ")
+                ),
+            ));
+        }
+        match (kind, k) {
+            (StoreType::Literal, "values") => {
+                let vm = as_map(v)
+                    .ok_or_else(|| err("values", "expected a mapping of names to values"))?;
+                for (vk, vv) in vm {
+                    let vk = key_str(vk).ok_or_else(|| err("values", "keys must be strings"))?;
+                    let vv = scalar(vv)
+                        .ok_or_else(|| err(&format!("values.{vk}"), "expected a string"))?;
+                    store.values.push((vk.to_string(), vv));
+                }
+            }
+            (StoreType::Exec, "command") => {
+                let seq = v
+                    .as_sequence()
+                    .ok_or_else(|| err("command", "expected a list: [program, args...]"))?;
+                for (i, item) in seq.iter().enumerate() {
+                    store.command.push(
+                        scalar(item)
+                            .ok_or_else(|| err(&format!("command[{i}]"), "expected a string"))?,
+                    );
+                }
+                if store.command.is_empty() {
+                    return Err(err("command", "the list is empty"));
+                }
+            }
+            (_, "account_id") => {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return Err(err(k, "expected a 12-digit account id")),
+                };
+                if !s.contains("${") && !(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) {
+                    return Err(err(
+                        k,
+                        &format!("'{s}' is not a 12-digit account id (quote it: \"012345678901\")"),
+                    ));
+                }
+                store.fields.insert(k.to_string(), s);
+            }
+            _ => {
+                let s = scalar(v)
+                    .ok_or_else(|| err(k, &format!("expected a string, found {}", kind_of(v))))?;
+                store.fields.insert(k.to_string(), s);
+            }
+        }
+    }
+    match kind {
+        StoreType::Sso => {
+            if !store.fields.contains_key("profile") {
+                for need in ["account_id", "role_name"] {
+                    if !store.fields.contains_key(need) {
+                        return Err(err(
+                            "",
+                            &format!(
+                                "an aws.sso store needs {need} (or profile: NAME of an AWS config profile that has sso_account_id and sso_role_name)"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        StoreType::Literal if !m.contains_key("values") => {
+            return Err(err("", "a literal store needs values: {NAME: value}"));
+        }
+        StoreType::Exec if store.command.is_empty() => {
+            return Err(err("", "an exec store needs command: [program, args...]"));
+        }
+        StoreType::SecretsManager | StoreType::Ssm => {
+            let has_key = store.fields.contains_key("access_key_id");
+            let has_secret = store.fields.contains_key("secret_access_key");
+            if has_key != has_secret {
+                return Err(err("", "access_key_id and secret_access_key go together"));
+            }
+        }
+        _ => {}
+    }
+    if let Some(t) = store.fields.get("timeout") {
+        if t.parse::<f64>()
+            .map(|f| !(f > 0.0 && f < 86400.0))
+            .unwrap_or(true)
+        {
+            return Err(err("timeout", "expected a number of seconds"));
+        }
+    }
+    Ok(store)
+}
+
+pub fn valid_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
+    let place = format!("{}: envs.{name}", path.display());
+    let err = |sub: &str, problem: &str| Error::config(format!("{place}.{sub}: {problem}"));
+    let mut env = EnvSet {
+        name: name.to_string(),
+        origin: path.to_path_buf(),
+        vars: vec![],
+    };
+    let m = match body {
+        Value::Null => return Ok(env),
+        Value::Mapping(m) => m,
+        _ => {
+            return Err(Error::config(format!(
+                "{place}: expected a mapping of variable names"
+            )));
+        }
+    };
+    for (k, v) in m {
+        let var = key_str(k)
+            .ok_or_else(|| Error::config(format!("{place}: variable names must be strings")))?;
+        if !valid_var_name(var) {
+            return Err(err(
+                var,
+                "invalid variable name (letters, digits and _, not starting with a digit)",
+            ));
+        }
+        let (source, optional) = match v {
+            Value::Mapping(vm) => {
+                let mut optional = false;
+                let mut source = None;
+                for (fk, fv) in vm {
+                    match key_str(fk) {
+                        Some("optional") => {
+                            optional = fv.as_bool().ok_or_else(|| {
+                                err(&format!("{var}.optional"), "expected true or false")
+                            })?
+                        }
+                        Some("value") => {
+                            source = Some(Source::Literal(scalar(fv).ok_or_else(|| {
+                                err(&format!("{var}.value"), "expected a string")
+                            })?))
+                        }
+                        Some("from") => {
+                            source =
+                                Some(Source::From(parse_ref(&format!("{place}.{var}.from"), fv)?))
+                        }
+                        other => {
+                            return Err(err(
+                                var,
+                                &format!(
+                                    "unknown field '{}' (known: from, value, optional)",
+                                    other.unwrap_or("?")
+                                ),
+                            ));
+                        }
+                    }
+                }
+                (
+                    source.ok_or_else(|| {
+                        err(var, "needs from: {store: NAME, key: KEY} or value: TEXT")
+                    })?,
+                    optional,
+                )
+            }
+            other => (
+                Source::Literal(
+                    scalar(other)
+                        .ok_or_else(|| err(var, "expected a string or a mapping with from:"))?,
+                ),
+                false,
+            ),
+        };
+        env.vars.push(Var {
+            name: var.to_string(),
+            source,
+            optional,
+        });
+    }
+    Ok(env)
+}
+
+fn parse_ref(place: &str, v: &Value) -> Result<Reference> {
+    let err = |problem: &str| Error::config(format!("{place}: {problem}"));
+    let m = as_map(v).ok_or_else(|| err("expected {store: NAME, key: KEY}"))?;
+    let mut r = Reference {
+        store: String::new(),
+        key: String::new(),
+        field: None,
+        version_stage: None,
+        version_id: None,
+    };
+    for (k, v) in m {
+        let k = key_str(k).ok_or_else(|| err("keys must be strings"))?;
+        let s =
+            scalar(v).ok_or_else(|| Error::config(format!("{place}.{k}: expected a string")))?;
+        match k {
+            "store" => r.store = s,
+            "key" => r.key = s,
+            "field" => r.field = Some(s),
+            "version_stage" => r.version_stage = Some(s),
+            "version_id" => r.version_id = Some(s),
+            other => {
+                return Err(Error::config(format!(
+                    "{place}.{other}: unknown field (known: store, key, field, version_stage, version_id)"
+                )));
+            }
+        }
+    }
+    if r.store.is_empty() {
+        return Err(err("missing store"));
+    }
+    if r.key.is_empty() {
+        return Err(err("missing key"));
+    }
+    Ok(r)
+}
+
+/// Expand `${VAR}`; `$${` is a literal `${`. Returns the name of a missing
+/// variable as the error.
+pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("${") {
+            let Some(end) = t.find('}') else {
+                out.push_str(tail);
+                return Ok(out);
+            };
+            let name = &t[..end];
+            out.push_str(&lookup(name).ok_or_else(|| name.to_string())?);
+            rest = &t[end + 1..];
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn key_str(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+fn as_map(v: &Value) -> Option<&serde_yaml::Mapping> {
+    v.as_mapping()
+}
+
+/// A scalar as a string (numbers and booleans are written as YAML wrote them).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,338 @@
+//! Identity Center API calls through `aws-sdk-ssooidc` and `aws-sdk-sso`, on
+//! the ureq transport. Every function is blocking: it builds a current-thread
+//! runtime only for the call, so nothing network-related exists on the cached
+//! paths.
+//!
+//! Errors carry the service's error code and message, never a token.
+
+use crate::error::{Error, Result, exit};
+use crate::sso::cache::{Registration, RoleCredentials};
+use crate::timefmt;
+use aws_sdk_ssooidc::error::ProvideErrorMetadata;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Build an SDK config on dsops's transport, for `$krate` (a service crate),
+/// with the endpoint override named by `$env` (`SSO_OIDC`, `SSO`, ...).
+#[macro_export]
+macro_rules! sdk_config {
+    ($krate:ident, $region:expr, $env:expr) => {{
+        use $krate::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+        let mut b = $krate::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new($region.to_string()))
+            .http_client($crate::http::http_client())
+            .sleep_impl($crate::http::sleep_impl())
+            .retry_config(RetryConfig::standard().with_max_attempts(4))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout($crate::http::request_timeout() * 3)
+                    .operation_attempt_timeout($crate::http::request_timeout())
+                    .build(),
+            );
+        if let Some(url) = $crate::http::endpoint_override($env) {
+            b = b.endpoint_url(url);
+        }
+        b
+    }};
+}
+
+/// The code and message of a failed call, e.g. `InvalidGrantException: ...`.
+pub fn describe<E, R>(e: &aws_sdk_ssooidc::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ssooidc::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                _ => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "timed out".to_string(),
+        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
+    Ok(crate::http::runtime()?.block_on(f))
+}
+
+pub struct Oidc {
+    client: aws_sdk_ssooidc::Client,
+    pub region: String,
+}
+
+/// Device authorization, as returned by StartDeviceAuthorization.
+pub struct DeviceAuth {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: Duration,
+    pub interval: Duration,
+}
+
+/// A new access token.
+pub struct NewToken {
+    pub access_token: String,
+    pub expires_at: OffsetDateTime,
+    pub refresh_token: Option<String>,
+}
+
+/// Why CreateToken did not give a token.
+pub enum TokenError {
+    Pending,
+    SlowDown,
+    /// The refresh token or authorization code is not accepted.
+    InvalidGrant(String),
+    /// The device code or its sign-in expired.
+    Expired(String),
+    Denied(String),
+    /// The client registration is unknown or expired.
+    InvalidClient(String),
+    Other(Error),
+}
+
+impl Oidc {
+    pub fn new(region: &str) -> Oidc {
+        let conf = sdk_config!(aws_sdk_ssooidc, region, "SSO_OIDC").build();
+        Oidc {
+            client: aws_sdk_ssooidc::Client::from_conf(conf),
+            region: region.to_string(),
+        }
+    }
+
+    pub fn register(
+        &self,
+        scopes: &[String],
+        grant_types: &[&str],
+        redirect_uri: Option<&str>,
+        issuer_url: Option<&str>,
+    ) -> Result<Registration> {
+        let mut req = self
+            .client
+            .register_client()
+            .client_name(format!("dsops-{}", timefmt::now().unix_timestamp()))
+            .client_type("public");
+        if !scopes.is_empty() {
+            req = req.set_scopes(Some(scopes.to_vec()));
+        }
+        if !grant_types.is_empty() {
+            req = req.set_grant_types(Some(grant_types.iter().map(|s| s.to_string()).collect()));
+        }
+        if let Some(r) = redirect_uri {
+            req = req.redirect_uris(r);
+        }
+        if let Some(i) = issuer_url {
+            req = req.issuer_url(i);
+        }
+        let out = block_on(req.send())?.map_err(|e| {
+            Error::runtime(format!(
+                "RegisterClient failed ({}): {}",
+                self.region,
+                describe(&e)
+            ))
+        })?;
+        let expires = OffsetDateTime::from_unix_timestamp(out.client_secret_expires_at())
+            .map_err(|_| Error::runtime("RegisterClient returned a bad clientSecretExpiresAt"))?;
+        Ok(Registration {
+            client_id: out.client_id().unwrap_or_default().to_string(),
+            client_secret: out.client_secret().unwrap_or_default().to_string(),
+            expires_at: expires,
+            grant_types: grant_types.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    pub fn start_device_authorization(
+        &self,
+        reg: &Registration,
+        start_url: &str,
+    ) -> Result<DeviceAuth> {
+        let out = block_on(
+            self.client
+                .start_device_authorization()
+                .client_id(&reg.client_id)
+                .client_secret(&reg.client_secret)
+                .start_url(start_url)
+                .send(),
+        )?
+        .map_err(|e| {
+            Error::runtime(format!("StartDeviceAuthorization failed: {}", describe(&e)))
+        })?;
+        Ok(DeviceAuth {
+            device_code: out.device_code().unwrap_or_default().to_string(),
+            user_code: out.user_code().unwrap_or_default().to_string(),
+            verification_uri: out.verification_uri().unwrap_or_default().to_string(),
+            verification_uri_complete: out.verification_uri_complete().map(str::to_string),
+            expires_in: Duration::from_secs(out.expires_in().max(0) as u64),
+            interval: Duration::from_secs(out.interval().max(0) as u64),
+        })
+    }
+
+    /// CreateToken with one grant. `grant` is `(grant_type, [(field, value)])`.
+    pub fn create_token(
+        &self,
+        reg: &Registration,
+        grant: Grant<'_>,
+    ) -> std::result::Result<NewToken, TokenError> {
+        use aws_sdk_ssooidc::operation::create_token::CreateTokenError as E;
+        let mut req = self
+            .client
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret);
+        req = match grant {
+            Grant::DeviceCode(code) => req
+                .grant_type("urn:ietf:params:oauth:grant-type:device_code")
+                .device_code(code),
+            Grant::Refresh(token) => req.grant_type("refresh_token").refresh_token(token),
+            Grant::AuthorizationCode {
+                code,
+                verifier,
+                redirect_uri,
+            } => req
+                .grant_type("authorization_code")
+                .code(code)
+                .code_verifier(verifier)
+                .redirect_uri(redirect_uri),
+        };
+        let result = block_on(req.send()).map_err(TokenError::Other)?;
+        match result {
+            Ok(out) => Ok(NewToken {
+                access_token: out.access_token().unwrap_or_default().to_string(),
+                expires_at: timefmt::now() + time::Duration::seconds(i64::from(out.expires_in())),
+                refresh_token: out
+                    .refresh_token()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            }),
+            Err(e) => {
+                let text = describe(&e);
+                Err(match e.into_service_error() {
+                    E::AuthorizationPendingException(_) => TokenError::Pending,
+                    E::SlowDownException(_) => TokenError::SlowDown,
+                    E::InvalidGrantException(_) => TokenError::InvalidGrant(text),
+                    E::ExpiredTokenException(_) => TokenError::Expired(text),
+                    E::AccessDeniedException(_) => TokenError::Denied(text),
+                    E::InvalidClientException(_) | E::UnauthorizedClientException(_) => {
+                        TokenError::InvalidClient(text)
+                    }
+                    _ => TokenError::Other(Error::runtime(format!("CreateToken failed: {text}"))),
+                })
+            }
+        }
+    }
+}
+
+pub enum Grant<'a> {
+    DeviceCode(&'a str),
+    Refresh(&'a str),
+    AuthorizationCode {
+        code: &'a str,
+        verifier: &'a str,
+        redirect_uri: &'a str,
+    },
+}
+
+/// Why GetRoleCredentials failed.
+pub enum RoleError {
+    /// The access token is not accepted (expired or revoked server side).
+    Unauthorized,
+    Other(Error),
+}
+
+pub struct Portal {
+    client: aws_sdk_sso::Client,
+}
+
+impl Portal {
+    pub fn new(region: &str) -> Portal {
+        let conf = sdk_config!(aws_sdk_sso, region, "SSO").build();
+        Portal {
+            client: aws_sdk_sso::Client::from_conf(conf),
+        }
+    }
+
+    pub fn get_role_credentials(
+        &self,
+        access_token: &str,
+        account_id: &str,
+        role_name: &str,
+    ) -> std::result::Result<RoleCredentials, RoleError> {
+        use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError as E;
+        let fut = self
+            .client
+            .get_role_credentials()
+            .access_token(access_token)
+            .account_id(account_id)
+            .role_name(role_name)
+            .send();
+        let out = match block_on(fut).map_err(RoleError::Other)? {
+            Ok(o) => o,
+            Err(e) => {
+                let text = describe_sso(&e);
+                return Err(match e.into_service_error() {
+                    E::UnauthorizedException(_) => RoleError::Unauthorized,
+                    E::ResourceNotFoundException(_) => RoleError::Other(Error::runtime(format!(
+                        "no role {role_name} in account {account_id} for this sign-in ({text})"
+                    ))),
+                    _ => RoleError::Other(Error::runtime(format!(
+                        "GetRoleCredentials failed: {text}"
+                    ))),
+                });
+            }
+        };
+        let rc = out.role_credentials().ok_or_else(|| {
+            RoleError::Other(Error::runtime("GetRoleCredentials returned no credentials"))
+        })?;
+        // The portal's `expiration` is epoch *milliseconds*.
+        let expiration = timefmt::from_millis(rc.expiration()).ok_or_else(|| {
+            RoleError::Other(Error::runtime(
+                "GetRoleCredentials returned a bad expiration",
+            ))
+        })?;
+        Ok(RoleCredentials {
+            access_key_id: rc.access_key_id().unwrap_or_default().to_string(),
+            secret_access_key: rc.secret_access_key().unwrap_or_default().to_string(),
+            session_token: rc.session_token().unwrap_or_default().to_string(),
+            expiration,
+            account_id: account_id.to_string(),
+        })
+    }
+
+    pub fn logout(&self, access_token: &str) -> Result<()> {
+        block_on(self.client.logout().access_token(access_token).send())?
+            .map(|_| ())
+            .map_err(|e| Error::runtime(format!("Logout failed: {}", describe_sso(&e))))
+    }
+}
+
+fn describe_sso<E, R>(e: &aws_sdk_sso::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sso::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sso::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            format!(
+                "{}: {}",
+                err.code().unwrap_or("error"),
+                err.message().unwrap_or("")
+            )
+        }
+        SdkError::TimeoutError(_) => "timed out".to_string(),
+        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+    }
+}
+
+/// A sign-in failure with the exit status that says so.
+pub fn login_failed(msg: impl Into<String>) -> Error {
+    Error::new(exit::LOGIN_FAILED, msg)
+}

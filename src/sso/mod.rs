@@ -1,0 +1,366 @@
+//! IAM Identity Center: from a store or profile to role credentials, through
+//! the caches shared with the AWS CLI, under locks so that parallel callers
+//! make one sign-in and one GetRoleCredentials per account and role.
+//!
+//! Lock order is always role entry, then session: a process never waits for a
+//! role lock while holding a session lock, so there is no deadlock.
+
+pub mod cache;
+pub mod client;
+pub mod login;
+
+use crate::awsconfig::{AwsConfig, SsoSession};
+use crate::config::{Store, StoreType};
+use crate::error::{Error, Result, exit};
+use crate::fsutil;
+use cache::{Read, RoleCredentials, Token};
+use time::OffsetDateTime;
+
+/// The keys an `aws.sso` store offers to env sets.
+pub const ROLE_KEYS: &[&str] = &[
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "expiration",
+];
+
+/// Reuse tokens and role credentials while more than this many seconds remain.
+const FRESH_SECS: i64 = 15 * 60;
+/// Under this, a token must be refreshed (or a new sign-in made) before use.
+const MUST_REFRESH_SECS: i64 = 10 * 60;
+
+/// One account and role reached through one Identity Center session.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub session: SsoSession,
+    pub account_id: String,
+    pub role_name: String,
+    /// API region for calls made with the credentials.
+    pub region: Option<String>,
+    /// How to sign in again, for messages: `dsops login --store NAME`.
+    pub login_hint: String,
+}
+
+impl Target {
+    pub fn from_profile(aws: &AwsConfig, name: &str) -> Result<Target> {
+        let p = aws.sso_profile(name)?;
+        Ok(Target {
+            session: p.session,
+            account_id: p.account_id,
+            role_name: p.role_name,
+            region: p.region,
+            login_hint: format!("dsops login --profile {name}"),
+        })
+    }
+
+    /// The target of an `aws.sso` store.
+    pub fn from_store(aws: &AwsConfig, store: &Store) -> Result<Target> {
+        if store.kind != StoreType::Sso {
+            return Err(Error::config(format!(
+                "{}: secretStores.{}: is a {} store, not aws.sso",
+                store.origin.display(),
+                store.name,
+                store.kind.name()
+            )));
+        }
+        let session = session_of_store(aws, store)?;
+        let hint = format!("dsops login --store {}", store.name);
+        let (mut account, mut role, mut region) = (
+            store.get("account_id")?,
+            store.get("role_name")?,
+            store.get("region")?,
+        );
+        if let Some(profile) = store.get("profile")? {
+            let p = aws
+                .sso_profile(&profile)
+                .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
+            account = account.or(Some(p.account_id));
+            role = role.or(Some(p.role_name));
+            region = region.or(p.region);
+        }
+        let need = |v: Option<String>, f: &str| v.ok_or_else(|| store.error(f, "missing"));
+        Ok(Target {
+            session,
+            account_id: need(account, "account_id")?,
+            role_name: need(role, "role_name")?,
+            region,
+            login_hint: hint,
+        })
+    }
+}
+
+/// The Identity Center session of an `aws.sso` store: `profile:`, then
+/// `sso_session:`, then a bare `sso_start_url`, then the AWS config's only
+/// `[sso-session]`.
+pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
+    let scopes = store.get("sso_registration_scopes")?.map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let with_scopes = |mut s: SsoSession| {
+        if let Some(sc) = &scopes {
+            s.scopes = sc.clone();
+        }
+        s
+    };
+    if let Some(profile) = store.get("profile")? {
+        let p = aws
+            .sso_profile(&profile)
+            .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
+        return Ok(with_scopes(p.session));
+    }
+    let start_url = store.get("sso_start_url")?;
+    let sso_region = store.get("sso_region")?;
+    if let Some(name) = store.get("sso_session")? {
+        if aws.sso_sessions.contains_key(&name) && start_url.is_none() {
+            return aws.sso_session(&name).map(with_scopes);
+        }
+        let start_url = start_url.ok_or_else(|| {
+            store.error(
+                "sso_session",
+                &format!(
+                    "no [sso-session {name}] in {} and no sso_start_url in the store",
+                    aws.path.display()
+                ),
+            )
+        })?;
+        let region = sso_region
+            .or(store.get("region")?)
+            .ok_or_else(|| store.error("sso_region", "missing"))?;
+        return Ok(with_scopes(SsoSession {
+            name: Some(name),
+            start_url,
+            region,
+            scopes: vec![],
+        }));
+    }
+    if let Some(start_url) = start_url {
+        let region = match sso_region.or(store.get("region")?) {
+            Some(r) => r,
+            // The AWS config's session for the same start URL knows the region.
+            None => aws
+                .sso_sessions
+                .keys()
+                .filter_map(|n| aws.sso_session(n).ok())
+                .find(|s| s.start_url == start_url)
+                .map(|s| s.region)
+                .ok_or_else(|| {
+                    store.error(
+                        "sso_region",
+                        "missing (the region of the Identity Center instance, e.g. us-east-1)",
+                    )
+                })?,
+        };
+        return Ok(with_scopes(SsoSession {
+            name: None,
+            start_url,
+            region,
+            scopes: vec![],
+        }));
+    }
+    match aws.only_sso_session() {
+        Some(s) => s.map(with_scopes),
+        None => Err(store.error(
+            "sso_start_url",
+            &format!(
+                "missing: set sso_start_url (and sso_region), sso_session or profile; the AWS config {} has {} [sso-session] sections, so none can be assumed",
+                aws.path.display(),
+                aws.sso_sessions.len()
+            ),
+        )),
+    }
+}
+
+/// May this process sign in, and how.
+#[derive(Debug, Clone, Default)]
+pub struct LoginPolicy {
+    pub allowed: bool,
+    pub no_browser: bool,
+    pub use_device_code: bool,
+    /// Say nothing about waiting (the hook).
+    pub quiet: bool,
+}
+
+impl LoginPolicy {
+    /// From flags and the environment: `--no-login`, `DSOPS_NO_LOGIN=1` and
+    /// `CI=true` forbid sign-in; `--no-browser` or
+    /// `AWS_SSO_DISABLE_BROWSER=true` only print the URL.
+    pub fn from_env(
+        no_login_flag: bool,
+        no_browser_flag: bool,
+        use_device_code: bool,
+    ) -> LoginPolicy {
+        let truthy = |k: &str| {
+            std::env::var(k)
+                .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        };
+        LoginPolicy {
+            allowed: !(no_login_flag || truthy("DSOPS_NO_LOGIN") || truthy("CI")),
+            no_browser: no_browser_flag || truthy("AWS_SSO_DISABLE_BROWSER"),
+            use_device_code: use_device_code || truthy("DSOPS_USE_DEVICE_CODE"),
+            quiet: false,
+        }
+    }
+}
+
+fn session_desc(s: &SsoSession) -> String {
+    match &s.name {
+        Some(n) => format!("sso-session '{n}' ({})", s.start_url),
+        None => s.start_url.clone(),
+    }
+}
+
+/// A valid access token for `session`: from the cache, refreshed, or from a
+/// new sign-in. `reject` is a token the portal refused: a cached token equal to
+/// it is not reused.
+pub fn access_token(
+    session: &SsoSession,
+    policy: &LoginPolicy,
+    hint: &str,
+    reject: Option<&str>,
+) -> Result<String> {
+    let path = cache::token_path(session);
+    let usable = |t: &Token, min: i64| {
+        t.remaining(crate::timefmt::now()).is_some_and(|r| r > min) && t.access_token() != reject
+    };
+    if let Read::Found(t) = cache::read_token(&path) {
+        if usable(&t, FRESH_SECS) {
+            return Ok(t.access_token().unwrap_or_default().to_string());
+        }
+    }
+    let _guard = fsutil::lock(
+        &cache::lock_path(&path),
+        "waiting for the SSO sign-in in another dsops process",
+        fsutil::lock_timeout(),
+    )?;
+    // Another process may have signed in or refreshed while we waited.
+    let (mut token, corrupt) = match cache::read_token(&path) {
+        Read::Found(t) => (t, None),
+        Read::Missing => (Token::default(), None),
+        Read::Corrupt(why) => (Token::default(), Some(why)),
+    };
+    if usable(&token, FRESH_SECS) {
+        return Ok(token.access_token().unwrap_or_default().to_string());
+    }
+    let now = crate::timefmt::now();
+    if let (Some(refresh), Some(reg)) = (
+        token.refresh_token().map(str::to_string),
+        token.registration(now),
+    ) {
+        let oidc = client::Oidc::new(&session.region);
+        match oidc.create_token(&reg, client::Grant::Refresh(&refresh)) {
+            Ok(new) => {
+                apply_token(&mut token, session, &new, None);
+                cache::write_token(&path, &token)?;
+                return Ok(new.access_token);
+            }
+            Err(client::TokenError::Other(e))
+                if !usable(&token, MUST_REFRESH_SECS) && !policy.allowed =>
+            {
+                return Err(e.context("refreshing the SSO token"));
+            }
+            // Refused or failed: a token with over 10 minutes left is still
+            // good to use; otherwise sign in again below.
+            Err(_) => {}
+        }
+    }
+    if usable(&token, MUST_REFRESH_SECS) {
+        return Ok(token.access_token().unwrap_or_default().to_string());
+    }
+    if !policy.allowed {
+        let why = corrupt
+            .map(|c| format!(" (the cached token is unreadable: {c})"))
+            .unwrap_or_default();
+        return Err(Error::new(
+            exit::LOGIN_REQUIRED,
+            format!(
+                "sign-in required for {}{why}: run '{hint}'",
+                session_desc(session)
+            ),
+        ));
+    }
+    let new = login::sign_in(session, &token, policy)?;
+    apply_token(&mut token, session, &new.token, Some(&new.registration));
+    cache::write_token(&path, &token)?;
+    Ok(new.token.access_token)
+}
+
+/// Put a new token (and registration) into a token file's fields, keeping
+/// unknown fields and the old refresh token when none came back.
+fn apply_token(
+    t: &mut Token,
+    s: &SsoSession,
+    new: &client::NewToken,
+    reg: Option<&cache::Registration>,
+) {
+    t.set("startUrl", s.start_url.clone());
+    t.set("region", s.region.clone());
+    t.set("accessToken", new.access_token.clone());
+    t.set("expiresAt", crate::timefmt::format(new.expires_at));
+    if let Some(r) = &new.refresh_token {
+        t.set("refreshToken", r.clone());
+    } else if reg.is_some() {
+        // A fresh sign-in without a refresh token: an old one belongs to
+        // another sign-in and must not be kept.
+        t.raw.remove("refreshToken");
+    }
+    if let Some(reg) = reg {
+        t.set("clientId", reg.client_id.clone());
+        t.set("clientSecret", reg.client_secret.clone());
+        t.set(
+            "registrationExpiresAt",
+            crate::timefmt::format(reg.expires_at),
+        );
+    }
+}
+
+/// Role credentials for `target`, from the shared cache or from the portal.
+pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCredentials> {
+    let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
+    let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > FRESH_SECS;
+    if let Read::Found(c) = cache::read_role(&path) {
+        if fresh(&c) {
+            return Ok(c);
+        }
+    }
+    let what = format!("{}/{}", target.account_id, target.role_name);
+    let _guard = fsutil::lock(
+        &cache::lock_path(&path),
+        &format!("waiting for another dsops process fetching role credentials for {what}"),
+        fsutil::lock_timeout(),
+    )?;
+    if let Read::Found(c) = cache::read_role(&path) {
+        if fresh(&c) {
+            return Ok(c);
+        }
+    }
+    let portal = client::Portal::new(&target.session.region);
+    let mut token = access_token(&target.session, policy, &target.login_hint, None)?;
+    for attempt in 0..2 {
+        match portal.get_role_credentials(&token, &target.account_id, &target.role_name) {
+            Ok(c) => {
+                cache::write_role(&path, &c)?;
+                return Ok(c);
+            }
+            // The portal refused a token the cache thought valid (revoked,
+            // signed out elsewhere): get a new one once.
+            Err(client::RoleError::Unauthorized) if attempt == 0 => {
+                token = access_token(&target.session, policy, &target.login_hint, Some(&token))?;
+            }
+            Err(client::RoleError::Unauthorized) => {
+                return Err(Error::runtime(format!(
+                    "GetRoleCredentials for {what}: the SSO token was refused"
+                )));
+            }
+            Err(client::RoleError::Other(e)) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns on its second attempt")
+}
+
+/// The seconds-since-epoch of a time, for state and messages.
+pub fn epoch(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}

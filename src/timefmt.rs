@@ -1,0 +1,89 @@
+//! Timestamps as the AWS caches hold them.
+//!
+//! Reading is lenient because several writers share these files: the AWS CLI
+//! v2 writes `2026-01-01T00:00:00Z`, botocore `2026-01-01T00:00:00UTC`, others
+//! add fractional seconds or a `+00:00` offset. Writing is always
+//! `YYYY-MM-DDTHH:MM:SSZ`, which every one of them reads.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// Parse an expiry as found in a cache file; `None` when unreadable.
+pub fn parse(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.to_offset(UtcOffset::UTC));
+    }
+    // botocore: `...UTC`; some writers: no zone at all, or a space separator.
+    let base = s
+        .strip_suffix("UTC")
+        .unwrap_or(s)
+        .trim_end()
+        .replace(' ', "T");
+    let base = base.strip_suffix('Z').unwrap_or(&base);
+    let with_frac =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
+    let plain = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(base, with_frac)
+        .or_else(|_| PrimitiveDateTime::parse(base, plain))
+        .ok()
+        .map(|p| p.assume_utc())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+pub fn format(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// From epoch milliseconds (the SSO portal's role `expiration`).
+pub fn from_millis(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_forms() {
+        let want = parse("2026-01-02T03:04:05Z").unwrap();
+        for s in [
+            "2026-01-02T03:04:05UTC",
+            "2026-01-02T03:04:05.000Z",
+            "2026-01-02T03:04:05+00:00",
+            "2026-01-02T05:04:05+02:00",
+            "2026-01-02T03:04:05",
+            "2026-01-02 03:04:05",
+            "2026-01-02T03:04:05.123456UTC",
+        ] {
+            let t = parse(s).unwrap_or_else(|| panic!("{s}"));
+            assert_eq!(t.unix_timestamp(), want.unix_timestamp(), "{s}");
+        }
+        assert!(parse("yesterday").is_none());
+        assert!(parse("").is_none());
+    }
+
+    #[test]
+    fn writes_z_form() {
+        let t = parse("2026-01-02T05:04:05.9+02:00").unwrap();
+        assert_eq!(format(t), "2026-01-02T03:04:05Z");
+        assert_eq!(
+            format(from_millis(1_700_000_000_000).unwrap()),
+            "2023-11-14T22:13:20Z"
+        );
+    }
+}
