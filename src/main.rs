@@ -9,7 +9,9 @@ mod fsutil;
 mod generate;
 mod http;
 mod paths;
+mod resolve;
 mod sso;
+mod stores;
 mod timefmt;
 
 use std::io::Write;

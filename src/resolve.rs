@@ -1,0 +1,106 @@
+//! The one resolver for an env set, used by `export`, `exec` and the hook.
+//!
+//! Each distinct reference (store, key, field, version) is fetched once, even
+//! when several variables use it; stores are asked concurrently; any required
+//! failure fails the whole set with an error naming the variable, the store
+//! and the cause, so a caller never applies half a set.
+
+use crate::awsconfig::AwsConfig;
+use crate::config::{Config, EnvSet, Reference, Source};
+use crate::error::{Error, Result};
+use crate::sso::LoginPolicy;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub struct Options {
+    pub login: LoginPolicy,
+    /// Bound for the whole resolution (exec stores, network calls).
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// In the env set's order.
+    pub vars: Vec<(String, String)>,
+    /// The earliest expiry of SSO role credentials used, if any.
+    pub expires: Option<OffsetDateTime>,
+    /// Optional variables left out because their key does not exist.
+    pub skipped: Vec<String>,
+}
+
+/// Why one reference has no value.
+#[derive(Debug)]
+pub enum FetchError {
+    /// The key does not exist in the store (an `optional` variable is skipped).
+    NotFound(String),
+    Failed(Error),
+}
+
+pub type Fetched = BTreeMap<Reference, std::result::Result<String, FetchError>>;
+
+pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> Result<Resolved> {
+    // Distinct references, grouped by store.
+    let mut by_store: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
+    for var in &env.vars {
+        if let Source::From(r) = &var.source {
+            let refs = by_store.entry(r.store.as_str()).or_default();
+            if !refs.contains(r) {
+                refs.push(r.clone());
+            }
+        }
+    }
+    let mut fetched = Fetched::new();
+    let mut expires: Option<OffsetDateTime> = None;
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = by_store
+            .iter()
+            .map(|(name, refs)| {
+                let store = cfg.store(name);
+                scope.spawn(move || -> Result<(Fetched, Option<OffsetDateTime>)> {
+                    crate::stores::fetch(cfg, aws, store?, refs, opts)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    });
+    for r in results {
+        let (f, e) = r.map_err(|_| Error::runtime("a store fetch panicked"))??;
+        fetched.extend(f);
+        if let Some(e) = e {
+            expires = Some(expires.map_or(e, |x| x.min(e)));
+        }
+    }
+    let mut out = Resolved {
+        expires,
+        ..Default::default()
+    };
+    for var in &env.vars {
+        match &var.source {
+            Source::Literal(v) => out.vars.push((var.name.clone(), v.clone())),
+            Source::From(r) => match fetched.get(r) {
+                Some(Ok(v)) => out.vars.push((var.name.clone(), v.clone())),
+                Some(Err(FetchError::NotFound(_))) if var.optional => {
+                    out.skipped.push(var.name.clone())
+                }
+                Some(Err(e)) => {
+                    let cause = match e {
+                        FetchError::NotFound(m) => m.clone(),
+                        FetchError::Failed(e) => e.message.clone(),
+                    };
+                    return Err(Error::runtime(format!(
+                        "{}: {} from store '{}' (key {}): {cause}",
+                        env.name, var.name, r.store, r.key
+                    )));
+                }
+                None => {
+                    return Err(Error::runtime(format!(
+                        "{}: {}: store '{}' returned nothing",
+                        env.name, var.name, r.store
+                    )));
+                }
+            },
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,9 @@
+//! The integration tests: one binary, a module per area. Every test runs the
+//! real `dsops` binary in a sandbox of its own (HOME, XDG directories,
+//! AWS_CONFIG_FILE), so nothing touches the developer's real `~/.aws` or
+//! `~/.config`.
+
+mod support;
+
+mod cli;
+mod creds;

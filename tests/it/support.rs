@@ -1,0 +1,257 @@
+//! Shared test support: sandboxes, the fake Identity Center, moto's server,
+//! and tool checks that fail loudly under CI=true instead of skipping.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dsops"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Is `tool` on PATH? Under CI=true a missing tool fails the test; elsewhere
+/// the test is skipped with a line saying why.
+pub fn require_tool(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{tool} is required under CI=true but is not installed (.ci/run installs it)");
+        }
+        eprintln!("SKIP: {tool} is not installed; install it to run this test");
+    }
+    found
+}
+
+/// Python with a module importable (botocore, boto3, moto).
+pub fn require_python_module(module: &str) -> bool {
+    let ok = Command::new("python3").args(["-c", &format!("import {module}")]).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("python module {module} is required under CI=true but is missing (.ci/run installs it)");
+        }
+        eprintln!("SKIP: python module {module} is missing");
+    }
+    ok
+}
+
+/// A private HOME with XDG directories and an AWS config path.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    /// Extra environment for every command.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("dsops-test").tempdir().unwrap();
+        let home = dir.path().join("home");
+        for d in [".config", ".local/share", ".local/state", ".cache", ".aws", "project"] {
+            std::fs::create_dir_all(home.join(d)).unwrap();
+        }
+        Sandbox { dir, home, env: vec![] }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.home.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let p = self.home.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.retain(|(a, _)| a != k);
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    /// The environment a command gets: nothing from the developer's, except PATH.
+    pub fn base_env(&self) -> Vec<(String, String)> {
+        let h = self.home.display().to_string();
+        let mut env = vec![
+            ("HOME".to_string(), h.clone()),
+            ("PATH".to_string(), std::env::var("PATH").unwrap_or_default()),
+            ("XDG_CONFIG_HOME".to_string(), format!("{h}/.config")),
+            ("XDG_DATA_HOME".to_string(), format!("{h}/.local/share")),
+            ("XDG_STATE_HOME".to_string(), format!("{h}/.local/state")),
+            ("XDG_CACHE_HOME".to_string(), format!("{h}/.cache")),
+            ("AWS_CONFIG_FILE".to_string(), format!("{h}/.aws/config")),
+            ("AWS_SHARED_CREDENTIALS_FILE".to_string(), format!("{h}/.aws/credentials")),
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+        ];
+        for (k, v) in &self.env {
+            env.retain(|(a, _)| a != k);
+            env.push((k.clone(), v.clone()));
+        }
+        env
+    }
+
+    /// `dsops` in the sandbox, working directory `home/project`.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::new(bin());
+        c.env_clear().envs(self.base_env()).current_dir(self.home.join("project"));
+        c
+    }
+
+    /// The same as a std Command (for spawning in parallel).
+    pub fn std_cmd(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear().envs(self.base_env()).current_dir(self.home.join("project"));
+        c
+    }
+}
+
+/// Read a server's `READY <url>` line.
+fn wait_ready(child: &mut Child, what: &str) -> String {
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("{what} did not start: {line:?}")).to_string();
+    url
+}
+
+/// The fake Identity Center (tests/support/fake_idc.py) on a free port.
+pub struct FakeIdc {
+    child: Child,
+    pub url: String,
+}
+
+impl FakeIdc {
+    pub fn start(args: &[&str]) -> FakeIdc {
+        assert!(require_tool("python3"), "python3 is needed for the fake Identity Center");
+        let mut child = Command::new("python3")
+            .arg(repo().join("tests/support/fake_idc.py"))
+            .args(["--port", "0", "--interval", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start fake_idc.py");
+        let url = wait_ready(&mut child, "fake_idc.py");
+        FakeIdc { child, url }
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let mut r = ureq::get(format!("{}{path}", self.url)).call().unwrap();
+        serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let mut r = ureq::post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let b = r.body_mut().read_to_vec().unwrap();
+        serde_json::from_slice(&b).unwrap_or(Value::Null)
+    }
+
+    pub fn counters(&self) -> Value {
+        self.get("/_control/counters")
+    }
+
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters()[name].as_u64().unwrap_or(0)
+    }
+
+    pub fn configure(&self, cfg: Value) {
+        self.post("/_control/config", cfg);
+    }
+
+    /// Environment pointing dsops's Identity Center calls at this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_SSO_OIDC".to_string(), self.url.clone()),
+            ("AWS_ENDPOINT_URL_SSO".to_string(), self.url.clone()),
+        ]
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for FakeIdc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// moto's server on a free port (Secrets Manager, SSM, STS).
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Option<Moto> {
+        if !require_tool("moto_server") {
+            return None;
+        }
+        let port = free_port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(Moto { child, url })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `BROWSER` script that approves a device code (or follows an
+/// authorization redirect) by fetching the URL, and logs each call.
+pub fn browser_script(sb: &Sandbox) -> PathBuf {
+    let log = sb.path("browser.log");
+    let script = format!(
+        "#!/bin/sh\necho \"$1\" >> '{}'\nexec python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1]).read()' \"$1\" >/dev/null 2>&1\n",
+        log.display()
+    );
+    let p = sb.write("bin/browser", &script);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+pub fn browser_calls(sb: &Sandbox) -> usize {
+    std::fs::read_to_string(sb.path("browser.log")).map(|s| s.lines().count()).unwrap_or(0)
+}
+
+pub fn parse_json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+pub fn file_mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
