@@ -33,10 +33,16 @@ pub fn require_tool(tool: &str) -> bool {
 
 /// Python with a module importable (botocore, boto3, moto).
 pub fn require_python_module(module: &str) -> bool {
-    let ok = Command::new("python3").args(["-c", &format!("import {module}")]).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("python module {module} is required under CI=true but is missing (.ci/run installs it)");
+            panic!(
+                "python module {module} is required under CI=true but is missing (.ci/run installs it)"
+            );
         }
         eprintln!("SKIP: python module {module} is missing");
     }
@@ -53,12 +59,26 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("dsops-test").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dsops-test")
+            .tempdir()
+            .unwrap();
         let home = dir.path().join("home");
-        for d in [".config", ".local/share", ".local/state", ".cache", ".aws", "project"] {
+        for d in [
+            ".config",
+            ".local/share",
+            ".local/state",
+            ".cache",
+            ".aws",
+            "project",
+        ] {
             std::fs::create_dir_all(home.join(d)).unwrap();
         }
-        Sandbox { dir, home, env: vec![] }
+        Sandbox {
+            dir,
+            home,
+            env: vec![],
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -83,13 +103,19 @@ impl Sandbox {
         let h = self.home.display().to_string();
         let mut env = vec![
             ("HOME".to_string(), h.clone()),
-            ("PATH".to_string(), std::env::var("PATH").unwrap_or_default()),
+            (
+                "PATH".to_string(),
+                std::env::var("PATH").unwrap_or_default(),
+            ),
             ("XDG_CONFIG_HOME".to_string(), format!("{h}/.config")),
             ("XDG_DATA_HOME".to_string(), format!("{h}/.local/share")),
             ("XDG_STATE_HOME".to_string(), format!("{h}/.local/state")),
             ("XDG_CACHE_HOME".to_string(), format!("{h}/.cache")),
             ("AWS_CONFIG_FILE".to_string(), format!("{h}/.aws/config")),
-            ("AWS_SHARED_CREDENTIALS_FILE".to_string(), format!("{h}/.aws/credentials")),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                format!("{h}/.aws/credentials"),
+            ),
             ("LANG".to_string(), "C.UTF-8".to_string()),
         ];
         for (k, v) in &self.env {
@@ -102,14 +128,18 @@ impl Sandbox {
     /// `dsops` in the sandbox, working directory `home/project`.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::new(bin());
-        c.env_clear().envs(self.base_env()).current_dir(self.home.join("project"));
+        c.env_clear()
+            .envs(self.base_env())
+            .current_dir(self.home.join("project"));
         c
     }
 
     /// The same as a std Command (for spawning in parallel).
     pub fn std_cmd(&self) -> Command {
         let mut c = Command::new(bin());
-        c.env_clear().envs(self.base_env()).current_dir(self.home.join("project"));
+        c.env_clear()
+            .envs(self.base_env())
+            .current_dir(self.home.join("project"));
         c
     }
 }
@@ -119,7 +149,11 @@ fn wait_ready(child: &mut Child, what: &str) -> String {
     let out = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(out).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("{what} did not start: {line:?}")).to_string();
+    let url = line
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap_or_else(|| panic!("{what} did not start: {line:?}"))
+        .to_string();
     url
 }
 
@@ -131,7 +165,10 @@ pub struct FakeIdc {
 
 impl FakeIdc {
     pub fn start(args: &[&str]) -> FakeIdc {
-        assert!(require_tool("python3"), "python3 is needed for the fake Identity Center");
+        assert!(
+            require_tool("python3"),
+            "python3 is needed for the fake Identity Center"
+        );
         let mut child = Command::new("python3")
             .arg(repo().join("tests/support/fake_idc.py"))
             .args(["--port", "0", "--interval", "0"])
@@ -211,7 +248,10 @@ impl Moto {
         let url = format!("http://127.0.0.1:{port}");
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "moto_server did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(Moto { child, url })
@@ -226,7 +266,11 @@ impl Drop for Moto {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `BROWSER` script that approves a device code (or follows an
@@ -244,11 +288,14 @@ pub fn browser_script(sb: &Sandbox) -> PathBuf {
 }
 
 pub fn browser_calls(sb: &Sandbox) -> usize {
-    std::fs::read_to_string(sb.path("browser.log")).map(|s| s.lines().count()).unwrap_or(0)
+    std::fs::read_to_string(sb.path("browser.log"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }
 
 pub fn parse_json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
 pub fn file_mode(p: &Path) -> u32 {
