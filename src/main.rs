@@ -10,6 +10,7 @@ mod generate;
 mod http;
 mod paths;
 mod resolve;
+mod shell;
 mod sso;
 mod stores;
 mod timefmt;

@@ -1,0 +1,3 @@
+//! Shell integration: quoting, the init scripts and the per-prompt state.
+
+pub mod quote;
