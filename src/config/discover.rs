@@ -39,12 +39,27 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// `p` made absolute against the working directory, with `.` and `..`
+/// removed lexically (symlinks kept, as the shell shows them), so one file
+/// always has one trust record.
 pub fn absolute(p: &Path) -> Result<PathBuf> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
+    use std::path::Component;
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
     } else {
-        Ok(cwd()?.join(p))
+        cwd()?.join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    Ok(out)
 }
 
 /// The project layer for a command.

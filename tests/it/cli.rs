@@ -1,1 +1,185 @@
+//! The command line and configuration errors: every exit status, and a clear
+//! message naming the file and place for every class of bad input.
 
+use crate::support::*;
+
+fn run(sb: &Sandbox, args: &[&str]) -> (i32, String, String) {
+    let out = sb.cmd().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let sb = Sandbox::new();
+    let (code, out, _) = run(&sb, &["--version"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("dsops "), "{out}");
+    let (code, out, _) = run(&sb, &["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("creds") && out.contains("Exit status"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("hook-env"),
+        "internal commands stay out of --help"
+    );
+    let (code, short, _) = run(&sb, &["-h"]);
+    assert_eq!(code, 0);
+    assert!(short.len() < out.len());
+    let (code, out, _) = run(&sb, &["help", "creds"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("--store") && out.contains("credential_process"),
+        "{out}"
+    );
+    let (code, _, err) = run(&sb, &["cerds"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean 'creds'"), "{err}");
+    let (code, _, err) = run(&sb, &["creds", "--profil", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean 'profile'"), "{err}");
+    let (code, _, err) = run(&sb, &["creds"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--store"), "{err}");
+    let (code, _, err) = run(&sb, &["creds", "--store"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn help_touches_no_config() {
+    let sb = Sandbox::new();
+    // A broken user config does not matter to help and version.
+    sb.write(".config/dsops/config.yaml", "{{{{");
+    assert_eq!(run(&sb, &["--help"]).0, 0);
+    assert_eq!(run(&sb, &["creds", "--help"]).0, 0);
+    assert_eq!(run(&sb, &["--version"]).0, 0);
+}
+
+fn config_error(content: &[u8], expect: &[&str]) {
+    let sb = Sandbox::new();
+    let path = sb.path(".config/dsops/config.yaml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    let (code, out, err) = run(&sb, &["creds", "--store", "x"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains(&path.display().to_string()),
+        "names the file: {err}"
+    );
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in {err}");
+    }
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn every_config_error_class() {
+    config_error(
+        b"secretStores:\n  x:\n    type: aws.s3\n",
+        &["secretStores.x.type", "unknown store type 'aws.s3'"],
+    );
+    config_error(
+        b"secretStores:\n  x:\n    type: aws.sso\n    account_id: \"111111111111\"\n",
+        &["secretStores.x", "needs role_name"],
+    );
+    config_error(b"secretStores:\n  x: [1, 2\n", &["invalid YAML"]);
+    config_error(
+        b"envs:\n  e:\n    X:\n      from: {store: nope, key: k}\n",
+        &["envs.e.X.from.store", "no store 'nope'"],
+    );
+    config_error(
+        b"envs:\n  e:\n    BAD-NAME: x\n",
+        &["envs.e.BAD-NAME", "invalid variable name"],
+    );
+    config_error(b"\xff\xfe", &["not valid UTF-8"]);
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (i, n) in ["b", "c", "d", "e", "f", "g", "h", "i", "j"]
+        .iter()
+        .enumerate()
+    {
+        let p = if i == 0 {
+            "a".to_string()
+        } else {
+            ["b", "c", "d", "e", "f", "g", "h", "i", "j"][i - 1].to_string()
+        };
+        bomb.push_str(&format!(
+            "{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+        ));
+    }
+    config_error(bomb.as_bytes(), &["invalid YAML"]);
+    let mut huge = b"# ".to_vec();
+    huge.resize(100 << 20, b'x');
+    config_error(&huge, &["more than the"]);
+}
+
+#[test]
+fn bad_aws_config_is_a_config_error() {
+    let sb = Sandbox::new();
+    sb.write(".aws/config", "[profile dev\nsso_session = x\n");
+    let (code, _, err) = run(&sb, &["creds", "--profile", "dev"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains(".aws/config"), "{err}");
+    sb.write(
+        ".aws/config",
+        "[profile dev]\nsso_session = missing\nsso_account_id = 111111111111\nsso_role_name = R\n",
+    );
+    let (code, _, err) = run(&sb, &["creds", "--profile", "dev"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("no [sso-session missing] section"), "{err}");
+    let (code, _, err) = run(&sb, &["creds", "--profile", "nope"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("no [profile nope] section"), "{err}");
+}
+
+#[test]
+fn untrusted_project_config_is_not_used() {
+    let sb = Sandbox::new();
+    let store = "secretStores:\n  p:\n    type: aws.sso\n    sso_start_url: https://x.awsapps.com/start\n    sso_region: us-east-1\n    account_id: \"111111111111\"\n    role_name: R\n";
+    let cfg = sb.write("project/.dsops.yaml", store);
+    let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("dsops allow"), "{err}");
+    // allow: used (and now the store needs a sign-in).
+    assert_eq!(run(&sb, &["allow"]).0, 0);
+    let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
+    assert_eq!(code, 5, "{err}");
+    // An edit needs a new allow.
+    std::fs::write(&cfg, format!("{store}# edited\n")).unwrap();
+    let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
+    assert_eq!(code, 4);
+    assert!(err.contains("changed since it was allowed"), "{err}");
+    assert_eq!(run(&sb, &["allow", "."]).0, 0);
+    assert_eq!(run(&sb, &["creds", "--store", "p", "--no-login"]).0, 5);
+    // deny: refused again.
+    assert_eq!(run(&sb, &["deny"]).0, 0);
+    let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
+    assert_eq!(code, 4);
+    assert!(err.contains("denied"), "{err}");
+    // --config names it: trusted because the person named it.
+    let (code, _, _) = run(
+        &sb,
+        &[
+            "--config",
+            ".dsops.yaml",
+            "creds",
+            "--store",
+            "p",
+            "--no-login",
+        ],
+    );
+    assert_eq!(code, 5);
+    // A trust record lives under XDG_DATA_HOME, not next to the project.
+    assert!(
+        sb.path(".local/share/dsops/trust")
+            .read_dir()
+            .unwrap()
+            .count()
+            >= 1
+    );
+}

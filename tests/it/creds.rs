@@ -1,1 +1,626 @@
+//! `dsops creds`, `login`, `logout` against the fake Identity Center: sign-in,
+//! the shared caches, refresh, locks under parallel callers, and the exit
+//! statuses of each failure.
 
+use crate::support::*;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+
+/// A sandbox with an sso-session `my-sso`, profiles `dev` (111111111111
+/// DeveloperAccess) and `legacy`, and a user config with store `aws-sso-prod`.
+fn setup(idc: &FakeIdc) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        &format!(
+            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\nregion = us-west-2\n\n\
+             [profile legacy]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_account_id = 222222222222\nsso_role_name = ReadOnlyAccess\n"
+        ),
+    );
+    sb.write(
+        ".config/dsops/config.yaml",
+        "version: 1\nsecretStores:\n  aws-sso-prod:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"123456789012\"\n    role_name: AdministratorAccess\n    region: us-east-1\n",
+    );
+    let browser = browser_script(&sb);
+    sb.set("BROWSER", &browser.display().to_string());
+    for (k, v) in idc.env() {
+        sb.set(&k, &v);
+    }
+    sb
+}
+
+fn token_file(sb: &Sandbox, key: &str) -> std::path::PathBuf {
+    let hex = {
+        use sha1::{Digest, Sha1};
+        Sha1::digest(key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    sb.path(&format!(".aws/sso/cache/{hex}.json"))
+}
+
+fn iso(offset_secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn check_process_json(out: &[u8]) -> Value {
+    let v = parse_json(out);
+    assert_eq!(v["Version"], 1);
+    for k in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        assert!(
+            v[k].as_str().is_some_and(|s| !s.is_empty()),
+            "{k} missing in {v}"
+        );
+    }
+    let exp = v["Expiration"].as_str().unwrap();
+    assert!(
+        exp.ends_with('Z') && exp.len() == 20,
+        "Expiration not RFC 3339 UTC: {exp}"
+    );
+    v
+}
+
+/// Sign in once through the BROWSER script so the token cache is warm.
+fn sign_in(sb: &Sandbox) -> Value {
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_process_json(&out.stdout)
+}
+
+#[test]
+fn cold_sign_in_then_warm_cache_without_server() {
+    let mut idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let first = sign_in(&sb);
+    assert_eq!(browser_calls(&sb), 1, "one browser sign-in");
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 1);
+    assert_eq!(c["get_role_credentials"], 1);
+    assert_eq!(
+        c["issued_keys"][first["AccessKeyId"].as_str().unwrap()],
+        "111111111111/DeveloperAccess"
+    );
+
+    // Token and role caches exist with the modes the spec asks for.
+    let token = token_file(&sb, "my-sso");
+    assert_eq!(file_mode(&token), 0o600);
+    assert_eq!(file_mode(token.parent().unwrap()), 0o700);
+    let t = parse_json(&std::fs::read(&token).unwrap());
+    for k in [
+        "startUrl",
+        "region",
+        "accessToken",
+        "expiresAt",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+        "refreshToken",
+    ] {
+        assert!(
+            t[k].is_string(),
+            "token file lacks {k}: keys {:?}",
+            t.as_object().unwrap().keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(t["expiresAt"].as_str().unwrap().ends_with('Z'));
+
+    // Warm: the server is gone and creds still answers, from the role cache.
+    idc.stop();
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        check_process_json(&out.stdout)["AccessKeyId"],
+        first["AccessKeyId"]
+    );
+}
+
+#[test]
+fn store_and_profile_share_one_session() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    sign_in(&sb);
+    // The store names the same sso-session: no second sign-in.
+    let out = sb
+        .cmd()
+        .args(["creds", "--store", "aws-sso-prod"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = check_process_json(&out.stdout);
+    assert_eq!(idc.counter("device_authorization"), 1);
+    assert_eq!(
+        idc.counters()["issued_keys"][v["AccessKeyId"].as_str().unwrap()],
+        "123456789012/AdministratorAccess"
+    );
+    // The role cache entry has the AWS CLI's name (spec check vector).
+    let entry = sb.path(".aws/cli/cache/c61222fe4c86bb5d3638873744d4cab00a0bf176.json");
+    let cached = parse_json(&std::fs::read(&entry).unwrap());
+    assert_eq!(cached["ProviderType"], "sso");
+    assert_eq!(cached["Credentials"]["AccessKeyId"], v["AccessKeyId"]);
+    assert_eq!(cached["Credentials"]["AccountId"], "123456789012");
+    assert_eq!(file_mode(&entry), 0o600);
+}
+
+fn seed_token(sb: &Sandbox, idc: &FakeIdc, expires_in: i64, registration_expires_in: i64) {
+    // A real registration and refresh token from the fake, as a previous sign-in left them.
+    sign_in(sb);
+    let path = token_file(sb, "my-sso");
+    let mut t = parse_json(&std::fs::read(&path).unwrap());
+    t["expiresAt"] = json!(iso(expires_in));
+    t["registrationExpiresAt"] = json!(iso(registration_expires_in));
+    std::fs::write(&path, t.to_string()).unwrap();
+    // Forget role credentials so the next creds needs the token.
+    let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+    idc.post("/_control/reset", json!({}));
+}
+
+#[test]
+fn refresh_near_expiry_makes_one_refresh_call() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 12 * 60, 86400);
+    let before = parse_json(&std::fs::read(token_file(&sb, "my-sso")).unwrap());
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = idc.counters();
+    assert_eq!(c["token_refresh"], 1);
+    assert_eq!(c["device_authorization"], 0);
+    let after = parse_json(&std::fs::read(token_file(&sb, "my-sso")).unwrap());
+    assert_ne!(before["accessToken"], after["accessToken"]);
+    assert_eq!(before["clientId"], after["clientId"], "registration kept");
+}
+
+#[test]
+fn refused_refresh_falls_back_to_sign_in() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 5 * 60, 86400);
+    idc.configure(json!({"refuse_refresh": true}));
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = idc.counters();
+    assert_eq!(c["token_refresh"], 1);
+    assert_eq!(c["device_authorization"], 1);
+    assert_eq!(c["register"], 0, "the registration is still valid");
+}
+
+#[test]
+fn expired_registration_re_registers() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, -60, -60);
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = idc.counters();
+    assert_eq!(c["register"], 1);
+    assert_eq!(
+        c["token_refresh"], 0,
+        "no refresh with an expired registration"
+    );
+    assert_eq!(c["device_authorization"], 1);
+}
+
+#[test]
+fn corrupt_caches_never_panic() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let token = token_file(&sb, "my-sso");
+    for bad in [
+        "",
+        "{\"accessToken\": \"x\", \"expiresAt\": ",
+        "[1,2]",
+        "{\"accessToken\":\"x\",\"expiresAt\":\"tomorrow\"}",
+    ] {
+        sb.write(".aws/sso/cache/x", "");
+        std::fs::write(&token, bad).unwrap();
+        // Sign-in forbidden: a clear error with the sign-in status.
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev", "--no-login"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("dsops login --profile dev"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // Sign-in allowed: a fresh sign-in replaces the broken file.
+    std::fs::write(&token, "{\"accessTok").unwrap();
+    sign_in(&sb);
+    assert!(parse_json(&std::fs::read(&token).unwrap())["accessToken"].is_string());
+    // A truncated role cache entry is refetched.
+    let entry = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(
+        &entry,
+        "{\"ProviderType\":\"sso\",\"Credentials\":{\"AccessKe",
+    )
+    .unwrap();
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(idc.counter("get_role_credentials"), 2);
+}
+
+#[test]
+fn parallel_callers_make_one_sign_in() {
+    let idc = FakeIdc::start(&["--latency-ms", "20"]);
+    let mut sb = setup(&idc);
+    let mut cfg = String::from("version: 1\nsecretStores:\n");
+    let roles = [
+        "DeveloperAccess",
+        "ReadOnlyAccess",
+        "AdministratorAccess",
+        "PowerUserAccess",
+    ];
+    for r in roles {
+        cfg.push_str(&format!(
+            "  {r}:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: {r}\n"
+        ));
+    }
+    sb.write(".config/dsops/config.yaml", &cfg);
+    sb.set("DSOPS_LOCK_TIMEOUT", "60");
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            sb.std_cmd()
+                .args(["creds", "--store", roles[i % 4]])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut keys = std::collections::HashMap::new();
+    for (i, c) in children.into_iter().enumerate() {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "caller {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = check_process_json(&out.stdout);
+        keys.entry(roles[i % 4])
+            .or_insert_with(Vec::new)
+            .push(v["AccessKeyId"].as_str().unwrap().to_string());
+    }
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 1, "{c}");
+    assert_eq!(c["get_role_credentials"], 4, "{c}");
+    assert_eq!(browser_calls(&sb), 1);
+    for (role, ks) in keys {
+        assert!(
+            ks.iter().all(|k| *k == ks[0]),
+            "{role}: callers got different credentials"
+        );
+        assert_eq!(c["issued_keys"][&ks[0]], format!("111111111111/{role}"));
+    }
+}
+
+#[test]
+fn killed_lock_holder_does_not_block() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    // A caller whose browser never approves holds the session lock...
+    sb.set("BROWSER", "true");
+    let mut holder = sb
+        .std_cmd()
+        .args(["creds", "--profile", "dev"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while idc.counter("device_authorization") == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "holder never started a sign-in"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ...and is killed with SIGKILL.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let browser = browser_script(&sb);
+    sb.set("BROWSER", &browser.display().to_string());
+    sb.set("DSOPS_LOCK_TIMEOUT", "5");
+    let start = Instant::now();
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("waiting"),
+        "the dead holder's lock was free"
+    );
+}
+
+#[test]
+fn waiting_caller_says_so_and_lock_wait_is_bounded() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    // Hold the session lock from this test process.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open({
+            let p = token_file(&sb, "my-sso");
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            format!("{}.lock", p.display())
+        })
+        .unwrap();
+    lock.lock().unwrap();
+    sb.set("DSOPS_LOCK_TIMEOUT", "0.5");
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("waiting for the SSO sign-in in another dsops process"),
+        "{err}"
+    );
+    assert!(err.contains("DSOPS_LOCK_TIMEOUT"), "{err}");
+    assert_eq!(idc.counter("device_authorization"), 0);
+}
+
+#[test]
+fn sign_in_required_but_not_allowed() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    for (flag, env) in [
+        (Some("--no-login"), None),
+        (None, Some(("DSOPS_NO_LOGIN", "1"))),
+        (None, Some(("CI", "true"))),
+    ] {
+        let mut cmd = sb.cmd();
+        cmd.args(["creds", "--store", "aws-sso-prod"]);
+        if let Some(f) = flag {
+            cmd.arg(f);
+        }
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(5));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains("dsops login --store aws-sso-prod"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(idc.counter("device_authorization"), 0);
+    assert_eq!(browser_calls(&sb), 0);
+    // Denied in the browser: its own status, nothing cached.
+    sb.set("BROWSER", &format!("{}/bin/deny", sb.home.display()));
+    sb.write("bin/deny", "#!/bin/sh\nexec python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1].replace(\"/approve\", \"/deny\")).read()' \"$1\"\n");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(sb.path("bin/deny"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let out = sb
+        .cmd()
+        .args(["creds", "--store", "aws-sso-prod"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("denied"));
+    assert!(
+        !token_file(&sb, "my-sso").exists(),
+        "nothing cached after a denied sign-in"
+    );
+}
+
+#[test]
+fn server_errors_are_clear_and_status_1() {
+    let mut idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    sign_in(&sb);
+    let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+    idc.stop();
+    sb.set("DSOPS_HTTP_TIMEOUT", "2");
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("GetRoleCredentials"), "{err}");
+    assert!(out.stdout.is_empty());
+    let token = parse_json(&std::fs::read(token_file(&sb, "my-sso")).unwrap());
+    assert!(
+        !err.contains(token["accessToken"].as_str().unwrap()),
+        "never print the token"
+    );
+}
+
+#[test]
+fn logout_revokes_and_deletes() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    sign_in(&sb);
+    let out = sb
+        .cmd()
+        .args(["logout", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(idc.counter("logout"), 1);
+    assert!(!token_file(&sb, "my-sso").exists());
+    let left: Vec<_> = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "role credentials deleted: {left:?}");
+    // And the next --no-login call needs a sign-in.
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
+fn login_command_signs_in_for_a_session() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let out = sb
+        .cmd()
+        .args(["login", "--sso-session", "my-sso"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/approve?user_code="),
+        "the URL is printed: {err}"
+    );
+    assert!(token_file(&sb, "my-sso").exists());
+    assert_eq!(browser_calls(&sb), 1);
+}
+
+#[test]
+fn no_browser_prints_only_and_an_expired_code_fails_cleanly() {
+    let idc = FakeIdc::start(&["--device-expires", "1"]);
+    let mut sb = setup(&idc);
+    for args in [
+        &["login", "--sso-session", "my-sso", "--no-browser"][..],
+        &["creds", "--profile", "dev"][..],
+    ] {
+        if args[0] == "creds" {
+            sb.set("AWS_SSO_DISABLE_BROWSER", "true");
+        }
+        let out = sb.cmd().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(6),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("user_code="), "URL printed: {err}");
+        assert!(err.contains("expired"), "{err}");
+    }
+    assert_eq!(browser_calls(&sb), 0, "no browser was opened");
+    assert!(!token_file(&sb, "my-sso").exists());
+}
+
+#[test]
+fn legacy_profile_keys_token_by_start_url() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "legacy"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = parse_json(&std::fs::read(token_file(&sb, START_URL)).unwrap());
+    assert_eq!(t["startUrl"], START_URL);
+}
