@@ -7,17 +7,18 @@ use crate::sso::{self, LoginPolicy, cache};
 
 /// The session named by `--sso-session`, or that of `--store`/`--profile`,
 /// or the only aws.sso store, or the AWS config's only sso-session.
-fn session(ctx: &Ctx) -> Result<(SsoSession, String)> {
+fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
     if let Some(name) = ctx.args.value("sso-session") {
         let aws = AwsConfig::load()?;
         return Ok((
             aws.sso_session(name)?,
             format!("dsops login --sso-session {name}"),
+            false,
         ));
     }
     if ctx.args.value("store").is_none() && ctx.args.value("profile").is_none() {
         if let Ok(t) = super::creds::target(ctx, true) {
-            return Ok((t.session, t.login_hint));
+            return Ok((t.session, t.login_hint, t.device_code));
         }
         let aws = AwsConfig::load()?;
         if let Some(s) = aws.only_sso_session() {
@@ -26,18 +27,18 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String)> {
                 "dsops login --sso-session {}",
                 s.name.clone().unwrap_or_default()
             );
-            return Ok((s, hint));
+            return Ok((s, hint, false));
         }
         return Err(Error::usage(
             "name what to sign in to: --store NAME, --profile NAME or --sso-session NAME",
         ));
     }
     let t = super::creds::target(ctx, false)?;
-    Ok((t.session, t.login_hint))
+    Ok((t.session, t.login_hint, t.device_code))
 }
 
 pub fn login(ctx: &Ctx) -> Result<i32> {
-    let (session, hint) = session(ctx)?;
+    let (session, hint, device_code) = session(ctx)?;
     // `dsops login` is the explicit request: CI=true does not forbid it.
     let mut policy = LoginPolicy::from_env(
         false,
@@ -45,6 +46,7 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
         ctx.args.switch("use-device-code"),
     );
     policy.allowed = true;
+    policy.use_device_code |= device_code;
     // Force a new sign-in only when the cached token is not fresh; a valid
     // one is reported, as `aws sso login` would simply replace it.
     let token = sso::access_token(&session, &policy, &hint, None)?;
@@ -56,7 +58,7 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
 }
 
 pub fn logout(ctx: &Ctx) -> Result<i32> {
-    let (session, _) = session(ctx)?;
+    let (session, _, _) = session(ctx)?;
     let path = cache::token_path(&session);
     let _guard = crate::fsutil::lock(
         &cache::lock_path(&path),

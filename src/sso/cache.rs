@@ -62,6 +62,9 @@ pub fn role_path(session: &SsoSession, account_id: &str, role_name: &str) -> Pat
     ))
 }
 
+/// The token-file field where dsops notes the registration's grant types.
+pub const GRANT_TYPES_FIELD: &str = "dsopsGrantTypes";
+
 /// A token file as found on disk. Unknown fields are kept in `raw`.
 #[derive(Debug, Clone, Default)]
 pub struct Token {
@@ -108,7 +111,19 @@ impl Token {
             client_id: self.client_id()?.to_string(),
             client_secret: self.client_secret()?.to_string(),
             expires_at: expires,
-            grant_types: vec![],
+            // dsops's own note of what the client was registered for; other
+            // writers do not keep it, and then it is unknown (empty).
+            grant_types: self
+                .raw
+                .get(GRANT_TYPES_FIELD)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
     pub fn set(&mut self, k: &str, v: impl Into<Value>) {

@@ -6,9 +6,9 @@
 //! can be opened, `/dev/tty` (an SDK running `credential_process` swallows
 //! stderr until the process ends).
 
-use super::LoginPolicy;
 use super::cache::{Registration, Token};
 use super::client::{self, DeviceAuth, Grant, NewToken, Oidc, TokenError};
+use super::{LoginPolicy, pkce};
 use crate::awsconfig::SsoSession;
 use crate::error::{Error, Result};
 use std::io::Write;
@@ -34,12 +34,65 @@ fn scopes(session: &SsoSession) -> Vec<String> {
     }
 }
 
+/// The device code flow instead of the authorization-code flow: asked for
+/// (`--use-device-code`, `DSOPS_USE_DEVICE_CODE`, a store's
+/// `use_device_code: true`), or a legacy start-URL session (the AWS CLI v2
+/// also signs those in with the device code), or no browser to open here
+/// (`--no-browser`, or an SSH session whose browser cannot reach back to
+/// 127.0.0.1).
+fn wants_device_code(session: &SsoSession, policy: &LoginPolicy) -> bool {
+    let remote = ["SSH_CONNECTION", "SSH_TTY"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    policy.use_device_code || policy.no_browser || session.name.is_none() || remote
+}
+
 pub fn sign_in(session: &SsoSession, cached: &Token, policy: &LoginPolicy) -> Result<SignedIn> {
     let oidc = Oidc::new(&session.region);
     let now = crate::timefmt::now();
+    if !wants_device_code(session, policy) {
+        let scopes = scopes(session);
+        // A registration for the device code cannot be used here: replace it.
+        let mut registration = match cached.registration(now) {
+            Some(r) if r.grant_types.iter().any(|g| g == "authorization_code") => r,
+            _ => pkce::register(&oidc, session, &scopes)?,
+        };
+        let mut fresh = false;
+        loop {
+            let open = |url: &str| {
+                let opened = open_browser(url);
+                if opened {
+                    say(&format!(
+                        "Attempting to automatically open the SSO authorization page in your browser.\nIf the browser does not open, you can manually open the following URL:\n\n{url}\n"
+                    ));
+                }
+                opened
+            };
+            match pkce::sign_in(&oidc, session, &registration, &scopes, &open) {
+                Ok(token) => {
+                    say("Successfully logged in to SSO!");
+                    return Ok(SignedIn {
+                        token,
+                        registration,
+                    });
+                }
+                Err(pkce::PkceError::Token(TokenError::InvalidClient(_))) if !fresh => {
+                    registration = pkce::register(&oidc, session, &scopes)?;
+                    fresh = true;
+                }
+                Err(pkce::PkceError::Token(e)) => return Err(token_error(e)),
+                Err(pkce::PkceError::Failed(e)) => return Err(e),
+                // No browser here, or no callback port: fall back to the device code.
+                Err(pkce::PkceError::Setup(e)) => {
+                    eprintln!("dsops: {e}; signing in with a device code instead");
+                    break;
+                }
+            }
+        }
+    }
     let mut registration = match cached.registration(now) {
-        Some(r) => r,
-        None => register_device(&oidc, session)?,
+        Some(r) if r.grant_types.is_empty() || r.grant_types.iter().any(|g| g == DEVICE_GRANT) => r,
+        _ => register_device(&oidc, session)?,
     };
     let mut fresh = false;
     loop {

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod client;
 pub mod login;
+pub mod pkce;
 
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::config::{Store, StoreType};
@@ -39,6 +40,8 @@ pub struct Target {
     pub region: Option<String>,
     /// How to sign in again, for messages: `dsops login --store NAME`.
     pub login_hint: String,
+    /// The store asks for the device code flow (`use_device_code: true`).
+    pub device_code: bool,
 }
 
 impl Target {
@@ -50,6 +53,7 @@ impl Target {
             role_name: p.role_name,
             region: p.region,
             login_hint: format!("dsops login --profile {name}"),
+            device_code: false,
         })
     }
 
@@ -85,7 +89,17 @@ impl Target {
             role_name: need(role, "role_name")?,
             region,
             login_hint: hint,
+            device_code: store.get("use_device_code")?.is_some_and(|v| v == "true"),
         })
+    }
+}
+
+impl Target {
+    /// The policy with this target's own preference applied.
+    pub fn policy(&self, policy: &LoginPolicy) -> LoginPolicy {
+        let mut p = policy.clone();
+        p.use_device_code |= self.device_code;
+        p
     }
 }
 
@@ -313,11 +327,13 @@ fn apply_token(
             "registrationExpiresAt",
             crate::timefmt::format(reg.expires_at),
         );
+        t.set(cache::GRANT_TYPES_FIELD, reg.grant_types.clone());
     }
 }
 
 /// Role credentials for `target`, from the shared cache or from the portal.
 pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCredentials> {
+    let policy = &target.policy(policy);
     let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
     let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > FRESH_SECS;
     if let Read::Found(c) = cache::read_role(&path) {

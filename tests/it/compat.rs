@@ -23,6 +23,9 @@ fn setup(idc: &FakeIdc) -> Sandbox {
     for (k, v) in idc.env() {
         sb.set(&k, &v);
     }
+    // These tests count device authorizations; tests/it/pkce.rs covers the
+    // authorization-code flow that sso-session sign-ins use by default.
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
     sb
 }
 
@@ -34,13 +37,26 @@ fn python(sb: &Sandbox, args: &[&str]) -> Value {
         .envs(sb.base_env())
         .output()
         .unwrap();
-    assert!(out.status.success(), "python {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_json(&out.stdout)
 }
 
 fn creds(sb: &Sandbox, extra: &[&str]) -> Value {
-    let out = sb.cmd().args(["creds", "--profile", "dev"]).args(extra).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_json(&out.stdout)
 }
 
@@ -51,13 +67,19 @@ fn token_written_by_botocore_works_in_dsops() {
     }
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
-    python(&sb, &["write-token", "my-sso", START_URL, "us-east-1", &idc.url]);
+    python(
+        &sb,
+        &["write-token", "my-sso", START_URL, "us-east-1", &idc.url],
+    );
     assert_eq!(idc.counter("device_authorization"), 1);
     // The file botocore wrote (botocore's timestamp form) is what dsops uses: no sign-in allowed.
     let v = creds(&sb, &["--no-login"]);
     assert_eq!(idc.counter("device_authorization"), 1);
     assert_eq!(idc.counter("get_role_credentials"), 1);
-    assert_eq!(idc.counters()["issued_keys"][v["AccessKeyId"].as_str().unwrap()], "111111111111/DeveloperAccess");
+    assert_eq!(
+        idc.counters()["issued_keys"][v["AccessKeyId"].as_str().unwrap()],
+        "111111111111/DeveloperAccess"
+    );
 }
 
 #[test]
@@ -72,7 +94,11 @@ fn botocore_reads_what_dsops_cached_and_the_other_way() {
     // botocore's SSO provider finds dsops's role credentials in the AWS CLI cache.
     let theirs = python(&sb, &["load-creds", "dev"]);
     assert_eq!(theirs["AccessKeyId"], ours["AccessKeyId"]);
-    assert_eq!(idc.counter("get_role_credentials"), 1, "botocore used the cache");
+    assert_eq!(
+        idc.counter("get_role_credentials"),
+        1,
+        "botocore used the cache"
+    );
     // With the role cache gone, botocore uses dsops's token for a new call...
     std::fs::remove_dir_all(sb.path(".aws/cli/cache")).unwrap();
     let fetched = python(&sb, &["load-creds", "dev"]);
@@ -90,7 +116,10 @@ fn aws_cli_v2_reads_dsops_role_cache() {
     // Debian's awscli package is the AWS CLI v2; pip's `aws` may be v1 and shadow it.
     let aws = std::path::Path::new("/usr/bin/aws");
     if !aws.exists() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "/usr/bin/aws (Debian awscli, v2) is required under CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "/usr/bin/aws (Debian awscli, v2) is required under CI=true"
+        );
         eprintln!("SKIP: /usr/bin/aws (AWS CLI v2) is not installed");
         return;
     }
@@ -98,12 +127,23 @@ fn aws_cli_v2_reads_dsops_role_cache() {
     let sb = setup(&idc);
     let ours = creds(&sb, &[]);
     let out = std::process::Command::new(aws)
-        .args(["configure", "export-credentials", "--profile", "dev", "--format", "process"])
+        .args([
+            "configure",
+            "export-credentials",
+            "--profile",
+            "dev",
+            "--format",
+            "process",
+        ])
         .env_clear()
         .envs(sb.base_env())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let theirs = parse_json(&out.stdout);
     assert_eq!(theirs["AccessKeyId"], ours["AccessKeyId"]);
     assert_eq!(theirs["SessionToken"], ours["SessionToken"]);
@@ -122,16 +162,32 @@ fn boto3_and_aws_cli_use_dsops_as_credential_process() {
     let v = python(&sb, &["sts", "proc"]);
     assert!(v["Arn"].as_str().unwrap().starts_with("arn:aws:"), "{v}");
     let key = v["AccessKeyId"].as_str().unwrap();
-    assert_eq!(idc.counters()["issued_keys"][key], "111111111111/DeveloperAccess");
+    assert_eq!(
+        idc.counters()["issued_keys"][key],
+        "111111111111/DeveloperAccess"
+    );
     // The AWS CLI (whichever `aws` is first on PATH) as a second real client.
     if require_tool("aws") {
         let out = std::process::Command::new("aws")
-            .args(["sts", "get-caller-identity", "--profile", "proc", "--endpoint-url", &moto.url, "--output", "json"])
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "proc",
+                "--endpoint-url",
+                &moto.url,
+                "--output",
+                "json",
+            ])
             .env_clear()
             .envs(sb.base_env())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(parse_json(&out.stdout)["Arn"].is_string());
     }
     assert_eq!(idc.counter("device_authorization"), 1);

@@ -30,6 +30,9 @@ fn setup(idc: &FakeIdc) -> Sandbox {
     for (k, v) in idc.env() {
         sb.set(&k, &v);
     }
+    // These tests count device authorizations; tests/it/pkce.rs covers the
+    // authorization-code flow that sso-session sign-ins use by default.
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
     sb
 }
 

@@ -1,0 +1,323 @@
+//! Sign-in with the OAuth authorization-code flow and PKCE, as the AWS CLI v2
+//! does for `sso-session` profiles: the browser opens `{oidc}/authorize`,
+//! Identity Center redirects to a one-shot callback server on 127.0.0.1, and
+//! the code is exchanged with the PKCE verifier.
+//!
+//! The callback server binds 127.0.0.1 only, answers exactly one
+//! `/oauth/callback` request (anything else gets a 404 and is ignored), checks
+//! `state`, and gives up after `DSOPS_LOGIN_TIMEOUT` seconds (default 600).
+
+use super::cache::Registration;
+use super::client::{self, Grant, NewToken, Oidc, TokenError};
+use crate::awsconfig::SsoSession;
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+const REDIRECT_REGISTERED: &str = "http://127.0.0.1/oauth/callback";
+
+/// Random bytes from the OS.
+fn random_bytes(n: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| Error::runtime(format!("cannot read /dev/urandom: {e}")))?;
+    Ok(buf)
+}
+
+/// base64url without padding (RFC 7636 appendix A).
+pub fn base64url(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The S256 code challenge of a verifier.
+pub fn challenge(verifier: &str) -> String {
+    base64url(&Sha256::digest(verifier.as_bytes()))
+}
+
+/// Percent-encode a query value (RFC 3986 unreserved characters kept).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (url_decode(k) == name).then(|| url_decode(v))
+    })
+}
+
+/// The sso-oidc endpoint, honouring the same overrides the SDK does.
+fn oidc_endpoint(region: &str) -> String {
+    crate::http::endpoint_override("SSO_OIDC")
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com"))
+}
+
+pub fn register(oidc: &Oidc, session: &SsoSession, scopes: &[String]) -> Result<Registration> {
+    oidc.register(
+        scopes,
+        GRANT_TYPES,
+        Some(REDIRECT_REGISTERED),
+        Some(&session.start_url),
+    )
+}
+
+fn login_timeout() -> Duration {
+    std::env::var("DSOPS_LOGIN_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(600))
+}
+
+/// Why the flow did not produce a token.
+pub enum PkceError {
+    /// Before the browser was involved (no browser could be opened, the
+    /// callback port could not be bound): the device code may still work.
+    Setup(Error),
+    Token(TokenError),
+    Failed(Error),
+}
+
+/// Run the flow. `open` starts the browser on the URL (and tells the user);
+/// it returns false when no browser could be started.
+pub fn sign_in(
+    oidc: &Oidc,
+    session: &SsoSession,
+    reg: &Registration,
+    scopes: &[String],
+    open: &dyn Fn(&str) -> bool,
+) -> std::result::Result<NewToken, PkceError> {
+    let port: u16 = std::env::var("DSOPS_CALLBACK_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        PkceError::Setup(Error::runtime(format!(
+            "cannot listen on 127.0.0.1:{port} for the sign-in callback: {e}"
+        )))
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| PkceError::Setup(Error::runtime(e.to_string())))?
+        .port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+    let verifier = base64url(&random_bytes(32).map_err(PkceError::Setup)?);
+    let state = base64url(&random_bytes(16).map_err(PkceError::Setup)?);
+    let mut url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&state={}&code_challenge_method=S256&code_challenge={}",
+        oidc_endpoint(&session.region),
+        url_encode(&reg.client_id),
+        url_encode(&redirect_uri),
+        url_encode(&state),
+        url_encode(&challenge(&verifier)),
+    );
+    if !scopes.is_empty() {
+        url.push_str(&format!("&scopes={}", url_encode(&scopes.join(","))));
+    }
+    if !open(&url) {
+        return Err(PkceError::Setup(Error::runtime(
+            "no browser could be opened",
+        )));
+    }
+    let code = wait_for_code(&listener, &state, login_timeout()).map_err(PkceError::Failed)?;
+    oidc.create_token(
+        reg,
+        Grant::AuthorizationCode {
+            code: &code,
+            verifier: &verifier,
+            redirect_uri: &redirect_uri,
+        },
+    )
+    .map_err(PkceError::Token)
+}
+
+/// Serve the callback until a request with our `state` arrives or the time is up.
+fn wait_for_code(listener: &TcpListener, state: &str, timeout: Duration) -> Result<String> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::runtime(e.to_string()))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if let Some(result) = handle(stream, state) {
+                    return result;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Err(client::login_failed(format!(
+                        "no sign-in arrived within {}s (DSOPS_LOGIN_TIMEOUT); try 'dsops login --use-device-code'",
+                        timeout.as_secs()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(Error::runtime(format!("sign-in callback: {e}"))),
+        }
+    }
+}
+
+/// One HTTP request on the callback port. `None`: not the callback, keep waiting.
+fn handle(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    reader.read_line(&mut line).ok()?;
+    // Drain the headers so the browser sees a clean response.
+    let mut h = String::new();
+    while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+        h.clear();
+    }
+    let target = line.split_whitespace().nth(1).unwrap_or("");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != "/oauth/callback" {
+        respond(&mut stream, "404 Not Found", "Not found.");
+        return None;
+    }
+    if query_param(query, "state").as_deref() != Some(state) {
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "This sign-in request does not match the one dsops started. Nothing was signed in.",
+        );
+        return Some(Err(client::login_failed(
+            "the sign-in callback had the wrong state (a stale or forged request); nothing was cached",
+        )));
+    }
+    if let Some(err) = query_param(query, "error") {
+        let desc = query_param(query, "error_description").unwrap_or_default();
+        respond(
+            &mut stream,
+            "200 OK",
+            "Sign-in was not completed. You can close this tab.",
+        );
+        let what = if err == "access_denied" {
+            "sign-in was denied"
+        } else {
+            "sign-in failed"
+        };
+        return Some(Err(client::login_failed(format!(
+            "{what} ({err}{}{desc})",
+            if desc.is_empty() { "" } else { ": " }
+        ))));
+    }
+    match query_param(query, "code") {
+        Some(code) if !code.is_empty() => {
+            respond(
+                &mut stream,
+                "200 OK",
+                "Signed in to AWS IAM Identity Center. You can close this tab and return to your terminal.",
+            );
+            Some(Ok(code))
+        }
+        _ => {
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "The callback carried no code.",
+            );
+            Some(Err(client::login_failed(
+                "the sign-in callback carried no code",
+            )))
+        }
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: &str, text: &str) {
+    let body = format!(
+        "<!doctype html><html><head><title>dsops</title></head><body><p>{text}</p></body></html>"
+    );
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7636_vector() {
+        // RFC 7636 appendix B.
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(base64url(&[0xff, 0xfe]), "__4");
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"foo"), "Zm9v");
+    }
+
+    #[test]
+    fn query_parsing() {
+        assert_eq!(
+            query_param("code=a%2Bb&state=x+y", "code").as_deref(),
+            Some("a+b")
+        );
+        assert_eq!(
+            query_param("code=a%2Bb&state=x+y", "state").as_deref(),
+            Some("x y")
+        );
+        assert_eq!(query_param("code=", "code").as_deref(), Some(""));
+        assert_eq!(query_param("a=%zz%4", "a").as_deref(), Some("%zz%4"));
+        assert_eq!(
+            url_encode("http://127.0.0.1:5/x y"),
+            "http%3A%2F%2F127.0.0.1%3A5%2Fx%20y"
+        );
+    }
+}

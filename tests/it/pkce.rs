@@ -1,0 +1,321 @@
+//! Sign-in with the authorization-code flow and PKCE against the fake
+//! Identity Center, whose `/authorize` redirects to dsops's callback server.
+
+use crate::support::*;
+use serde_json::json;
+use std::process::Stdio;
+
+const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+
+fn setup(idc: &FakeIdc) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        &format!(
+            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\n"
+        ),
+    );
+    let browser = browser_script(&sb);
+    sb.set("BROWSER", &browser.display().to_string());
+    for (k, v) in idc.env() {
+        sb.set(&k, &v);
+    }
+    sb
+}
+
+/// A BROWSER script running `python3 -c CODE URL`, for browsers that misbehave.
+fn browser_python(sb: &mut Sandbox, name: &str, code: &str) {
+    let p = sb.write(
+        &format!("bin/{name}"),
+        &format!("#!/bin/sh\nexec python3 -c '{code}' \"$1\"\n"),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sb.set("BROWSER", &p.display().to_string());
+}
+
+fn token_exists(sb: &Sandbox) -> bool {
+    std::fs::read_dir(sb.path(".aws/sso/cache"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn pkce_sign_in_caches_the_token() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = idc.counters();
+    assert_eq!(c["authorize"], 1, "{c}");
+    assert_eq!(c["token_authorization_code"], 1);
+    assert_eq!(c["device_authorization"], 0);
+    assert_eq!(browser_calls(&sb), 1);
+    let url = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+    for part in [
+        "/authorize?response_type=code",
+        "code_challenge_method=S256",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+        "state=",
+        "scopes=sso%3Aaccount%3Aaccess",
+    ] {
+        assert!(url.contains(part), "{part} missing in {url}");
+    }
+    let clients = idc.get("/_control/clients");
+    assert!(
+        clients.to_string().contains("authorization_code"),
+        "registered for the flow: {clients}"
+    );
+    // The token works for the next caller without a sign-in.
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(token_exists(&sb));
+}
+
+#[test]
+fn wrong_state_is_refused() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    // Follow the redirect by hand, with another state.
+    browser_python(
+        &mut sb,
+        "badstate",
+        "import sys,urllib.request,urllib.error\n\
+class N(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self,*a): return None\n\
+try: urllib.request.build_opener(N).open(sys.argv[1])\n\
+except urllib.error.HTTPError as e: loc=e.headers[\"Location\"]\n\
+import re\n\
+try: urllib.request.urlopen(re.sub(\"state=[^&]*\",\"state=forged\",loc)).read()\n\
+except Exception: pass",
+    );
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong state"));
+    assert_eq!(idc.counter("token_authorization_code"), 0);
+    assert!(!token_exists(&sb), "nothing cached");
+}
+
+#[test]
+fn wrong_verifier_is_refused_by_the_server() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    // The browser swaps the challenge, so dsops's verifier no longer matches it.
+    browser_python(
+        &mut sb,
+        "badchallenge",
+        "import sys,re,urllib.request\n\
+urllib.request.urlopen(re.sub(\"code_challenge=[^&]*\",\"code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\",sys.argv[1])).read()",
+    );
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("InvalidGrant"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(idc.counter("token_authorization_code"), 1);
+    assert!(!token_exists(&sb));
+}
+
+#[test]
+fn access_denied_ends_cleanly() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    idc.configure(json!({"authorize_error": "access_denied"}));
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("denied") && err.contains("access_denied"),
+        "{err}"
+    );
+    assert!(!token_exists(&sb));
+}
+
+#[test]
+fn no_callback_within_the_bound_fails_cleanly() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    sb.set("BROWSER", "true").set("DSOPS_LOGIN_TIMEOUT", "1");
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no sign-in arrived within 1s"));
+    assert!(!token_exists(&sb));
+}
+
+#[test]
+fn device_code_when_asked_remote_or_port_busy() {
+    let idc = FakeIdc::start(&[]);
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    for (i, (k, v)) in [
+        ("DSOPS_USE_DEVICE_CODE", "1"),
+        ("SSH_CONNECTION", "10.0.0.1 22 10.0.0.2 50000"),
+        ("DSOPS_CALLBACK_PORT", port.as_str()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut sb = setup(&idc);
+        sb.set(k, v);
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(idc.counter("device_authorization"), i as u64 + 1, "{k}");
+        if k == "DSOPS_CALLBACK_PORT" {
+            assert!(
+                String::from_utf8_lossy(&out.stderr)
+                    .contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            );
+        }
+    }
+    assert_eq!(idc.counter("authorize"), 0);
+    // --use-device-code on the command line too.
+    let sb = setup(&idc);
+    let out = sb
+        .cmd()
+        .args(["login", "--profile", "dev", "--use-device-code"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(idc.counter("device_authorization"), 4);
+}
+
+#[test]
+fn device_code_registration_is_replaced_for_pkce() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    assert!(
+        sb.cmd()
+            .args(["login", "--profile", "dev"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert_eq!(idc.counter("register"), 1);
+    sb.set("DSOPS_USE_DEVICE_CODE", "0");
+    // `login` with a fresh token signs in again only when asked; expire it.
+    idc.configure(json!({"refuse_refresh": true}));
+    let cache = std::fs::read_dir(sb.path(".aws/sso/cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .unwrap()
+        .path();
+    let mut t = parse_json(&std::fs::read(&cache).unwrap());
+    t["expiresAt"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&cache, t.to_string()).unwrap();
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        idc.counter("register"),
+        2,
+        "a device-code registration cannot do PKCE"
+    );
+    assert_eq!(idc.counter("authorize"), 1);
+}
+
+#[test]
+fn parallel_callers_make_one_pkce_sign_in() {
+    let idc = FakeIdc::start(&["--latency-ms", "10"]);
+    let mut sb = setup(&idc);
+    let roles = [
+        "DeveloperAccess",
+        "ReadOnlyAccess",
+        "AdministratorAccess",
+        "PowerUserAccess",
+    ];
+    let mut cfg = String::from("version: 1\nsecretStores:\n");
+    for r in roles {
+        cfg.push_str(&format!("  {r}:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: {r}\n"));
+    }
+    sb.write(".config/dsops/config.yaml", &cfg);
+    sb.set("DSOPS_LOCK_TIMEOUT", "60");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            sb.std_cmd()
+                .args(["creds", "--store", roles[i % 4]])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        parse_json(&out.stdout);
+    }
+    let c = idc.counters();
+    assert_eq!(c["authorize"], 1, "{c}");
+    assert_eq!(c["token_authorization_code"], 1);
+    assert_eq!(c["get_role_credentials"], 4);
+    assert_eq!(browser_calls(&sb), 1);
+}
