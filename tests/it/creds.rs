@@ -627,3 +627,63 @@ fn legacy_profile_keys_token_by_start_url() {
     let t = parse_json(&std::fs::read(token_file(&sb, START_URL)).unwrap());
     assert_eq!(t["startUrl"], START_URL);
 }
+
+#[test]
+fn server_faults_are_retried_and_debug_redacts() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    sign_in(&sb);
+    let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+    idc.post("/_control/reset", json!({}));
+    // Two 500s, then a 429: the SDK's standard retries (with backoff) absorb them.
+    idc.configure(json!({"fail_next": 2, "fail_ops": ["get_role_credentials"]}));
+    let out = sb
+        .cmd()
+        .args(["--debug", "creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = check_process_json(&out.stdout);
+    assert_eq!(idc.counter("get_role_credentials"), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("debug"), "--debug says something: {err}");
+    let token = parse_json(&std::fs::read(token_file(&sb, "my-sso")).unwrap());
+    for secret in [
+        v["SecretAccessKey"].as_str().unwrap(),
+        v["SessionToken"].as_str().unwrap(),
+        token["accessToken"].as_str().unwrap(),
+    ] {
+        assert!(!err.contains(secret), "a secret reached stderr");
+    }
+    let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+    idc.configure(json!({"throttle_next": 1, "fail_ops": ["get_role_credentials"]}));
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Past the retry budget: a clear error, status 1, nothing on stdout.
+    let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+    idc.configure(json!({"fail_next": 10, "fail_ops": ["get_role_credentials"]}));
+    let out = sb
+        .cmd()
+        .args(["creds", "--profile", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("InternalServer"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
