@@ -20,6 +20,8 @@ pub enum Complete {
     Format,
     Path,
     GenerateKind,
+    /// A (non-hidden) command name, as for `help COMMAND`.
+    Command,
 }
 
 #[derive(Debug)]
@@ -248,6 +250,15 @@ pub const COMMANDS: &[Command] = &[
         hidden: true,
     },
     Command {
+        name: "complete",
+        operands: "KIND",
+        summary: "print names for the shell completions (internal)",
+        about: "Prints the names the shell completions offer, one a line with a tab and a short description: KIND is stores, envs, profiles (AWS config profiles with SSO settings) or sso-sessions. Reads the user config, the nearest trusted project config (or --config) and the AWS config; prints nothing on any error. Run by the completion scripts; not meant to be typed.",
+        flags: &[],
+        operand_complete: Complete::None,
+        hidden: true,
+    },
+    Command {
         name: "allow",
         operands: "[PATH]",
         summary: "trust a project config (default: the nearest one)",
@@ -298,7 +309,7 @@ pub const COMMANDS: &[Command] = &[
         summary: "print help for dsops or one command",
         about: "Prints the long help of dsops, or of COMMAND.",
         flags: &[],
-        operand_complete: Complete::None,
+        operand_complete: Complete::Command,
         hidden: false,
     },
 ];
@@ -513,14 +524,16 @@ fn flag_lines(out: &mut String, flags: &[&Flag], long: bool) {
     for f in flags {
         let syn = flag_synopsis(f);
         out.push_str(&format!("  {syn:<28} {}", f.help));
-        if long {
-            if let Some(env) = f.env {
-                out.push_str(&format!(" [env: {env}]"));
-            }
+        if long && let Some(env) = f.env {
+            out.push_str(&format!(" [env: {env}]"));
         }
         out.push('\n');
     }
 }
+
+/// What dsops is, in one line (help and the man page's NAME).
+pub const TAGLINE: &str =
+    "AWS IAM Identity Center credentials and direnv-style project environments";
 
 /// `-h` (short) and `--help` / `help CMD` (long) text, from the table.
 pub fn help(cmd: Option<&Command>, long: bool) -> String {
@@ -528,7 +541,7 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
     match cmd {
         None => {
             out.push_str(&format!(
-                "dsops {}: AWS IAM Identity Center credentials and direnv-style project environments\n\n",
+                "dsops {}: {TAGLINE}\n\n",
                 env!("CARGO_PKG_VERSION")
             ));
             out.push_str("Usage: dsops [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
@@ -538,6 +551,18 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
             out.push_str("\nOptions:\n");
             flag_lines(&mut out, &flags_of(None), long);
             if long {
+                out.push_str("\nEnvironment:\n");
+                let (own, other): (Vec<_>, Vec<_>) = crate::generate::environment()
+                    .into_iter()
+                    .partition(|(var, _)| var.starts_with("DSOPS_"));
+                for (var, what) in own {
+                    out.push_str(&format!("  {var:<22} {what}\n"));
+                }
+                let other: Vec<&str> = other.iter().map(|(var, _)| *var).collect();
+                out.push_str(&format!(
+                    "  Also read (see 'man dsops'): {}\n",
+                    other.join(", ")
+                ));
                 out.push_str("\nExit status:\n");
                 for (code, what) in EXIT_STATUSES {
                     out.push_str(&format!("  {code:<3} {what}\n"));

@@ -1,6 +1,7 @@
 //! One file per subcommand; each only wires arguments to the library modules.
 //! `run` dispatches on the parsed command name.
 
+pub mod complete;
 pub mod creds;
 pub mod login;
 pub mod trust;
@@ -58,6 +59,7 @@ impl Ctx {
 
 pub fn run(ctx: Ctx) -> Result<i32> {
     match ctx.args.command_name() {
+        "complete" => complete::run(&ctx),
         "creds" => creds::run(&ctx),
         "login" => login::login(&ctx),
         "logout" => login::logout(&ctx),

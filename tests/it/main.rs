@@ -8,4 +8,5 @@ mod support;
 mod cli;
 mod compat;
 mod creds;
+mod generate;
 mod pkce;

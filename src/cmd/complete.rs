@@ -1,0 +1,128 @@
+//! `dsops complete KIND`: the names the shell completions offer after
+//! `--store`, `--env`, `--profile` and `--sso-session`, read at completion time.
+//!
+//! One name a line, then a tab and a short description (fish shows it as is,
+//! zsh via `_describe`, bash drops it). This command is run by the completion
+//! scripts while the user types, so it is silent: a missing or broken config
+//! gives fewer names, never an error message, and it never touches the network
+//! or runs a store. It does not decide trust differently from other commands:
+//! a project config is read only when it is trusted (or named by `--config`).
+
+use super::Ctx;
+use crate::awsconfig::AwsConfig;
+use crate::config::{self, Config, discover};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The kinds of names, as the completion scripts ask for them.
+pub const KINDS: &[&str] = &["stores", "envs", "profiles", "sso-sessions"];
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    let kind = ctx
+        .args
+        .operands
+        .first()
+        .map(|o| o.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let names = match kind.as_str() {
+        "stores" => stores(ctx),
+        "envs" => envs(ctx),
+        "profiles" => profiles(),
+        "sso-sessions" => sso_sessions(),
+        _ => {
+            return Err(Error::usage(format!(
+                "complete: KIND must be one of: {}",
+                KINDS.join(", ")
+            )));
+        }
+    };
+    let mut text = String::new();
+    for (name, what) in names {
+        // A tab or newline inside a name would break the line format.
+        if name.contains(['\t', '\n']) {
+            continue;
+        }
+        text.push_str(&name);
+        text.push('\t');
+        text.push_str(&what.replace(['\t', '\n'], " "));
+        text.push('\n');
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    Ok(0)
+}
+
+/// The user layer and the trusted project layer, each parsed on its own so
+/// that a broken one does not hide the names of the other.
+fn layers(ctx: &Ctx) -> Vec<Config> {
+    let mut files = vec![crate::paths::user_config()];
+    if let Ok(project) = discover::project(ctx.args.value("config")) {
+        files.extend(project.trusted);
+    }
+    files
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| config::parse_file(p).ok())
+        .collect()
+}
+
+fn stores(ctx: &Ctx) -> BTreeMap<String, String> {
+    layers(ctx)
+        .into_iter()
+        .flat_map(|c| c.stores.into_values())
+        .map(|s| (s.name, s.kind.name().to_string()))
+        .collect()
+}
+
+fn envs(ctx: &Ctx) -> BTreeMap<String, String> {
+    layers(ctx)
+        .into_iter()
+        .flat_map(|c| c.envs)
+        .map(|e| {
+            let n = e.vars.len();
+            (
+                e.name,
+                format!("{n} variable{}", if n == 1 { "" } else { "s" }),
+            )
+        })
+        .collect()
+}
+
+/// Profiles with SSO settings only: `creds --profile` and `login --profile`
+/// accept no other kind.
+fn profiles() -> BTreeMap<String, String> {
+    let Ok(aws) = AwsConfig::load() else {
+        return BTreeMap::new();
+    };
+    aws.profiles
+        .into_iter()
+        .filter(|(_, keys)| keys.keys().any(|k| k.starts_with("sso_")))
+        .map(|(name, keys)| {
+            let what = [
+                keys.get("sso_account_id"),
+                keys.get("sso_role_name"),
+                keys.get("sso_session"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+            (name, what)
+        })
+        .collect()
+}
+
+fn sso_sessions() -> BTreeMap<String, String> {
+    let Ok(aws) = AwsConfig::load() else {
+        return BTreeMap::new();
+    };
+    aws.sso_sessions
+        .into_iter()
+        .map(|(name, keys)| {
+            let url = keys.get("sso_start_url").cloned().unwrap_or_default();
+            (name, url)
+        })
+        .collect()
+}
