@@ -64,8 +64,12 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
             .collect();
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
     });
-    for r in results {
-        let (f, e) = r.map_err(|_| Error::runtime("a store fetch panicked"))??;
+    for ((name, _), r) in by_store.iter().zip(results) {
+        // A whole store failing (credentials, sign-in, a bad field) names the
+        // variables that needed it and keeps its exit status (5: sign-in).
+        let (f, e) = r
+            .map_err(|_| Error::runtime("a store fetch panicked"))?
+            .map_err(|e| e.context(format!("{}: {}", env.name, users(env, name))))?;
         fetched.extend(f);
         if let Some(e) = e {
             expires = Some(expires.map_or(e, |x| x.min(e)));
@@ -84,14 +88,17 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
                     out.skipped.push(var.name.clone())
                 }
                 Some(Err(e)) => {
-                    let cause = match e {
-                        FetchError::NotFound(m) => m.clone(),
-                        FetchError::Failed(e) => e.message.clone(),
+                    let (code, cause) = match e {
+                        FetchError::NotFound(m) => (crate::error::exit::ERROR, m.clone()),
+                        FetchError::Failed(e) => (e.code, e.message.clone()),
                     };
-                    return Err(Error::runtime(format!(
-                        "{}: {} from store '{}' (key {}): {cause}",
-                        env.name, var.name, r.store, r.key
-                    )));
+                    return Err(Error::new(
+                        code,
+                        format!(
+                            "{}: {} from store '{}' (key {}): {cause}",
+                            env.name, var.name, r.store, r.key
+                        ),
+                    ));
                 }
                 None => {
                     return Err(Error::runtime(format!(
@@ -103,4 +110,15 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
         }
     }
     Ok(out)
+}
+
+/// `A, B from store 'S'`: the variables of `env` that use `store`.
+fn users(env: &EnvSet, store: &str) -> String {
+    let names: Vec<&str> = env
+        .vars
+        .iter()
+        .filter(|v| matches!(&v.source, Source::From(r) if r.store == store))
+        .map(|v| v.name.as_str())
+        .collect();
+    format!("{} from store '{store}'", names.join(", "))
 }

@@ -3,6 +3,9 @@
 
 pub mod complete;
 pub mod creds;
+pub mod doctor;
+pub mod exec;
+pub mod export;
 pub mod login;
 pub mod trust;
 
@@ -61,6 +64,9 @@ pub fn run(ctx: Ctx) -> Result<i32> {
     match ctx.args.command_name() {
         "complete" => complete::run(&ctx),
         "creds" => creds::run(&ctx),
+        "export" => export::run(&ctx),
+        "exec" => exec::run(&ctx),
+        "doctor" => doctor::run(&ctx),
         "login" => login::login(&ctx),
         "logout" => login::logout(&ctx),
         "allow" => trust::allow(&ctx),

@@ -1,15 +1,42 @@
 //! The `exec` store: run `command... KEY` (no shell), stdout without its final
-//! newline is the value; a non-zero exit is an error showing the command's
-//! stderr; a bounded time.
+//! newline (`\n` or `\r\n`) is the value; a non-zero exit is an error showing
+//! the command's stderr; a bounded time (the store's `timeout`, default 30 s).
+//!
+//! stdin is `/dev/null`: a store runs from the shell hook, where nothing may
+//! wait for the keyboard. The whole run, including reading the pipes, is
+//! bounded: a command that leaves a background process holding stdout open
+//! does not hang dsops. The value is at most 16 MiB.
 
 use crate::config::Store;
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// Larger output is refused: no secret is this big, a runaway command is.
+const MAX_VALUE: u64 = 16 << 20;
+/// How much of stderr an error shows.
+const MAX_STDERR: u64 = 4 << 10;
+
+/// Read a pipe to its end (at most `limit` + 1 bytes) on a thread; the result
+/// arrives on the returned channel.
+fn drain(mut pipe: impl Read + Send + 'static, limit: u64) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = (&mut pipe).take(limit + 1).read_to_end(&mut b);
+        // Keep draining (and discarding) so the command never blocks on a
+        // full pipe after the limit.
+        let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+        let _ = tx.send(b);
+    });
+    rx
+}
 
 pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
     let program = &store.command[0];
+    let start = Instant::now();
     let mut child = Command::new(program)
         .args(&store.command[1..])
         .arg(key)
@@ -18,50 +45,56 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::runtime(format!("cannot run {program}: {e}")))?;
-    // Drain both pipes in threads so a chatty command cannot block on a full pipe.
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out_t = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.read_to_end(&mut b);
-        b
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stderr.take(64 * 1024).read_to_end(&mut b);
-        b
-    });
-    let start = Instant::now();
+    // Both pipes are drained on threads so a chatty command cannot block on
+    // a full pipe. `spawn` with piped stdio always sets both handles.
+    let out_rx = drain(child.stdout.take().expect("stdout is piped"), MAX_VALUE);
+    let err_rx = drain(child.stderr.take().expect("stderr is piped"), MAX_STDERR);
+    let too_slow = || {
+        Error::runtime(format!(
+            "{program} did not finish within {}s",
+            timeout.as_secs_f64()
+        ))
+    };
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if start.elapsed() >= timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(Error::runtime(format!(
-                    "{program} did not finish within {}s",
-                    timeout.as_secs_f64()
-                )));
+                return Err(too_slow());
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
             Err(e) => return Err(Error::runtime(format!("waiting for {program}: {e}"))),
         }
     };
-    let out = out_t.join().unwrap_or_default();
-    let err = err_t.join().unwrap_or_default();
+    // The command has exited; its pipes close unless it left a background
+    // process holding them, which must not hang us either.
+    let left = |s: Instant| {
+        timeout
+            .saturating_sub(s.elapsed())
+            .max(Duration::from_millis(100))
+    };
+    let out = out_rx.recv_timeout(left(start)).map_err(|_| too_slow())?;
+    let err = err_rx.recv_timeout(left(start)).unwrap_or_default();
     if !status.success() {
         let msg = String::from_utf8_lossy(&err).trim().to_string();
         return Err(Error::runtime(format!(
             "{program} exited with {}{}",
             status
                 .code()
-                .map(|c| c.to_string())
+                .map(|c| format!("status {c}"))
                 .unwrap_or_else(|| "a signal".to_string()),
             if msg.is_empty() {
-                String::new()
+                " (and printed nothing on stderr)".to_string()
             } else {
                 format!(": {msg}")
             }
+        )));
+    }
+    if out.len() as u64 > MAX_VALUE {
+        return Err(Error::runtime(format!(
+            "{program} printed more than {} MiB",
+            MAX_VALUE >> 20
         )));
     }
     let mut s = String::from_utf8(out)

@@ -3,11 +3,14 @@
 //! `aws.sso` gives role credential fields, `literal` its values, `exec` the
 //! output of a command; the AWS API stores live in their own modules.
 
+pub mod aws;
 pub mod exec;
+pub mod secretsmanager;
+pub mod ssm;
 
 use crate::awsconfig::AwsConfig;
 use crate::config::{Config, Reference, Store, StoreType};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::resolve::{FetchError, Fetched, Options};
 use time::OffsetDateTime;
 
@@ -60,12 +63,13 @@ pub fn fetch(
             Ok((out, Some(creds.expiration)))
         }
         StoreType::SecretsManager | StoreType::Ssm => {
-            let _ = cfg;
-            Err(Error::runtime(format!(
-                "store '{}': {} is not available in this build yet",
-                store.name,
-                store.kind.name()
-            )))
+            let access = aws::access(cfg, aws, store, &opts.login)?;
+            let fetched = if store.kind == StoreType::SecretsManager {
+                secretsmanager::fetch(store, &access, refs, opts.timeout)?
+            } else {
+                ssm::fetch(store, &access, refs, opts.timeout)?
+            };
+            Ok((fetched, access.expires))
         }
     }
 }

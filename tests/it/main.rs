@@ -10,3 +10,5 @@ mod compat;
 mod creds;
 mod generate;
 mod pkce;
+mod seeds;
+mod stores;

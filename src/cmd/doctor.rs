@@ -1,0 +1,424 @@
+//! `dsops doctor`: one line per check (`ok`, `warn`, `FAIL`) on stdout; exit
+//! status 1 when any check failed.
+//!
+//! Checks: the user and project configs (parse, trust), the AWS config, the
+//! env sets, every store (or only `--store NAME`): `aws.sso` token state and
+//! expiry and the role's credentials, reachability of the AWS API stores with
+//! their credentials, `exec` commands on PATH; permissions of the token and
+//! role caches, the trust records and the configs; whether the shell hook is
+//! installed.
+//!
+//! Sign-in: when an `aws.sso` store has no usable token and stdin and stderr
+//! are a terminal (and neither `DSOPS_NO_LOGIN=1` nor `CI=true`), doctor signs
+//! in, as `dsops login` would. Otherwise it only reports what to run. Doctor
+//! never prints a secret value: it reports expiries, never tokens or keys.
+
+use super::Ctx;
+use crate::awsconfig::AwsConfig;
+use crate::config::{self, Config, Store, StoreType, discover, trust::Trust};
+use crate::error::Result;
+use crate::sso::{self, LoginPolicy, cache};
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+#[derive(Default)]
+struct Report {
+    fails: usize,
+    warns: usize,
+}
+
+impl Report {
+    fn line(&mut self, status: &str, msg: impl std::fmt::Display) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{status:<4} {msg}");
+        let _ = out.flush();
+    }
+    fn ok(&mut self, msg: impl std::fmt::Display) {
+        self.line("ok", msg);
+    }
+    fn warn(&mut self, msg: impl std::fmt::Display) {
+        self.warns += 1;
+        self.line("warn", msg);
+    }
+    fn fail(&mut self, msg: impl std::fmt::Display) {
+        self.fails += 1;
+        self.line("FAIL", msg);
+    }
+}
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    let mut r = Report::default();
+    let cfg = check_configs(ctx, &mut r);
+    let aws = match AwsConfig::load() {
+        Ok(a) => {
+            r.ok(format_args!(
+                "AWS config: {}{}",
+                a.path.display(),
+                if a.path.exists() { "" } else { " (none)" }
+            ));
+            Some(a)
+        }
+        Err(e) => {
+            r.fail(format_args!("AWS config: {e}"));
+            None
+        }
+    };
+    if let (Some(cfg), Some(aws)) = (&cfg, &aws) {
+        check_envs(ctx, cfg, &mut r);
+        let only = ctx.args.value("store");
+        if let Some(name) = only
+            && let Err(e) = cfg.store(name)
+        {
+            r.fail(format_args!("--store {name}: {e}"));
+        }
+        for store in cfg.stores.values() {
+            if only.is_none_or(|n| n == store.name) {
+                check_store(cfg, aws, store, &mut r);
+            }
+        }
+    }
+    check_permissions(cfg.as_ref(), &mut r);
+    check_hook(&mut r);
+    if r.fails > 0 {
+        eprintln!(
+            "dsops: doctor: {} problem(s){}",
+            r.fails,
+            if r.warns > 0 {
+                format!(", {} warning(s)", r.warns)
+            } else {
+                String::new()
+            }
+        );
+        Ok(crate::error::exit::ERROR)
+    } else {
+        Ok(0)
+    }
+}
+
+fn check_configs(ctx: &Ctx, r: &mut Report) -> Option<Config> {
+    let user = crate::paths::user_config();
+    if user.exists() {
+        match config::parse_file(&user) {
+            Ok(_) => r.ok(format_args!("user config: {}", user.display())),
+            Err(e) => r.fail(format_args!("user config: {e}")),
+        }
+    } else {
+        r.ok(format_args!("user config: none at {}", user.display()));
+    }
+    let explicit = ctx.args.value("config").is_some()
+        || std::env::var("DSOPS_CONFIG").is_ok_and(|v| !v.is_empty());
+    let project = match discover::project(ctx.args.value("config")) {
+        Ok(p) => p,
+        Err(e) => {
+            r.fail(format_args!("project config: {e}"));
+            return None;
+        }
+    };
+    match (&project.trusted, &project.untrusted) {
+        (Some(p), _) => match config::parse_file(p) {
+            Ok(_) => r.ok(format_args!(
+                "project config: {} ({})",
+                p.display(),
+                if explicit {
+                    "named by --config/DSOPS_CONFIG, trusted"
+                } else {
+                    "trusted"
+                }
+            )),
+            Err(e) => r.fail(format_args!("project config: {e}")),
+        },
+        (None, Some((p, Trust::Denied))) => r.warn(format_args!(
+            "project config: {} is denied (dsops deny); not loaded",
+            p.display()
+        )),
+        (None, Some((p, t))) => r.fail(format_args!(
+            "project config: {}",
+            config::trust::untrusted_error(p, *t)
+        )),
+        (None, None) => r.ok("project config: none found from the working directory up"),
+    }
+    match config::load(project.trusted.as_deref()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            r.fail(format_args!("config: {e}"));
+            None
+        }
+    }
+}
+
+fn check_envs(ctx: &Ctx, cfg: &Config, r: &mut Report) {
+    if cfg.envs.is_empty() {
+        r.warn("env sets: none defined");
+        return;
+    }
+    let chosen = cfg
+        .pick_env(ctx.env_name().as_deref())
+        .ok()
+        .flatten()
+        .map(|e| e.name.clone());
+    for env in &cfg.envs {
+        r.ok(format_args!(
+            "env '{}': {} variable(s){}",
+            env.name,
+            env.vars.len(),
+            if chosen.as_deref() == Some(env.name.as_str()) {
+                " (selected)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if chosen.is_none() {
+        r.warn("env sets: none selected (set DSOPS_ENV or defaultEnv); the hook will load nothing");
+    }
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn check_store(cfg: &Config, aws: &AwsConfig, store: &Store, r: &mut Report) {
+    let head = format!("store '{}' ({})", store.name, store.kind.name());
+    // Sign in only where a person can answer the browser.
+    let mut policy = LoginPolicy::from_env(false, false, false);
+    policy.allowed = policy.allowed && interactive();
+    match store.kind {
+        StoreType::Literal => r.ok(format_args!("{head}: {} value(s)", store.values.len())),
+        StoreType::Exec => match find_program(&store.command[0]) {
+            Some(p) => r.ok(format_args!("{head}: runs {}", p.display())),
+            None => r.fail(format_args!(
+                "{head}: {} is not an executable on PATH",
+                store.command[0]
+            )),
+        },
+        StoreType::Sso => check_sso(aws, store, &head, &policy, r),
+        StoreType::SecretsManager | StoreType::Ssm => {
+            let access = match crate::stores::aws::access(cfg, aws, store, &policy) {
+                Ok(a) => a,
+                Err(e) => return r.fail(format_args!("{head}: {e}")),
+            };
+            let probe = if store.kind == StoreType::SecretsManager {
+                crate::stores::secretsmanager::probe(store, &access)
+            } else {
+                crate::stores::ssm::probe(store, &access)
+            };
+            match probe {
+                Ok(how) => r.ok(format_args!(
+                    "{head}: {how}; region {}, credentials from {}",
+                    access.region, access.source
+                )),
+                Err(e) => r.fail(format_args!(
+                    "{head}: {e} (region {}, credentials from {})",
+                    access.region, access.source
+                )),
+            }
+        }
+    }
+}
+
+fn check_sso(aws: &AwsConfig, store: &Store, head: &str, policy: &LoginPolicy, r: &mut Report) {
+    let target = match sso::Target::from_store(aws, store) {
+        Ok(t) => t,
+        Err(e) => return r.fail(format_args!("{head}: {e}")),
+    };
+    let path = cache::token_path(&target.session);
+    let now = crate::timefmt::now();
+    let state = match cache::read_token(&path) {
+        cache::Read::Found(t) => match t.remaining(now) {
+            Some(s) if s > 0 => format!("token valid for {}", human(s)),
+            Some(_) => "token expired".to_string(),
+            None => "token file incomplete".to_string(),
+        },
+        cache::Read::Missing => "not signed in".to_string(),
+        cache::Read::Corrupt(why) => format!("token file unreadable ({why})"),
+    };
+    // access_token reuses a fresh token, refreshes one that is about to
+    // expire, and signs in only when the policy allows it.
+    match sso::access_token(&target.session, policy, &target.login_hint, None) {
+        Ok(_) => {
+            let after = match cache::read_token(&path) {
+                cache::Read::Found(t) => t
+                    .expires_at()
+                    .map(|e| {
+                        format!(
+                            "signed in to {}, token valid until {} ({} left)",
+                            target.session.start_url,
+                            crate::timefmt::format(e),
+                            human((e - now).whole_seconds())
+                        )
+                    })
+                    .unwrap_or_else(|| state.clone()),
+                _ => state.clone(),
+            };
+            r.ok(format_args!("{head}: {after}"));
+        }
+        Err(e) => {
+            return r.fail(format_args!("{head}: {state}: {e}"));
+        }
+    }
+    match sso::role_credentials(&target, policy) {
+        Ok(c) => r.ok(format_args!(
+            "{head}: role {}/{}: credentials valid until {} ({} left)",
+            target.account_id,
+            target.role_name,
+            crate::timefmt::format(c.expiration),
+            human(c.remaining(crate::timefmt::now()))
+        )),
+        Err(e) => r.fail(format_args!(
+            "{head}: role {}/{}: {e}",
+            target.account_id, target.role_name
+        )),
+    }
+}
+
+fn human(secs: i64) -> String {
+    let s = secs.max(0);
+    match (s / 3600, (s % 3600) / 60) {
+        (0, m) => format!("{m}m"),
+        (h, m) => format!("{h}h {m:02}m"),
+    }
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| executable(p))
+}
+
+/// Secrets must not be readable by others, and nothing that decides what
+/// dsops loads may be writable by others.
+fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
+    let mut problems = 0;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+    for dir in [crate::paths::sso_cache_dir(), crate::paths::cli_cache_dir()] {
+        if let Some(m) = mode(&dir)
+            && m & 0o022 != 0
+        {
+            problems += 1;
+            r.fail(format_args!(
+                "{} is writable by others (mode {m:04o}): chmod go-w {}",
+                dir.display(),
+                dir.display()
+            ));
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.extension().is_none_or(|e| e != "json") || !p.is_file() {
+                continue;
+            }
+            if let Some(m) = mode(&p)
+                && m & 0o077 != 0
+            {
+                problems += 1;
+                r.fail(format_args!(
+                    "{} holds a token or credentials and is readable by others (mode {m:04o}): chmod 600 {}",
+                    p.display(),
+                    p.display()
+                ));
+            }
+        }
+    }
+    let trust = crate::paths::trust_dir();
+    for d in [trust.parent().map(Path::to_path_buf), Some(trust.clone())]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = mode(&d)
+            && m & 0o022 != 0
+        {
+            problems += 1;
+            r.fail(format_args!(
+                "{} holds trust records and is writable by others (mode {m:04o}): chmod go-w {}",
+                d.display(),
+                d.display()
+            ));
+        }
+    }
+    let configs = cfg
+        .map(|c| {
+            c.user_file
+                .iter()
+                .chain(c.project_file.iter())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for p in configs {
+        match mode(&p) {
+            Some(m) if m & 0o002 != 0 => {
+                problems += 1;
+                r.fail(format_args!(
+                    "{} is writable by everyone (mode {m:04o}): chmod o-w {}",
+                    p.display(),
+                    p.display()
+                ));
+            }
+            Some(m) if m & 0o020 != 0 => {
+                problems += 1;
+                r.warn(format_args!(
+                    "{} is writable by its group (mode {m:04o})",
+                    p.display()
+                ));
+            }
+            _ => {}
+        }
+    }
+    if problems == 0 {
+        r.ok("file permissions: token and role caches private; trust records and configs not writable by others");
+    }
+}
+
+fn check_hook(r: &mut Report) {
+    let home = crate::paths::home();
+    let zdot = std::env::var_os("ZDOTDIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.clone());
+    let fish = crate::paths::config_home().join("fish");
+    let mut rc = vec![
+        home.join(".bashrc"),
+        home.join(".bash_profile"),
+        home.join(".profile"),
+        zdot.join(".zshrc"),
+        fish.join("config.fish"),
+    ];
+    if let Ok(d) = std::fs::read_dir(fish.join("conf.d")) {
+        rc.extend(d.flatten().map(|e| e.path()));
+    }
+    let installed: Vec<String> = rc
+        .iter()
+        .filter(|p| {
+            crate::fsutil::read_limited(p, 1 << 20)
+                .is_ok_and(|b| String::from_utf8_lossy(&b).contains("dsops hook"))
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    let active = std::env::var_os("DSOPS_STATE").is_some();
+    match (installed.is_empty(), active) {
+        (false, a) => r.ok(format_args!(
+            "hook: installed in {}{}",
+            installed.join(", "),
+            if a { " (active in this shell)" } else { "" }
+        )),
+        (true, true) => r.ok("hook: active in this shell"),
+        (true, false) => r.warn(
+            "hook: not installed (add eval \"$(dsops hook bash)\" to ~/.bashrc, eval \"$(dsops hook zsh)\" to ~/.zshrc, or dsops hook fish | source to ~/.config/fish/config.fish)",
+        ),
+    }
+}

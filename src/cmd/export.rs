@@ -1,0 +1,291 @@
+//! `dsops export`: resolve an env set once and print it as shell lines, a
+//! dotenv file or JSON. Also the env-set selection and resolution that
+//! `dsops exec` shares.
+//!
+//! Output is built completely before anything is written, so a failure
+//! leaves stdout empty: `eval "$(dsops export)"` never applies half a set.
+//!
+//! Quoting, per format:
+//! - `shell` (bash, zsh): `export NAME='value'`, single quotes with `'`
+//!   written as `'\''`; fish: `set -gx NAME 'value'` with `\\` and `\'`.
+//! - `dotenv`: `NAME='value'` when the value has no `'`, no carriage return,
+//!   no `\\` and no final `\`; else, for a value ending in `\` without
+//!   spaces, quotes, `#` or `$`, unquoted; else `NAME="value"` with `\\`,
+//!   `\"`, `\n` and `\r` escapes when it has no `$` and no final `\`.
+//!   python-dotenv and docker compose (compose-go) read each back exactly.
+//!   Any other value has no spelling both read back the same and is refused
+//!   with a message naming the variable (use `json`). python-dotenv expands
+//!   `${NAME}` even in single quotes unless read with `interpolate=False`.
+//! - `json`: one object, keys in the env set's order.
+
+use super::Ctx;
+use crate::awsconfig::AwsConfig;
+use crate::error::{Error, Result};
+use crate::resolve::{self, Options, Resolved};
+use crate::shell::quote;
+use crate::sso::LoginPolicy;
+use std::io::Write;
+use std::time::Duration;
+
+/// Backstop for a whole resolution from the command line; each request and
+/// each exec store has its own, shorter bound.
+const RESOLVE_BOUND: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shell {
+    Posix,
+    Fish,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Shell(Shell),
+    Dotenv,
+    Json,
+}
+
+fn shell_named(name: &str) -> Option<Shell> {
+    match name {
+        "bash" | "zsh" => Some(Shell::Posix),
+        "fish" => Some(Shell::Fish),
+        _ => None,
+    }
+}
+
+fn format(ctx: &Ctx) -> Result<Format> {
+    let shell = ctx.args.value("shell");
+    let fmt = ctx.args.value("format").unwrap_or("shell");
+    match fmt {
+        "shell" | "sh" => {
+            let shell = match shell {
+                Some(s) => shell_named(s).ok_or_else(|| {
+                    Error::usage(format!("--shell {s}: expected bash, zsh or fish"))
+                })?,
+                // The user's login shell when it is one we speak, else bash.
+                None => std::env::var("SHELL")
+                    .ok()
+                    .and_then(|s| s.rsplit('/').next().and_then(shell_named))
+                    .unwrap_or(Shell::Posix),
+            };
+            Ok(Format::Shell(shell))
+        }
+        "dotenv" | "json" if shell.is_some() => Err(Error::usage(format!(
+            "--shell applies to --format shell, not --format {fmt}"
+        ))),
+        "dotenv" => Ok(Format::Dotenv),
+        "json" => Ok(Format::Json),
+        other => Err(Error::usage(format!(
+            "--format {other}: expected shell, dotenv or json"
+        ))),
+    }
+}
+
+/// Choose the env set (`--env` / `DSOPS_ENV`, `defaultEnv`, the only one) and
+/// resolve it. Sign-in is allowed unless `DSOPS_NO_LOGIN=1` or `CI=true`.
+pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
+    let (cfg, project) = ctx.config()?;
+    let untrusted = project.untrusted_error();
+    let explicit = ctx.env_name();
+    let env = match cfg.pick_env(explicit.as_deref()) {
+        Ok(Some(env)) => env,
+        // The env set may be in a project config we may not read.
+        Err(e) => {
+            return Err(match untrusted {
+                Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
+                None => e,
+            });
+        }
+        Ok(None) if cfg.envs.is_empty() => {
+            return Err(match untrusted {
+                Some(u) => u,
+                None => Error::config(format!(
+                    "no env sets defined ({})",
+                    if cfg.files().is_empty() {
+                        format!(
+                            "no config found: looked for .dsops.yaml or dsops.yaml from the working directory up, and {}",
+                            crate::paths::user_config().display()
+                        )
+                    } else {
+                        format!("in {}", cfg.files().join(", "))
+                    }
+                )),
+            });
+        }
+        Ok(None) => {
+            let names: Vec<&str> = cfg.envs.iter().map(|e| e.name.as_str()).collect();
+            return Err(Error::usage(format!(
+                "choose an env set with --env NAME or DSOPS_ENV, or set defaultEnv (env sets: {})",
+                names.join(", ")
+            )));
+        }
+    };
+    if let (Some(u), false) = (&untrusted, ctx.quiet) {
+        eprintln!("dsops: not loaded: {}", u.message);
+    }
+    ctx.debug(format_args!(
+        "env set '{}' from {}: {}",
+        env.name,
+        env.origin.display(),
+        env.vars
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let aws = AwsConfig::load()?;
+    let opts = Options {
+        login: LoginPolicy::from_env(false, false, false),
+        timeout: RESOLVE_BOUND,
+    };
+    let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;
+    if let Some((name, _)) = resolved.vars.iter().find(|(_, v)| v.contains('\0')) {
+        return Err(Error::runtime(format!(
+            "{}: {name}: the value contains a NUL byte, which an environment variable cannot hold",
+            env.name
+        )));
+    }
+    ctx.debug(format_args!(
+        "resolved {} variable(s) (values redacted){}",
+        resolved.vars.len(),
+        if resolved.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; optional, not found: {}", resolved.skipped.join(" "))
+        }
+    ));
+    Ok(resolved)
+}
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    if let Some(extra) = ctx.args.operands.first() {
+        return Err(Error::usage(format!(
+            "export takes no operand ('{}'); name the env set with --env",
+            extra.to_string_lossy()
+        )));
+    }
+    let format = format(ctx)?;
+    let resolved = resolve_selected(ctx)?;
+    let text = render(format, &resolved.vars)?;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
+        // `dsops export | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Error::runtime(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
+    let mut out = String::new();
+    match format {
+        Format::Shell(Shell::Posix) => {
+            for (k, v) in vars {
+                out.push_str(&format!("export {k}={}\n", quote::posix(v)));
+            }
+        }
+        Format::Shell(Shell::Fish) => {
+            for (k, v) in vars {
+                out.push_str(&format!("set -gx {k} {}\n", quote::fish(v)));
+            }
+        }
+        Format::Dotenv => {
+            for (k, v) in vars {
+                out.push_str(&format!("{k}={}\n", dotenv_quote(k, v)?));
+            }
+        }
+        Format::Json => {
+            // serde_json's map sorts keys; the env set's order is kept by
+            // writing the object by hand, each key and value JSON-encoded.
+            if vars.is_empty() {
+                out.push_str("{}\n");
+            } else {
+                out.push_str("{\n");
+                for (i, (k, v)) in vars.iter().enumerate() {
+                    let sep = if i + 1 < vars.len() { "," } else { "" };
+                    out.push_str(&format!(
+                        "  {}: {}{sep}\n",
+                        serde_json::Value::from(k.as_str()),
+                        serde_json::Value::from(v.as_str())
+                    ));
+                }
+                out.push_str("}\n");
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A dotenv value that python-dotenv and docker compose both read back
+/// exactly (see the module doc).
+fn dotenv_quote(name: &str, v: &str) -> Result<String> {
+    // Single quotes: literal in compose; python-dotenv only unescapes \\ and
+    // \', and both stop at a ' (compose also at \' and a final \).
+    let single_ok =
+        !v.contains('\'') && !v.contains('\r') && !v.contains("\\\\") && !v.ends_with('\\');
+    if single_ok {
+        return Ok(format!("'{v}'"));
+    }
+    // python-dotenv cannot end a quoted value with a backslash (its pattern
+    // takes \\" for an escaped quote); unquoted, neither reader unescapes.
+    let unquoted_ok = !v.is_empty()
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '#' | '$' | '`'));
+    if v.ends_with('\\') {
+        if unquoted_ok {
+            return Ok(v.to_string());
+        }
+    } else if !v.contains('$') {
+        // Double quotes: both unescape \\ \" \n \r; compose would expand $.
+        let mut s = String::with_capacity(v.len() + 2);
+        s.push('"');
+        for c in v.chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+        return Ok(s);
+    }
+    Err(Error::runtime(format!(
+        "{name}: its value has no dotenv spelling that both python-dotenv and docker compose read back exactly ('$' with a quote, backslashes or a carriage return, or a final backslash with spaces or quotes); use --format json or --format shell"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_quoting_choices() {
+        assert_eq!(
+            dotenv_quote("A", "plain $HOME `x` \"q\"").unwrap(),
+            "'plain $HOME `x` \"q\"'"
+        );
+        assert_eq!(dotenv_quote("A", "it's\n\\x").unwrap(), "\"it's\\n\\\\x\"");
+        assert_eq!(dotenv_quote("A", "C:\\dir\\").unwrap(), "C:\\dir\\");
+        assert!(dotenv_quote("A", "a b\\").is_err());
+        assert_eq!(dotenv_quote("A", "a\\b").unwrap(), "'a\\b'");
+        assert_eq!(dotenv_quote("A", "cr\r").unwrap(), "\"cr\\r\"");
+        let e = dotenv_quote("SECRET_NAME", "it's $5").unwrap_err();
+        assert!(e.message.starts_with("SECRET_NAME:"), "{}", e.message);
+        assert!(!e.message.contains("it's $5"), "a value leaked");
+    }
+
+    #[test]
+    fn json_keeps_order() {
+        let vars = vec![
+            ("Z".to_string(), "1".to_string()),
+            ("A".to_string(), "\"\n".to_string()),
+        ];
+        assert_eq!(
+            render(Format::Json, &vars).unwrap(),
+            "{\n  \"Z\": \"1\",\n  \"A\": \"\\\"\\n\"\n}\n"
+        );
+        assert_eq!(render(Format::Json, &[]).unwrap(), "{}\n");
+    }
+}
