@@ -201,6 +201,7 @@ fn literals(line: &str) -> Vec<&str> {
 fn looks_like_var(s: &str) -> bool {
     s.len() >= 2
         && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && !s.ends_with('_')
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
