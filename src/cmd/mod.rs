@@ -6,6 +6,7 @@ pub mod creds;
 pub mod doctor;
 pub mod exec;
 pub mod export;
+pub mod hook;
 pub mod login;
 pub mod trust;
 
@@ -64,6 +65,8 @@ pub fn run(ctx: Ctx) -> Result<i32> {
     match ctx.args.command_name() {
         "complete" => complete::run(&ctx),
         "creds" => creds::run(&ctx),
+        "hook" => hook::hook(&ctx),
+        "hook-env" => hook::hook_env(&ctx),
         "export" => export::run(&ctx),
         "exec" => exec::run(&ctx),
         "doctor" => doctor::run(&ctx),

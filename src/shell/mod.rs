@@ -1,3 +1,9 @@
 //! Shell integration: quoting, the init scripts and the per-prompt state.
 
+pub mod emit;
+pub mod hookenv;
+pub mod init;
+pub mod load;
 pub mod quote;
+pub mod stamp;
+pub mod state;

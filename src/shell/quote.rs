@@ -31,6 +31,35 @@ pub fn fish(s: &str) -> String {
     out
 }
 
+/// [`posix`] for any bytes (values from the environment need not be UTF-8).
+pub fn posix_bytes(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    out.push(b'\'');
+    for &b in s {
+        if b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\'');
+    out
+}
+
+/// [`fish`] for any bytes: fish keeps bytes that are not UTF-8 as they are.
+pub fn fish_bytes(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    out.push(b'\'');
+    for &b in s {
+        if b == b'\'' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'\'');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +69,9 @@ mod tests {
         assert_eq!(posix("a'b"), "'a'\\''b'");
         assert_eq!(posix(""), "''");
         assert_eq!(fish("a'b\\c"), "'a\\'b\\\\c'");
+        for s in ["", "a'b", "x\\'\n$(y)", "é"] {
+            assert_eq!(posix_bytes(s.as_bytes()), posix(s).into_bytes());
+            assert_eq!(fish_bytes(s.as_bytes()), fish(s).into_bytes());
+        }
     }
 }

@@ -1,0 +1,47 @@
+//! `dsops hook SHELL` (the init code) and `dsops hook-env SHELL` (what it runs
+//! when something changed). The work is in `shell/`.
+
+use super::Ctx;
+use crate::error::{Error, Result};
+use crate::shell::emit::Shell;
+use crate::shell::{hookenv, init};
+use std::io::Write;
+
+fn shell_operand(ctx: &Ctx) -> Result<Shell> {
+    match ctx.args.operands.as_slice() {
+        [one] => Shell::parse(&one.to_string_lossy()),
+        [] => Err(Error::usage(format!(
+            "{} needs a shell: bash, zsh or fish",
+            ctx.args.command_name()
+        ))),
+        _ => Err(Error::usage(format!(
+            "{} takes one shell: bash, zsh or fish",
+            ctx.args.command_name()
+        ))),
+    }
+}
+
+fn print(bytes: &[u8]) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
+        // The reader went away (Ctrl-C at the prompt): nothing to report.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Error::runtime(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+pub fn hook(ctx: &Ctx) -> Result<i32> {
+    let shell = shell_operand(ctx)?;
+    print(init::render(shell)?.as_bytes())
+}
+
+pub fn hook_env(ctx: &Ctx) -> Result<i32> {
+    let shell = shell_operand(ctx)?;
+    let out = hookenv::run(&hookenv::Options {
+        shell,
+        quiet: ctx.quiet,
+        debug: ctx.debug,
+    })?;
+    print(&out)
+}

@@ -1,0 +1,164 @@
+//! What the hook loads for one env set: the resolver's values under a time
+//! bound, with sign-in never attempted.
+//!
+//! The hook never opens a browser. When an `aws.sso` store needs a sign-in,
+//! the variables that depend on it (directly, or through `credentials_from`)
+//! are left out, the rest of the set is loaded, and the caller says once which
+//! `dsops login` to run; the token file is watched so that signing in reloads.
+//! Any other failure fails the whole set: nothing is half applied.
+//!
+//! Resolution runs on its own thread so that a store that ignores its timeout
+//! cannot hold the prompt past `DSOPS_HOOK_TIMEOUT` (+ a short grace).
+
+use crate::awsconfig::AwsConfig;
+use crate::config::{Config, EnvSet, Source, StoreType};
+use crate::error::{Error, Result, exit};
+use crate::resolve::{self, Options, Resolved};
+use crate::sso::{self, LoginPolicy};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `DSOPS_HOOK_TIMEOUT` seconds, default 10.
+pub fn timeout() -> Duration {
+    std::env::var("DSOPS_HOOK_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+        .unwrap_or(Duration::from_secs(10))
+}
+
+/// An `aws.sso` store that needs a sign-in before its variables can load.
+#[derive(Debug)]
+pub struct Blocked {
+    pub store: String,
+    pub hint: String,
+    pub token_file: PathBuf,
+    /// The variables left out because of it.
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub resolved: Resolved,
+    pub blocked: Vec<Blocked>,
+}
+
+/// Resolve `set` for the hook, giving up after `limit`.
+pub fn resolve_bounded(
+    cfg: Config,
+    aws: AwsConfig,
+    set: EnvSet,
+    limit: Duration,
+) -> Result<Loaded> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(resolve_for_hook(&cfg, &aws, &set, limit));
+    });
+    let grace = Duration::from_millis(500);
+    rx.recv_timeout(limit + grace).unwrap_or_else(|_| {
+        Err(Error::runtime(format!(
+            "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
+            limit.as_secs_f64()
+        )))
+    })
+}
+
+fn policy() -> LoginPolicy {
+    LoginPolicy {
+        allowed: false,
+        no_browser: true,
+        use_device_code: false,
+        quiet: true,
+    }
+}
+
+/// The `aws.sso` store a variable's value depends on, if any.
+fn sso_root<'a>(cfg: &'a Config, store: &'a str) -> Option<&'a str> {
+    let s = cfg.stores.get(store)?;
+    if s.kind == StoreType::Sso {
+        return Some(s.name.as_str());
+    }
+    let from = s.raw("credentials_from")?;
+    cfg.stores
+        .get(from)
+        .filter(|f| f.kind == StoreType::Sso)
+        .map(|f| f.name.as_str())
+}
+
+fn resolve_for_hook(
+    cfg: &Config,
+    aws: &AwsConfig,
+    set: &EnvSet,
+    limit: Duration,
+) -> Result<Loaded> {
+    let opts = Options {
+        login: policy(),
+        timeout: limit,
+    };
+    let err = match resolve::resolve(cfg, aws, set, &opts) {
+        Ok(resolved) => {
+            return Ok(Loaded {
+                resolved,
+                blocked: vec![],
+            });
+        }
+        Err(e) if e.code == exit::LOGIN_REQUIRED => e,
+        Err(e) => return Err(e),
+    };
+    // Which aws.sso stores need a sign-in? Their cached role credentials (if
+    // any) were just found stale, so asking each again costs no network call
+    // when the answer is "sign in".
+    let roots: BTreeSet<&str> = set
+        .vars
+        .iter()
+        .filter_map(|v| match &v.source {
+            Source::From(r) => sso_root(cfg, &r.store),
+            Source::Literal(_) => None,
+        })
+        .collect();
+    let mut blocked = vec![];
+    for root in roots {
+        let Ok(store) = cfg.store(root) else { continue };
+        let Ok(target) = sso::Target::from_store(aws, store) else {
+            continue;
+        };
+        if let Err(e) = sso::role_credentials(&target, &opts.login)
+            && e.code == exit::LOGIN_REQUIRED
+        {
+            blocked.push(Blocked {
+                store: root.to_string(),
+                hint: target.login_hint.clone(),
+                token_file: sso::cache::token_path(&target.session),
+                vars: vec![],
+            });
+        }
+    }
+    if blocked.is_empty() {
+        return Err(err);
+    }
+    let mut reduced = set.clone();
+    reduced.vars.retain(|v| {
+        let root = match &v.source {
+            Source::From(r) => sso_root(cfg, &r.store),
+            Source::Literal(_) => None,
+        };
+        match root.and_then(|r| blocked.iter_mut().find(|b| b.store == r)) {
+            Some(b) => {
+                b.vars.push(v.name.clone());
+                false
+            }
+            None => true,
+        }
+    });
+    let resolved = resolve::resolve(cfg, aws, &reduced, &opts)?;
+    Ok(Loaded { resolved, blocked })
+}
+
+/// Does any store need the AWS config (so the hook should watch it)?
+pub fn uses_aws_config(cfg: &Config) -> bool {
+    cfg.stores
+        .values()
+        .any(|s| s.kind != StoreType::Literal && s.kind != StoreType::Exec)
+}

@@ -1,0 +1,246 @@
+//! The hook's session state: one exported variable, `DSOPS_STATE`, compact
+//! JSON describing what the last `hook-env` run loaded and why.
+//!
+//! It holds the nearest project config and the `DSOPS_ENV` value seen, the env
+//! set loaded, the stamp file, fingerprints (truncated SHA-256 of the content,
+//! or "absent") of every file the load depended on, the time to load again
+//! (credential refresh), the names dsops exported with the user's *prior*
+//! values (base64, so any bytes survive; `null` = was unset), and a
+//! fingerprint of the last one-time message so it is not repeated.
+//!
+//! It never holds a value dsops exported: only names, paths, fingerprints and
+//! the user's own prior values. Paths that are not UTF-8 are stored as a NUL
+//! character followed by hex (a path cannot contain NUL).
+//!
+//! The state of a shell with nothing loaded and nothing to say is empty, and
+//! then `DSOPS_STATE` is not set at all.
+
+use serde::{Deserialize, Serialize};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+pub const VAR: &str = "DSOPS_STATE";
+pub const VERSION: u32 = 1;
+/// Linux refuses to start any program when one environment string is over
+/// 128 KiB (MAX_ARG_STRLEN): the state must stay well below.
+pub const MAX_LEN: usize = 96 * 1024;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub v: u32,
+    /// The nearest project config (trusted or not), encoded path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cfg: Option<String>,
+    /// `DSOPS_ENV` when the state was computed (`None`: unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// The env set loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    /// The stamp file (see `stamp.rs`), encoded path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
+    /// Files the load depended on: encoded path and content fingerprint
+    /// (`None`: the file did not exist).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<(String, Option<String>)>,
+    /// Epoch seconds after which to load again (0: never by time).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refresh: i64,
+    /// Exported names and the user's prior values (base64; `None`: unset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vars: Vec<(String, Option<String>)>,
+    /// Fingerprint of the one-time messages shown for this situation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl State {
+    /// Nothing loaded, nothing to say.
+    pub fn empty() -> State {
+        State {
+            v: VERSION,
+            ..Default::default()
+        }
+    }
+
+    /// The state in the environment. `Ok(None)` when unset; `Err` with a
+    /// reason when it cannot be read (another version, edited by hand).
+    pub fn from_env() -> Result<Option<State>, String> {
+        match std::env::var_os(VAR) {
+            None => Ok(None),
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) => State::decode(v.as_bytes()).map(Some),
+        }
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<State, String> {
+        let s: State =
+            serde_json::from_slice(bytes).map_err(|e| format!("{VAR} is unreadable: {e}"))?;
+        if s.v != VERSION {
+            return Err(format!(
+                "{VAR} has format version {}; this dsops reads version {VERSION}",
+                s.v
+            ));
+        }
+        Ok(s)
+    }
+
+    pub fn encode(&self) -> String {
+        // Serializing plain strings, numbers and lists cannot fail.
+        serde_json::to_string(self).expect("state serializes")
+    }
+
+    /// Nothing loaded and nothing to remember: `DSOPS_STATE` is unset.
+    pub fn is_empty(&self) -> bool {
+        self.cfg.is_none() && self.vars.is_empty() && self.note.is_none()
+    }
+
+    /// The prior value of each exported name, decoded. A prior that does not
+    /// decode is treated as unset.
+    pub fn priors(&self) -> Vec<(String, Option<OsString>)> {
+        self.vars
+            .iter()
+            .map(|(n, p)| {
+                let v = p.as_deref().and_then(b64_decode).map(OsString::from_vec);
+                (n.clone(), v)
+            })
+            .collect()
+    }
+}
+
+pub fn enc_path(p: &Path) -> String {
+    match p.to_str() {
+        Some(s) => s.to_string(),
+        None => format!("\0{}", crate::config::trust::hex(p.as_os_str().as_bytes())),
+    }
+}
+
+pub fn dec_path(s: &str) -> PathBuf {
+    match s.strip_prefix('\0') {
+        Some(hex) => PathBuf::from(OsString::from_vec(unhex(hex).unwrap_or_default())),
+        None => PathBuf::from(s),
+    }
+}
+
+pub fn enc_value(v: &OsStr) -> String {
+    b64_encode(v.as_bytes())
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn b64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn b64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.as_bytes();
+    if !s.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    for chunk in s.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n: u32 = 0;
+        for &c in &chunk[..4 - pad] {
+            let v = B64.iter().position(|&x| x == c)? as u32;
+            n = (n << 6) | v;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        assert_eq!(b64_encode(b""), "");
+        assert_eq!(b64_encode(b"f"), "Zg==");
+        assert_eq!(b64_encode(b"fo"), "Zm8=");
+        assert_eq!(b64_encode(b"foo"), "Zm9v");
+        assert_eq!(b64_encode(b"foob"), "Zm9vYg==");
+        let all: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        for n in 0..all.len() {
+            assert_eq!(b64_decode(&b64_encode(&all[..n])).unwrap(), &all[..n]);
+        }
+        assert_eq!(b64_decode("Zm9=v"), None);
+        assert_eq!(b64_decode("Zg="), None);
+    }
+
+    #[test]
+    fn paths_round_trip() {
+        let odd = PathBuf::from(OsString::from_vec(b"/tmp/\xff\xfe".to_vec()));
+        for p in [PathBuf::from("/a b/\"c\""), odd] {
+            assert_eq!(dec_path(&enc_path(&p)), p);
+        }
+    }
+
+    #[test]
+    fn state_round_trip_and_version() {
+        let s = State {
+            v: VERSION,
+            cfg: Some("/p/.dsops.yaml".into()),
+            env: Some("dev".into()),
+            set: Some("dev".into()),
+            stamp: None,
+            files: vec![
+                ("/p/.dsops.yaml".into(), Some("ab".into())),
+                ("/t".into(), None),
+            ],
+            refresh: 5,
+            vars: vec![("A".into(), Some(b64_encode(b"old"))), ("B".into(), None)],
+            note: None,
+        };
+        let d = State::decode(s.encode().as_bytes()).unwrap();
+        assert_eq!(d, s);
+        assert_eq!(d.priors()[0].1.as_deref(), Some(OsStr::new("old")));
+        assert!(State::decode(br#"{"v":2}"#).is_err());
+        assert!(State::decode(b"garbage").is_err());
+        assert!(
+            State {
+                v: 1,
+                ..Default::default()
+            }
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,1118 @@
+//! The shell hook in real bash, zsh and fish: each test writes a script that
+//! evals `dsops hook SHELL`, moves around, runs the prompt hook the way the
+//! shell would (bash: each PROMPT_COMMAND entry, zsh: precmd_functions, fish:
+//! `emit fish_prompt`; zsh's chpwd and fish's PWD handlers fire on `cd` by
+//! themselves) and dumps the exported environment with `env -0` to compare
+//! byte for byte. One test drives a real interactive bash through tmux.
+
+use crate::support::{self, Sandbox};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+const ALL: [Sh; 3] = [Sh::Bash, Sh::Zsh, Sh::Fish];
+
+impl Sh {
+    fn name(self) -> &'static str {
+        match self {
+            Sh::Bash => "bash",
+            Sh::Zsh => "zsh",
+            Sh::Fish => "fish",
+        }
+    }
+
+    /// Clean shells: no rc files.
+    fn clean_args(self) -> &'static [&'static str] {
+        match self {
+            Sh::Bash => &["--noprofile", "--norc"],
+            Sh::Zsh => &["-f"],
+            Sh::Fish => &["--no-config"],
+        }
+    }
+
+    fn quote(self, s: &str) -> String {
+        match self {
+            Sh::Bash | Sh::Zsh => format!("'{}'", s.replace('\'', "'\\''")),
+            Sh::Fish => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        }
+    }
+}
+
+/// The shells installed here (all three are required under CI=true).
+fn shells() -> Vec<Sh> {
+    ALL.into_iter()
+        .filter(|s| support::require_tool(s.name()))
+        .collect()
+}
+
+fn dsops() -> String {
+    support::bin().display().to_string()
+}
+
+/// A script for one shell, built step by step.
+struct Script {
+    sh: Sh,
+    lines: Vec<String>,
+    out: PathBuf,
+}
+
+impl Script {
+    fn new(sb: &Sandbox, sh: Sh) -> Script {
+        let out = sb.path(&format!("out-{}", sh.name()));
+        std::fs::create_dir_all(&out).unwrap();
+        let mut s = Script {
+            sh,
+            lines: vec![],
+            out,
+        };
+        s.init();
+        s
+    }
+    fn line(&mut self, l: impl Into<String>) -> &mut Self {
+        self.lines.push(l.into());
+        self
+    }
+    fn init(&mut self) -> &mut Self {
+        let bin = self.sh.quote(&dsops());
+        match self.sh {
+            Sh::Bash | Sh::Zsh => self.line(format!("eval \"$({bin} hook {})\"", self.sh.name())),
+            Sh::Fish => self.line(format!("{bin} hook fish | source")),
+        }
+    }
+    fn cd(&mut self, dir: &Path) -> &mut Self {
+        let q = self.sh.quote(&dir.display().to_string());
+        self.line(format!("cd {q}"))
+    }
+    /// What the shell does before drawing a prompt.
+    fn prompt(&mut self) -> &mut Self {
+        match self.sh {
+            Sh::Bash => self.line("for _c in \"${PROMPT_COMMAND[@]}\"; do eval \"$_c\"; done"),
+            Sh::Zsh => self.line("for _f in $precmd_functions; do $_f; done"),
+            Sh::Fish => self.line("emit fish_prompt"),
+        }
+    }
+    fn dump(&mut self, tag: &str) -> &mut Self {
+        let p = self.sh.quote(&self.out.join(tag).display().to_string());
+        self.line(format!("env -0 > {p}"))
+    }
+    fn dsops(&mut self, args: &str) -> &mut Self {
+        let bin = self.sh.quote(&dsops());
+        self.line(format!("{bin} {args}"))
+    }
+    fn export(&mut self, k: &str, v: &str) -> &mut Self {
+        let v = self.sh.quote(v);
+        match self.sh {
+            Sh::Bash | Sh::Zsh => self.line(format!("export {k}={v}")),
+            Sh::Fish => self.line(format!("set -gx {k} {v}")),
+        }
+    }
+    fn unset(&mut self, k: &str) -> &mut Self {
+        match self.sh {
+            Sh::Bash | Sh::Zsh => self.line(format!("unset {k}")),
+            Sh::Fish => self.line(format!("set -e {k}")),
+        }
+    }
+    fn cp(&mut self, from: &Path, to: &Path) -> &mut Self {
+        let (a, b) = (
+            self.sh.quote(&from.display().to_string()),
+            self.sh.quote(&to.display().to_string()),
+        );
+        self.line(format!("cp {a} {b}"))
+    }
+
+    fn run(&self, sb: &Sandbox, extra_env: &[(&str, &[u8])]) -> Ran {
+        let file = self.out.join(format!("script.{}", self.sh.name()));
+        std::fs::write(&file, self.lines.join("\n") + "\n").unwrap();
+        let mut cmd = Command::new(self.sh.name());
+        cmd.args(self.sh.clean_args())
+            .arg(&file)
+            .env_clear()
+            .envs(sb.base_env())
+            .current_dir(&sb.home)
+            .stdin(Stdio::null());
+        for (k, v) in extra_env {
+            use std::os::unix::ffi::OsStrExt;
+            cmd.env(k, std::ffi::OsStr::from_bytes(v));
+        }
+        let start = Instant::now();
+        let out = run_bounded(cmd, Duration::from_secs(60));
+        Ran {
+            sh: self.sh,
+            elapsed: start.elapsed(),
+            status: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            out: self.out.clone(),
+        }
+    }
+}
+
+fn run_bounded(mut cmd: Command, limit: Duration) -> std::process::Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the shell");
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("the shell did not finish within {limit:?}");
+        }
+    }
+}
+
+struct Ran {
+    sh: Sh,
+    elapsed: Duration,
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+    out: PathBuf,
+}
+
+type Env = BTreeMap<Vec<u8>, Vec<u8>>;
+
+impl Ran {
+    fn ok(&self) -> &Self {
+        assert_eq!(
+            self.status,
+            Some(0),
+            "{:?} failed\nstdout:\n{}\nstderr:\n{}",
+            self.sh,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+    fn env(&self, tag: &str) -> Env {
+        let raw = std::fs::read(self.out.join(tag))
+            .unwrap_or_else(|e| panic!("{:?}: no dump {tag}: {e}\n{}", self.sh, self.stderr));
+        raw.split(|b| *b == 0)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                let eq = e.iter().position(|b| *b == b'=').unwrap();
+                (e[..eq].to_vec(), e[eq + 1..].to_vec())
+            })
+            .collect()
+    }
+    fn count(&self, needle: &str) -> usize {
+        self.stderr.matches(needle).count()
+    }
+}
+
+fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
+    env.get(k.as_bytes()).map(Vec::as_slice)
+}
+
+#[track_caller]
+fn assert_var(r: &Ran, tag: &str, k: &str, want: Option<&str>) {
+    let env = r.env(tag);
+    let got = get(&env, k).map(|v| String::from_utf8_lossy(v).into_owned());
+    assert_eq!(
+        got.as_deref(),
+        want,
+        "{:?} step {tag}: {k}\nstderr:\n{}",
+        r.sh,
+        r.stderr
+    );
+}
+
+fn b64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            s.push(if i <= c.len() {
+                T[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
+
+/// DSOPS_STATE must not hold any value dsops exported, raw or encoded.
+#[track_caller]
+fn assert_state_clean(r: &Ran, tag: &str, secrets: &[&str]) {
+    let env = r.env(tag);
+    let Some(state) = get(&env, "DSOPS_STATE") else {
+        return;
+    };
+    let state = String::from_utf8_lossy(state);
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        assert!(
+            !state.contains(*s) && !state.contains(&b64(s.as_bytes())),
+            "{:?} step {tag}: DSOPS_STATE holds the exported value {s:?}: {state}",
+            r.sh
+        );
+    }
+}
+
+fn write_exec_store(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
+    let p = sb.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn allow(sb: &Sandbox, cfg: &Path) {
+    sb.cmd().arg("allow").arg(cfg).assert().success();
+}
+
+const EXISTING_PRIOR: &str = "prior 'value'\nwith \"quotes\" $(no) `no`";
+
+fn project_config(secret_cmd: &Path, edited: bool) -> String {
+    let local = if edited {
+        "    FOO: foo-edited-3b9c\n    NEWVAR: new-var-8e1d\n    TOKEN:\n      from: {store: cmd, key: tok2}\n"
+    } else {
+        "    FOO: foo-local-7f3a\n    EXISTING: existing-from-dsops-91b2\n    TOKEN:\n      from: {store: cmd, key: tok}\n"
+    };
+    format!(
+        "version: 1\ndefaultEnv: local\nsecretStores:\n  cmd:\n    type: exec\n    command: [\"{}\"]\n\
+         envs:\n  local:\n{local}  prod:\n    FOO: foo-prod-5c2e\n    PRODONLY: prod-only-0d4e\n",
+        secret_cmd.display()
+    )
+}
+
+const SECRETS: &[&str] = &[
+    "foo-local-7f3a",
+    "existing-from-dsops-91b2",
+    "secret-tok-6a1f",
+    "foo-edited-3b9c",
+    "new-var-8e1d",
+    "secret-tok2-6a1f",
+    "foo-prod-5c2e",
+    "prod-only-0d4e",
+];
+
+#[test]
+fn enter_edit_switch_and_leave() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let secret = write_exec_store(&sb, "secret", "printf 'secret-%s-6a1f' \"$1\"");
+        let cfg = sb.write("project/.dsops.yaml", &project_config(&secret, false));
+        let v2 = sb.write("v2.yaml", &project_config(&secret, true));
+        std::fs::create_dir_all(sb.path("project/sub")).unwrap();
+        allow(&sb, &cfg);
+        let mut s = Script::new(&sb, sh);
+        s.export("EXISTING", EXISTING_PRIOR)
+            .prompt()
+            .dump("before")
+            .cd(&sb.path("project"))
+            .prompt()
+            .dump("in");
+        // Nothing changed: hook-env itself prints no export or unset line.
+        let noop = s.out.join("noop");
+        let noop_q = sh.quote(&noop.display().to_string());
+        s.dsops(&format!("hook-env {} > {noop_q}", sh.name()))
+            .cd(&sb.path("project/sub"))
+            .prompt()
+            .dump("sub")
+            .cp(&v2, &cfg)
+            .prompt()
+            .dump("edited-not-allowed")
+            .dsops("allow")
+            .prompt()
+            .dump("edited")
+            .export("DSOPS_ENV", "prod")
+            .prompt()
+            .dump("prod")
+            .unset("DSOPS_ENV")
+            .prompt()
+            .dump("local-again")
+            .cd(&sb.home)
+            .prompt()
+            .dump("out");
+        let r = s.run(&sb, &[]);
+        r.ok();
+
+        assert_var(&r, "before", "EXISTING", Some(EXISTING_PRIOR));
+        assert_var(&r, "before", "DSOPS_STATE", None);
+        for tag in ["in", "sub"] {
+            assert_var(&r, tag, "FOO", Some("foo-local-7f3a"));
+            assert_var(&r, tag, "EXISTING", Some("existing-from-dsops-91b2"));
+            assert_var(&r, tag, "TOKEN", Some("secret-tok-6a1f"));
+        }
+        let noop = std::fs::read_to_string(&noop).unwrap();
+        assert!(
+            !noop.contains("export") && !noop.contains("unset") && !noop.contains("-gx"),
+            "{sh:?}: hook-env with nothing changed printed: {noop}"
+        );
+        // Edited but not allowed again: nothing loaded, the prior is back.
+        assert_var(&r, "edited-not-allowed", "FOO", None);
+        assert_var(&r, "edited-not-allowed", "TOKEN", None);
+        assert_var(&r, "edited-not-allowed", "EXISTING", Some(EXISTING_PRIOR));
+        assert_var(&r, "edited", "FOO", Some("foo-edited-3b9c"));
+        assert_var(&r, "edited", "NEWVAR", Some("new-var-8e1d"));
+        assert_var(&r, "edited", "TOKEN", Some("secret-tok2-6a1f"));
+        assert_var(&r, "edited", "EXISTING", Some(EXISTING_PRIOR));
+        assert_var(&r, "prod", "FOO", Some("foo-prod-5c2e"));
+        assert_var(&r, "prod", "PRODONLY", Some("prod-only-0d4e"));
+        assert_var(&r, "prod", "NEWVAR", None);
+        assert_var(&r, "prod", "TOKEN", None);
+        assert_var(&r, "local-again", "FOO", Some("foo-edited-3b9c"));
+        assert_var(&r, "local-again", "PRODONLY", None);
+        for k in ["FOO", "TOKEN", "NEWVAR", "PRODONLY", "DSOPS_STATE"] {
+            assert_var(&r, "out", k, None);
+        }
+        assert_var(&r, "out", "EXISTING", Some(EXISTING_PRIOR));
+        for tag in ["in", "sub", "edited", "prod", "local-again", "out"] {
+            assert_state_clean(&r, tag, SECRETS);
+        }
+        assert!(
+            r.stderr.contains("dsops: loading .dsops.yaml (env local)"),
+            "{sh:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("(env prod)"), "{sh:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("+FOO") && r.stderr.contains("+TOKEN"),
+            "{sh:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("dsops: unloading"),
+            "{sh:?}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            r.count("changed since it was allowed"),
+            1,
+            "{sh:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn untrusted_config_loads_nothing_and_says_allow_once() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        sb.write(
+            "project/.dsops.yaml",
+            "version: 1\nenvs:\n  only:\n    FOO: untrusted-foo-4c1d\n",
+        );
+        std::fs::create_dir_all(sb.path("project/sub")).unwrap();
+        let mut s = Script::new(&sb, sh);
+        s.cd(&sb.path("project"))
+            .prompt()
+            .prompt()
+            .cd(&sb.path("project/sub"))
+            .prompt()
+            .prompt()
+            .dump("untrusted")
+            .dsops("allow")
+            .prompt()
+            .dump("allowed")
+            .dsops("deny")
+            .prompt()
+            .prompt()
+            .dump("denied");
+        let r = s.run(&sb, &[]);
+        r.ok();
+        assert_var(&r, "untrusted", "FOO", None);
+        assert_var(&r, "allowed", "FOO", Some("untrusted-foo-4c1d"));
+        assert_var(&r, "denied", "FOO", None);
+        assert_eq!(r.count("is not trusted yet"), 1, "{sh:?}: {}", r.stderr);
+        assert_eq!(r.count("is denied"), 1, "{sh:?}: {}", r.stderr);
+        assert_eq!(r.count("run 'dsops allow"), 2, "{sh:?}: {}", r.stderr);
+        // The only env set is picked without DSOPS_ENV.
+        assert!(r.stderr.contains("(env only)"), "{sh:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn no_env_chosen_says_how_once() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let cfg = sb.write(
+            "project/.dsops.yaml",
+            "version: 1\nenvs:\n  dev:\n    FOO: dev-foo-1a2b\n  prod:\n    FOO: prod-foo-3c4d\n",
+        );
+        allow(&sb, &cfg);
+        let mut s = Script::new(&sb, sh);
+        s.cd(&sb.path("project"))
+            .prompt()
+            .prompt()
+            .dump("none")
+            .export("DSOPS_ENV", "dev")
+            .prompt()
+            .dump("dev");
+        let r = s.run(&sb, &[]);
+        r.ok();
+        assert_var(&r, "none", "FOO", None);
+        assert_var(&r, "dev", "FOO", Some("dev-foo-1a2b"));
+        assert_eq!(r.count("no defaultEnv"), 1, "{sh:?}: {}", r.stderr);
+        assert!(r.stderr.contains("DSOPS_ENV"), "{sh:?}: {}", r.stderr);
+    }
+}
+
+/// Values no quoting mistake survives. `marker` is a file that exists only if
+/// a value was executed.
+fn hostile_values(marker: &Path) -> Vec<(String, String)> {
+    let m = marker.display();
+    let mut big = String::new();
+    let unit = "It's \"big\" $(x) `y` \\n\\ %s ! \t é ✓\n";
+    while big.len() < 64 * 1024 {
+        big.push_str(unit);
+    }
+    big.truncate(64 * 1024);
+    let controls: String = (1u8..32).chain([127]).map(char::from).collect();
+    let vals = vec![
+        "it's \"both\" quotes".to_string(),
+        "line1\nline2\n".to_string(),
+        "\n".to_string(),
+        format!("$(touch {m})"),
+        format!("`touch {m}`"),
+        format!("; touch {m}; '\"; touch {m}"),
+        "back\\slash \\\\ \\n \\' \\".to_string(),
+        "100% %s %d %% %(%s)T".to_string(),
+        "!! !$ !-1 ! history".to_string(),
+        "\ttab\tinside\t".to_string(),
+        "ünïcødé ✓ 🎉 日本".to_string(),
+        "-n".to_string(),
+        "--".to_string(),
+        "-e -- leading dashes".to_string(),
+        String::new(),
+        "  spaces  ".to_string(),
+        "* ? [a] ~ ${HOME} $HOME {a,b} (echo x) $status".to_string(),
+        "\r\n crlf \x1f sep".to_string(),
+        controls,
+        big,
+    ];
+    vals.into_iter()
+        .enumerate()
+        .map(|(i, v)| (format!("HOSTILE_{i}"), v))
+        .collect()
+}
+
+/// A YAML double-quoted scalar; control characters escaped (YAML forbids
+/// them raw).
+fn yaml_str(v: &str) -> String {
+    let mut s = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                s.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+#[test]
+fn hostile_values_round_trip_byte_for_byte() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let marker = sb.path("PWNED");
+        let vals = hostile_values(&marker);
+        let mut yaml = String::from("version: 1\nenvs:\n  x:\n");
+        for (k, v) in &vals {
+            yaml.push_str(&format!("    {k}: {}\n", yaml_str(v)));
+        }
+        // Two names with prior values of their own, hostile too (one not UTF-8).
+        yaml.push_str("    PRIOR_A: dsops-a-77e1\n    PRIOR_B: dsops-b-0f9c\n");
+        let cfg = sb.write("project/.dsops.yaml", &yaml);
+        allow(&sb, &cfg);
+        let prior_a: &[u8] = b"prior A: it's \"x\"\n$(no) `no` \\ %";
+        let prior_b: &[u8] = b"latin-1 \xe9t\xe9 \xff";
+        let mut s = Script::new(&sb, sh);
+        s.cd(&sb.path("project"))
+            .prompt()
+            .dump("in")
+            .cd(&sb.home)
+            .prompt()
+            .dump("out");
+        let r = s.run(&sb, &[("PRIOR_A", prior_a), ("PRIOR_B", prior_b)]);
+        r.ok();
+        let env_in = r.env("in");
+        let env_out = r.env("out");
+        for (k, v) in &vals {
+            assert_eq!(
+                get(&env_in, k),
+                Some(v.as_bytes()),
+                "{sh:?}: {k} did not arrive unchanged ({} bytes)",
+                v.len()
+            );
+            assert_eq!(get(&env_out, k), None, "{sh:?}: {k} left behind");
+        }
+        assert_eq!(get(&env_in, "PRIOR_A"), Some(&b"dsops-a-77e1"[..]));
+        assert_eq!(get(&env_out, "PRIOR_A"), Some(prior_a), "{sh:?}");
+        assert_eq!(get(&env_out, "PRIOR_B"), Some(prior_b), "{sh:?}");
+        assert!(!marker.exists(), "{sh:?}: a value was executed");
+        let secrets: Vec<&str> = vals
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .filter(|v| v.trim().len() >= 8)
+            .chain(["dsops-a-77e1", "dsops-b-0f9c"])
+            .collect();
+        assert_state_clean(&r, "in", &secrets);
+    }
+}
+
+#[test]
+fn rendered_scripts_run_clean_and_install_once() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let rendered = sb.cmd().args(["hook", sh.name()]).output().unwrap();
+        assert!(rendered.status.success());
+        let script = String::from_utf8(rendered.stdout).unwrap();
+        assert!(
+            script.contains(&dsops()),
+            "{sh:?}: the binary's path is filled in"
+        );
+        // Strict clean shell: the script, then the hook in a directory
+        // without a config, print nothing.
+        let (strict, call): (&[&str], &str) = match sh {
+            Sh::Bash => (&["--noprofile", "--norc", "-eu", "-c"], "_dsops_hook"),
+            Sh::Zsh => (&["-f", "-eu", "-c"], "_dsops_hook"),
+            Sh::Fish => (&["--no-config", "-c"], "emit fish_prompt"),
+        };
+        let code = format!("{script}\n{call}\n{call}\n");
+        let out = Command::new(sh.name())
+            .args(strict)
+            .arg(&code)
+            .env_clear()
+            .envs(sb.base_env())
+            .current_dir(&sb.home)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{sh:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{sh:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{sh:?}");
+
+        // Installed twice: hooked once.
+        let mut s = Script::new(&sb, sh);
+        s.init();
+        let count = match sh {
+            Sh::Bash => "printf '%s\\n' \"${PROMPT_COMMAND[@]}\" | grep -c _dsops_hook",
+            Sh::Zsh => {
+                "print -l $precmd_functions | grep -c _dsops_hook; print -l $chpwd_functions | grep -c _dsops_hook"
+            }
+            Sh::Fish => "functions --handlers | grep -c _dsops_hook",
+        };
+        s.line(count);
+        let r = s.run(&sb, &[]);
+        r.ok();
+        let want = match sh {
+            Sh::Bash => "1\n",
+            // precmd and chpwd; fish: the prompt event and PWD.
+            Sh::Zsh | Sh::Fish => {
+                if sh == Sh::Zsh {
+                    "1\n1\n"
+                } else {
+                    "2\n"
+                }
+            }
+        };
+        assert_eq!(r.stdout, want, "{sh:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn bash_prompt_command_string_and_array_forms() {
+    if !support::require_tool("bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nenvs:\n  e:\n    FOO: pc-foo-9d1e\n",
+    );
+    allow(&sb, &cfg);
+    for (setup, check) in [
+        (
+            "PROMPT_COMMAND='echo old-string'",
+            "[[ $PROMPT_COMMAND == _dsops_hook$'\\n'\"echo old-string\" ]] && echo form-ok",
+        ),
+        (
+            "PROMPT_COMMAND=('echo one' 'echo two')",
+            "[[ ${#PROMPT_COMMAND[@]} == 3 && ${PROMPT_COMMAND[0]} == _dsops_hook && ${PROMPT_COMMAND[2]} == 'echo two' ]] && echo form-ok",
+        ),
+    ] {
+        let mut s = Script::new(&sb, Sh::Bash);
+        s.lines.clear();
+        s.line(setup)
+            .init()
+            .init()
+            .line(check)
+            .cd(&sb.path("project"))
+            .prompt()
+            .dump("in");
+        let r = s.run(&sb, &[]);
+        r.ok();
+        assert!(r.stdout.contains("form-ok"), "{setup}: {}", r.stdout);
+        assert_var(&r, "in", "FOO", Some("pc-foo-9d1e"));
+    }
+}
+
+#[test]
+fn shellcheck_and_syntax_checks_pass() {
+    let sb = Sandbox::new();
+    let render = |sh: &str| {
+        let out = sb.cmd().args(["hook", sh]).output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    if support::require_tool("shellcheck") {
+        for (sh, flavour) in [("bash", "bash"), ("zsh", "bash")] {
+            let mut child = Command::new("shellcheck")
+                .args(["--shell", flavour, "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&render(sh)).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "shellcheck on the {sh} script:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    for (sh, args) in [
+        ("bash", &["-n"][..]),
+        ("zsh", &["-n"][..]),
+        ("fish", &["--no-execute"][..]),
+    ] {
+        if !support::require_tool(sh) {
+            continue;
+        }
+        let p = sb.path(&format!("rendered.{sh}"));
+        std::fs::write(&p, render(sh)).unwrap();
+        let out = Command::new(sh).args(args).arg(&p).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{sh} -n: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn hanging_store_is_bounded_shown_once_and_not_retried() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let log = sb.path("hang.log");
+        let hang = write_exec_store(
+            &sb,
+            "hang",
+            &format!("echo started >> '{}'\nexec sleep 30", log.display()),
+        );
+        let cfg = sb.write(
+            "project/.dsops.yaml",
+            &format!(
+                "version: 1\nsecretStores:\n  slow:\n    type: exec\n    command: [\"{}\"]\n\
+                 envs:\n  e:\n    PLAIN: plain-5e6f\n    SLOW:\n      from: {{store: slow, key: k}}\n",
+                hang.display()
+            ),
+        );
+        allow(&sb, &cfg);
+        let mut s = Script::new(&sb, sh);
+        s.export("DSOPS_HOOK_TIMEOUT", "1")
+            .cd(&sb.path("project"))
+            .prompt()
+            .prompt()
+            .prompt()
+            .dump("failed");
+        let r = s.run(&sb, &[]);
+        r.ok();
+        // Nothing half applied: the literal of the same set is not there either.
+        assert_var(&r, "failed", "PLAIN", None);
+        assert_var(&r, "failed", "SLOW", None);
+        let starts = std::fs::read_to_string(&log).unwrap().lines().count();
+        assert_eq!(starts, 1, "{sh:?}: the store was retried: {}", r.stderr);
+        assert_eq!(r.count("did not finish within"), 1, "{sh:?}: {}", r.stderr);
+        assert!(
+            r.elapsed < Duration::from_secs(6),
+            "{sh:?}: took {:?}",
+            r.elapsed
+        );
+    }
+}
+
+#[test]
+fn store_failure_retried_after_a_change() {
+    let Some(sh) = shells().first().copied() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let log = sb.path("fail.log");
+    let fail = write_exec_store(
+        &sb,
+        "fail",
+        &format!(
+            "echo called >> '{}'\necho 'vault is sealed' >&2\nexit 3",
+            log.display()
+        ),
+    );
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        &format!(
+            "version: 1\nsecretStores:\n  s:\n    type: exec\n    command: [\"{}\"]\n\
+             envs:\n  e:\n    X:\n      from: {{store: s, key: k}}\n",
+            fail.display()
+        ),
+    );
+    allow(&sb, &cfg);
+    let mut s = Script::new(&sb, sh);
+    s.cd(&sb.path("project"))
+        .prompt()
+        .prompt()
+        .cd(&sb.home)
+        .prompt()
+        .cd(&sb.path("project"))
+        .prompt();
+    let r = s.run(&sb, &[]);
+    r.ok();
+    let calls = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(calls, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("vault is sealed"), "{}", r.stderr);
+}
+
+/// Role credentials from the shared cache, refreshed when the state says
+/// they are due, and a sign-in that is needed: said once, the affected
+/// variables left out, and signing in (the token file appearing) reloads.
+#[test]
+fn sso_credentials_refresh_and_sign_in_needed() {
+    if !support::require_tool("bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nsecretStores:\n  sso:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"123456789012\"\n    role_name: AdministratorAccess\n\
+         envs:\n  e:\n    AWS_ACCESS_KEY_ID:\n      from: {store: sso, key: access_key_id}\n    PLAIN: plain-sso-2b3c\n",
+    );
+    allow(&sb, &cfg);
+    // Check vector from the spec: account 123456789012, role
+    // AdministratorAccess, session my-sso.
+    let role_cache = sb.path(".aws/cli/cache/c61222fe4c86bb5d3638873744d4cab00a0bf176.json");
+    let token = sb.path(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+    let creds = |key: &str, secs: i64| {
+        let exp = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
+        let exp = exp
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        (
+            exp.clone(),
+            format!(
+                "{{\"ProviderType\":\"sso\",\"Credentials\":{{\"AccessKeyId\":\"{key}\",\"SecretAccessKey\":\"sk\",\"SessionToken\":\"st\",\"Expiration\":\"{exp}\",\"AccountId\":\"123456789012\"}}}}"
+            ),
+        )
+    };
+    let (exp1, first) = creds("AKIAFIRST0001", 7200);
+    let (_, second) = creds("AKIASECOND002", 10800);
+    std::fs::create_dir_all(role_cache.parent().unwrap()).unwrap();
+    std::fs::write(&role_cache, first).unwrap();
+    let second_file = sb.write("second.json", &second);
+    let token_src = sb.write(
+        "token.json",
+        &format!(
+            "{{\"startUrl\":\"https://example.awsapps.com/start\",\"region\":\"us-east-1\",\"accessToken\":\"tok\",\"expiresAt\":\"{}\"}}",
+            creds("x", 7200).0
+        ),
+    );
+    let exp1 = time::OffsetDateTime::parse(&exp1, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    // The state says when to refresh; make it due now (as if two hours passed).
+    let due = "export DSOPS_STATE=\"$(printf %s \"$DSOPS_STATE\" | sed -E 's/\"refresh\":[0-9]+/\"refresh\":1/')\"";
+    let mut s = Script::new(&sb, Sh::Bash);
+    s.cd(&sb.path("project"))
+        .prompt()
+        .dump("first")
+        .line(format!(
+            "echo \"refresh=$_dsops_refresh\" > '{}'",
+            sb.path("refresh").display()
+        ))
+        .cp(&second_file, &role_cache)
+        .line(due)
+        .prompt()
+        .dump("second")
+        .line(format!("rm '{}'", role_cache.display()))
+        .line(due)
+        .prompt()
+        .prompt()
+        .dump("signin")
+        .cp(&token_src, &token)
+        .cp(&second_file, &role_cache)
+        .prompt()
+        .dump("after-login");
+    let r = s.run(&sb, &[]);
+    r.ok();
+    assert_var(&r, "first", "AWS_ACCESS_KEY_ID", Some("AKIAFIRST0001"));
+    let refresh = std::fs::read_to_string(sb.path("refresh")).unwrap();
+    assert_eq!(refresh.trim(), format!("refresh={}", exp1 - 600));
+    assert_var(&r, "second", "AWS_ACCESS_KEY_ID", Some("AKIASECOND002"));
+    assert!(r.stderr.contains("~AWS_ACCESS_KEY_ID"), "{}", r.stderr);
+    assert_var(&r, "signin", "AWS_ACCESS_KEY_ID", None);
+    assert_var(&r, "signin", "PLAIN", Some("plain-sso-2b3c"));
+    assert_eq!(r.count("sign-in needed"), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("dsops login --store sso"), "{}", r.stderr);
+    assert_var(
+        &r,
+        "after-login",
+        "AWS_ACCESS_KEY_ID",
+        Some("AKIASECOND002"),
+    );
+    assert_state_clean(&r, "first", &["AKIAFIRST0001"]);
+    assert_state_clean(&r, "after-login", &["AKIASECOND002"]);
+}
+
+#[test]
+fn quiet_silences_status_but_not_errors() {
+    let Some(sh) = shells().first().copied() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nenvs:\n  e:\n    Q: quiet-7a8b\n",
+    );
+    allow(&sb, &cfg);
+    sb.write(
+        "other/.dsops.yaml",
+        "version: 1\nenvs:\n  e:\n    Q: other\n",
+    );
+    let mut s = Script::new(&sb, sh);
+    s.export("DSOPS_QUIET", "1")
+        .cd(&sb.path("project"))
+        .prompt()
+        .dump("in")
+        .cd(&sb.path("other"))
+        .prompt();
+    let r = s.run(&sb, &[]);
+    r.ok();
+    assert_var(&r, "in", "Q", Some("quiet-7a8b"));
+    assert!(!r.stderr.contains("loading"), "{}", r.stderr);
+    assert!(!r.stderr.contains("+Q"), "{}", r.stderr);
+    assert!(r.stderr.contains("dsops allow"), "{}", r.stderr);
+}
+
+#[test]
+fn hook_usage_errors() {
+    let sb = Sandbox::new();
+    sb.cmd().args(["hook", "tcsh"]).assert().code(2);
+    sb.cmd().args(["hook"]).assert().code(2);
+    sb.cmd().args(["hook-env"]).assert().code(2);
+}
+
+/// tmux with a private socket, killed on drop.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn start(sb: &Sandbox, shell_cmd: &str) -> Tmux {
+        let socket = sb.path("tmux.sock");
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(sb)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "150",
+                "-y",
+                "40",
+                shell_cmd,
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "tmux new-session failed");
+        t
+    }
+    fn cmd(&self, sb: &Sandbox) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S")
+            .arg(&self.socket)
+            .env_clear()
+            .envs(sb.base_env())
+            .env("TERM", "xterm-256color")
+            .current_dir(&sb.home);
+        c
+    }
+    fn keys(&self, sb: &Sandbox, keys: &[&str]) {
+        let ok = self.cmd(sb).arg("send-keys").args(keys).status().unwrap();
+        assert!(ok.success());
+    }
+    fn pane(&self, sb: &Sandbox) -> String {
+        let out = self.cmd(sb).args(["capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn kill(&self, sb: &Sandbox) {
+        let _ = self.cmd(sb).arg("kill-server").status();
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("timed out waiting for {what}");
+    false
+}
+
+/// A real interactive bash: the prompt hook fires on its own, and Ctrl-C on
+/// a hanging store gives the prompt back without a retry at the next one.
+#[test]
+fn interactive_bash_prompt_fires_and_ctrl_c_works() {
+    if !support::require_tool("bash") || !support::require_tool("tmux") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nenvs:\n  e:\n    TMUX_FOO: tmux-foo-6c7d\n",
+    );
+    allow(&sb, &cfg);
+    let log = sb.path("hang.log");
+    let hang = write_exec_store(
+        &sb,
+        "hang",
+        &format!("echo started >> '{}'\nexec sleep 60", log.display()),
+    );
+    let hcfg = sb.write(
+        "hang/.dsops.yaml",
+        &format!(
+            "version: 1\nsecretStores:\n  slow:\n    type: exec\n    command: [\"{}\"]\n\
+             envs:\n  e:\n    SLOW:\n      from: {{store: slow, key: k}}\n",
+            hang.display()
+        ),
+    );
+    allow(&sb, &hcfg);
+    let rc = sb.write(
+        "rc.bash",
+        &format!(
+            "PS1='$ '\nexport DSOPS_HOOK_TIMEOUT=60\neval \"$('{}' hook bash)\"\n",
+            dsops()
+        ),
+    );
+    let t = Tmux::start(
+        &sb,
+        &format!("bash --noprofile --rcfile '{}' -i", rc.display()),
+    );
+    let out = sb.path("seen");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.keys(
+            &sb,
+            &[&format!("cd '{}'", sb.path("project").display()), "Enter"],
+        );
+        t.keys(
+            &sb,
+            &[
+                &format!("printf %s \"$TMUX_FOO\" > '{}'", out.display()),
+                "Enter",
+            ],
+        );
+        assert!(
+            wait_for("the variable", Duration::from_secs(10), || {
+                std::fs::read_to_string(&out).is_ok_and(|s| s == "tmux-foo-6c7d")
+            }),
+            "the prompt hook did not load the project: {}",
+            t.pane(&sb)
+        );
+
+        // A hanging store: Ctrl-C gives the prompt back.
+        t.keys(
+            &sb,
+            &[&format!("cd '{}'", sb.path("hang").display()), "Enter"],
+        );
+        assert!(
+            wait_for("the store to start", Duration::from_secs(10), || log
+                .exists()),
+            "{}",
+            t.pane(&sb)
+        );
+        t.keys(&sb, &["C-c"]);
+        let alive = sb.path("alive");
+        t.keys(
+            &sb,
+            &[&format!("echo yes > '{}'", alive.display()), "Enter"],
+        );
+        assert!(
+            wait_for("the shell after Ctrl-C", Duration::from_secs(5), || alive
+                .exists()),
+            "the shell did not come back after Ctrl-C: {}",
+            t.pane(&sb)
+        );
+        // More prompts in the same place: no new attempt.
+        t.keys(&sb, &["", "Enter"]);
+        let alive2 = sb.path("alive2");
+        t.keys(
+            &sb,
+            &[&format!("echo yes > '{}'", alive2.display()), "Enter"],
+        );
+        assert!(
+            wait_for("another prompt", Duration::from_secs(5), || alive2.exists()),
+            "{}",
+            t.pane(&sb)
+        );
+        let starts = std::fs::read_to_string(&log).unwrap().lines().count();
+        assert_eq!(starts, 1, "retried after Ctrl-C: {}", t.pane(&sb));
+        // The interrupted run applied nothing; the next change runs again
+        // and unloads the project left behind.
+        t.keys(&sb, &[&format!("cd '{}'", sb.home.display()), "Enter"]);
+        let gone = sb.path("gone");
+        t.keys(
+            &sb,
+            &[
+                &format!("printf %s \"${{TMUX_FOO-unset}}\" > '{}'", gone.display()),
+                "Enter",
+            ],
+        );
+        assert!(
+            wait_for("unset", Duration::from_secs(5), || {
+                std::fs::read_to_string(&gone).is_ok_and(|s| s == "unset")
+            }),
+            "{}",
+            t.pane(&sb)
+        );
+    }));
+    t.kill(&sb);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
