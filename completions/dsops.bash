@@ -43,14 +43,14 @@ _dsops_commands() {
 
 _dsops() {
     local bin=${COMP_WORDS[0]} i t n=0
-    [[ $bin == "~/"* ]] && bin=$HOME/${bin#"~/"}
+    [[ $bin == \~/* ]] && bin=$HOME/${bin:2}
     # The words up to the cursor, with --flag=value joined back into one word
     # (bash splits at '=' when it is in COMP_WORDBREAKS).
     local -a w=()
     for ((i = 0; i <= COMP_CWORD; i++)); do
         t=${COMP_WORDS[i]}
         if [[ $t == = ]] && ((n > 1)) && [[ ${w[n-1]} == --* && ${w[n-1]} != *=* ]]; then
-            w[n-1]+==
+            w[n-1]+='='
             if ((i < COMP_CWORD)); then
                 i=$((i + 1))
                 w[n-1]+=${COMP_WORDS[i]}
@@ -60,7 +60,7 @@ _dsops() {
         w[n]=$t
         n=$((n + 1))
     done
-    local cur=${w[n-1]} cmd= config= npos=0 dashdash=0
+    local cur=${w[n-1]} cmd='' config='' npos=0 dashdash=0
     # The command word, skipping flags and their values; operands after it.
     for ((i = 1; i < n - 1; i++)); do
         t=${w[i]}
@@ -72,7 +72,7 @@ _dsops() {
             --) dashdash=1 npos=0 ;;
             --config|-c) i=$((i + 1)); config=${w[i]} ;;
             --config=*) config=${t#*=} ;;
-            --config|-c|--env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--generate) i=$((i + 1)) ;;
+            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--generate) i=$((i + 1)) ;;
             -*) ;;
             *)
                 if [[ -z $cmd ]]; then
@@ -91,7 +91,7 @@ _dsops() {
         return
     fi
     # The value of a flag: --store NAME or --store=NAME.
-    local prev= val=$cur
+    local prev='' val=$cur
     case $cur in
         --*=*) prev=${cur%%=*} val=${cur#*=} ;;
         *) ((n > 2)) && prev=${w[n-2]} ;;

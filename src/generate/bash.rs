@@ -49,14 +49,14 @@ _dsops_commands() {
 
 _dsops() {
     local bin=${COMP_WORDS[0]} i t n=0
-    [[ $bin == "~/"* ]] && bin=$HOME/${bin#"~/"}
+    [[ $bin == \~/* ]] && bin=$HOME/${bin:2}
     # The words up to the cursor, with --flag=value joined back into one word
     # (bash splits at '=' when it is in COMP_WORDBREAKS).
     local -a w=()
     for ((i = 0; i <= COMP_CWORD; i++)); do
         t=${COMP_WORDS[i]}
         if [[ $t == = ]] && ((n > 1)) && [[ ${w[n-1]} == --* && ${w[n-1]} != *=* ]]; then
-            w[n-1]+==
+            w[n-1]+='='
             if ((i < COMP_CWORD)); then
                 i=$((i + 1))
                 w[n-1]+=${COMP_WORDS[i]}
@@ -66,7 +66,7 @@ _dsops() {
         w[n]=$t
         n=$((n + 1))
     done
-    local cur=${w[n-1]} cmd= config= npos=0 dashdash=0
+    local cur=${w[n-1]} cmd='' config='' npos=0 dashdash=0
     # The command word, skipping flags and their values; operands after it.
     for ((i = 1; i < n - 1; i++)); do
         t=${w[i]}
@@ -76,7 +76,7 @@ _dsops() {
         fi
         case $t in
             --) dashdash=1 npos=0 ;;
-            --config|-c) i=$((i + 1)); config=${w[i]} ;;
+            @CONFIG@) i=$((i + 1)); config=${w[i]} ;;
             --config=*) config=${t#*=} ;;
 @VALUE_FLAGS@) i=$((i + 1)) ;;
             -*) ;;
@@ -96,7 +96,7 @@ _dsops() {
         return
     fi
     # The value of a flag: --store NAME or --store=NAME.
-    local prev= val=$cur
+    local prev='' val=$cur
     case $cur in
         --*=*) prev=${cur%%=*} val=${cur#*=} ;;
         *) ((n > 2)) && prev=${w[n-2]} ;;
@@ -151,7 +151,12 @@ fn case_arm(depth: usize, patterns: &str, body: &str) -> String {
 }
 
 pub fn script() -> String {
-    let value_flags = format!("            {}", value_flag_spellings().join("|"));
+    let config = spellings(cli::flag("config"));
+    let others: Vec<String> = value_flag_spellings()
+        .into_iter()
+        .filter(|s| !config.contains(s))
+        .collect();
+    let value_flags = format!("            {}", others.join("|"));
 
     let mut command_line = String::new();
     for c in visible().filter(|c| takes_command_line(c)) {
@@ -226,6 +231,7 @@ pub fn script() -> String {
     }
 
     HEADER
+        .replace("@CONFIG@", &config.join("|"))
         .replace("@VALUE_FLAGS@", &value_flags)
         .replace("@COMMAND_LINE@\n", &command_line)
         .replace("@VALUES@\n", &values)

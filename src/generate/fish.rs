@@ -88,7 +88,7 @@ function __dsops_names
     set -l i 2
     while test $i -le (count $tokens)
         switch $tokens[$i]
-            case --config -c
+            case @CONFIG@
                 set -q tokens[(math $i + 1)]
                 and set args $args --config $tokens[(math $i + 1)]
             case '--config=*'
@@ -137,7 +137,9 @@ fn flag_line(f: &Flag, condition: &str) -> String {
 }
 
 pub fn script() -> String {
-    let mut s = HEADER.replace("@VALUE_FLAGS@", &value_flag_spellings().join(" "));
+    let mut s = HEADER
+        .replace("@CONFIG@", &spellings(cli::flag("config")).join(" "))
+        .replace("@VALUE_FLAGS@", &value_flag_spellings().join(" "));
 
     s.push_str("\n# Commands\n");
     for c in visible() {

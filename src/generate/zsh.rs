@@ -46,7 +46,7 @@ _dsops() {
     local _dsops_bin=${words[1]/#\~/$HOME} _dsops_config i
     for ((i = 2; i < CURRENT; i++)); do
         case ${words[i]} in
-            (--config|-c) _dsops_config=${words[i+1]} ;;
+            (@CONFIG@) _dsops_config=${words[i+1]} ;;
             (--config=*) _dsops_config=${words[i]#--config=} ;;
         esac
     done
@@ -176,6 +176,7 @@ pub fn script() -> String {
         args.push_str("                    && ret=0\n                ;;\n");
     }
     HEADER
+        .replace("@CONFIG@", &spellings(cli::flag("config")).join("|"))
         .replace("@COMMANDS@\n", &commands)
         .replace("@TOP@\n", &spec_lines(&top_flags(), "        "))
         .replace("@COMMANDS_ARGS@\n", &args)

@@ -270,8 +270,12 @@ fn expect(got: &str, want: &[&str], what: &str) {
     assert_eq!(sorted(got), want, "{what}");
 }
 
-fn script(rel: &str) -> PathBuf {
-    repo().join(rel)
+/// The script as `dsops --generate` prints it, in the sandbox. (The committed
+/// copy is the same, see `committed_files_are_the_generated_ones`; reading
+/// the generator's output keeps these tests independent of a regeneration
+/// running at the same time.)
+fn script(sb: &Sandbox, kind: &str, name: &str) -> PathBuf {
+    sb.write(&format!("completions/{name}"), &generate(sb, kind))
 }
 
 #[test]
@@ -348,7 +352,7 @@ fn bash_completion_in_a_clean_bash() {
         return;
     }
     let sb = completion_sandbox();
-    let source = script("completions/dsops.bash");
+    let source = script(&sb, "complete-bash", "dsops.bash");
     let probe = format!(
         r#"source '{}' || exit 9
 complete -p dsops >/dev/null || exit 8
@@ -388,12 +392,30 @@ t dsops --config /dev/null help ''
 }
 
 #[test]
+fn bash_completion_passes_shellcheck() {
+    if !require_tool("shellcheck") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out = Command::new("shellcheck")
+        .args(["--shell=bash", "--severity=style"])
+        .arg(script(&sb, "complete-bash", "dsops.bash"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn fish_completion_in_a_clean_fish() {
     if !require_tool("fish") {
         return;
     }
     let sb = completion_sandbox();
-    let source = script("completions/dsops.fish");
+    let source = script(&sb, "complete-fish", "dsops.fish");
     let probe = format!(
         r#"source '{}'; or exit 9
 for l in 'dsops cr' 'dsops creds --store ' 'dsops creds --store=a' 'dsops --env ' 'dsops login --profile ' 'dsops login --sso-session ' 'dsops hook ' 'dsops creds --no-'
@@ -499,7 +521,7 @@ fn zsh_completion_in_a_clean_zsh() {
     // compinit finds `_dsops` on $fpath, as an installed one would be.
     let fpath = sb.path("zsh-functions");
     std::fs::create_dir_all(&fpath).unwrap();
-    std::fs::copy(script("completions/_dsops"), fpath.join("_dsops")).unwrap();
+    std::fs::copy(script(&sb, "complete-zsh", "_dsops"), fpath.join("_dsops")).unwrap();
 
     // The function loads in a clean zsh and runs `dsops complete stores`.
     let (ok, _, err) = shell(
