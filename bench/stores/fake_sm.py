@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A tiny Secrets Manager (GetSecretValue only) for dsops's benchmark and fault
+"""A tiny Secrets Manager (GetSecretValue, and an empty ListSecrets) for dsops's benchmark and fault
 tests: a fixed delay per request, throttling on demand, and a record of the
 access key id each request was signed with. Standard library only.
 
@@ -83,6 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(400, {"__type": "ThrottlingException", "message": "Rate exceeded"},
                               "ThrottlingException")
         target = self.headers.get("X-Amz-Target") or ""
+        if target == "secretsmanager.ListSecrets":
+            return self.reply(200, {"SecretList": []})
         if target != "secretsmanager.GetSecretValue":
             return self.reply(400, {"__type": "InvalidRequestException",
                                     "message": "only GetSecretValue is served here"})

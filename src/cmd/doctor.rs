@@ -72,7 +72,11 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         {
             r.fail(format_args!("--store {name}: {e}"));
         }
-        for store in cfg.stores.values() {
+        // aws.sso stores first: a sign-in happens there, with its own line,
+        // before the stores that take credentials from them.
+        let mut stores: Vec<&Store> = cfg.stores.values().collect();
+        stores.sort_by_key(|s| s.kind != StoreType::Sso);
+        for store in stores {
             if only.is_none_or(|n| n == store.name) {
                 check_store(cfg, aws, store, &mut r);
             }

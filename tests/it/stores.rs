@@ -220,6 +220,17 @@ pub fn seeded_idc(sb: &mut Sandbox, cache_keys: &[(&str, &str)]) -> FakeIdc {
         "sessions": {"s1": {"revoked": false, "createdAt": now}},
     });
     let state_file = sb.write("idc-state.json", &state.to_string());
+    seed_token_cache(sb, cache_keys);
+    let idc = FakeIdc::start(&["--state-file", &state_file.display().to_string()]);
+    for (k, v) in idc.env() {
+        sb.set(&k, &v);
+    }
+    idc
+}
+
+/// Token files holding `TOKEN` (valid for 8 hours) for each `(cache key,
+/// start URL)`, as `aws sso login` leaves them.
+pub fn seed_token_cache(sb: &Sandbox, cache_keys: &[(&str, &str)]) {
     for (key, start_url) in cache_keys {
         let p = sb.write(
             &format!(".aws/sso/cache/{}.json", sha1_hex(key)),
@@ -231,11 +242,6 @@ pub fn seeded_idc(sb: &mut Sandbox, cache_keys: &[(&str, &str)]) -> FakeIdc {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let idc = FakeIdc::start(&["--state-file", &state_file.display().to_string()]);
-    for (k, v) in idc.env() {
-        sb.set(&k, &v);
-    }
-    idc
 }
 
 // ------------------------------------------------------- Secrets Manager
