@@ -174,13 +174,13 @@ impl AwsConfig {
                     ("sso_start_url", &sess.start_url),
                     ("sso_region", &sess.region),
                 ] {
-                    if let Some(pv) = get(k) {
-                        if &pv != v {
-                            return Err(Error::config(format!(
-                                "{}: {where_} {k} = {pv} differs from [sso-session {s}] {k} = {v}",
-                                self.path.display()
-                            )));
-                        }
+                    if let Some(pv) = get(k)
+                        && &pv != v
+                    {
+                        return Err(Error::config(format!(
+                            "{}: {where_} {k} = {pv} differs from [sso-session {s}] {k} = {v}",
+                            self.path.display()
+                        )));
                     }
                 }
                 sess

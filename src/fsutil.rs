@@ -10,7 +10,7 @@ use crate::error::{Error, Result, exit};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Create `dir` (and parents) with mode 0700 for the last component.
@@ -83,7 +83,6 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 #[derive(Debug)]
 pub struct LockGuard {
     file: File,
-    pub path: PathBuf,
 }
 
 impl Drop for LockGuard {
@@ -104,7 +103,7 @@ pub fn lock_timeout() -> Duration {
 }
 
 /// Take the lock at `path`. Tries once; when another process holds it, prints
-/// `waiting` once on stderr and polls until `timeout`, then fails with the
+/// `waiting` (unless empty) once on stderr and polls until `timeout`, then fails with the
 /// lock-timeout exit status.
 pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> {
     if let Some(dir) = path.parent() {
@@ -123,13 +122,10 @@ pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> 
     loop {
         match file.try_lock() {
             Ok(()) => {
-                return Ok(LockGuard {
-                    file,
-                    path: path.to_path_buf(),
-                });
+                return Ok(LockGuard { file });
             }
             Err(fs::TryLockError::WouldBlock) => {
-                if !said {
+                if !said && !waiting.is_empty() {
                     eprintln!("dsops: {waiting}");
                     said = true;
                 }

@@ -23,7 +23,7 @@ fn main() {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`dsops --help | head`) is not an error.
             let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            0
+            error::exit::OK
         }
         Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(args)) {
             Ok(code) => code,

@@ -47,10 +47,9 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
     );
     policy.allowed = true;
     policy.use_device_code |= device_code;
-    // Force a new sign-in only when the cached token is not fresh; a valid
-    // one is reported, as `aws sso login` would simply replace it.
-    let token = sso::access_token(&session, &policy, &hint, None)?;
-    drop(token);
+    // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
+    // login`, which always opens the browser, dsops signs in only when needed.
+    sso::access_token(&session, &policy, &hint, None)?;
     if !ctx.quiet {
         eprintln!("dsops: signed in to {}", session.start_url);
     }
@@ -66,13 +65,13 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
         crate::fsutil::lock_timeout(),
     )?;
     let mut revoked = false;
-    if let cache::Read::Found(t) = cache::read_token(&path) {
-        if let Some(access) = t.access_token() {
-            match sso::client::Portal::new(&session.region).logout(access) {
-                Ok(()) => revoked = true,
-                // The token is deleted anyway; say the revocation failed.
-                Err(e) => eprintln!("dsops: {e}"),
-            }
+    if let cache::Read::Found(t) = cache::read_token(&path)
+        && let Some(access) = t.access_token()
+    {
+        match sso::client::Portal::new(&session.region).logout(access) {
+            Ok(()) => revoked = true,
+            // The token is deleted anyway; say the revocation failed.
+            Err(e) => eprintln!("dsops: {e}"),
         }
     }
     let mut removed = 0;
@@ -112,10 +111,10 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
             .as_deref(),
     ) {
         for store in cfg.stores.values() {
-            if let Ok(t) = sso::Target::from_store(&aws, store) {
-                if t.session == *session {
-                    roles.push((t.account_id, t.role_name));
-                }
+            if let Ok(t) = sso::Target::from_store(&aws, store)
+                && t.session == *session
+            {
+                roles.push((t.account_id, t.role_name));
             }
         }
     }

@@ -23,10 +23,11 @@ pub fn cwd() -> Result<PathBuf> {
     // symlinked path, which is what they see and what the hook watches.
     let real = std::env::current_dir()
         .map_err(|e| Error::runtime(format!("cannot read the working directory: {e}")))?;
-    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from) {
-        if pwd.is_absolute() && same_file(&pwd, &real) {
-            return Ok(pwd);
-        }
+    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from)
+        && pwd.is_absolute()
+        && same_file(&pwd, &real)
+    {
+        return Ok(pwd);
     }
     Ok(real)
 }

@@ -301,17 +301,17 @@ impl Config {
                 }
             }
         }
-        if let Some(d) = &self.default_env {
-            if !self.envs.iter().any(|e| &e.name == d) {
-                return Err(Error::config(format!(
-                    "{}: defaultEnv: no env set '{d}' is defined",
-                    self.project_file
-                        .as_ref()
-                        .or(self.user_file.as_ref())
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                )));
-            }
+        if let Some(d) = &self.default_env
+            && !self.envs.iter().any(|e| &e.name == d)
+        {
+            return Err(Error::config(format!(
+                "{}: defaultEnv: no env set '{d}' is defined",
+                self.project_file
+                    .as_ref()
+                    .or(self.user_file.as_ref())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )));
         }
         Ok(())
     }
@@ -521,7 +521,8 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
                     Value::Number(n) => n.to_string(),
                     _ => return Err(err(k, "expected a 12-digit account id")),
                 };
-                if !s.contains("${") && !(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) {
+                let twelve_digits = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+                if !s.contains("${") && !twelve_digits {
                     return Err(err(
                         k,
                         &format!("'{s}' is not a 12-digit account id (quote it: \"012345678901\")"),
@@ -537,17 +538,15 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
         }
     }
     match kind {
-        StoreType::Sso => {
-            if !store.fields.contains_key("profile") {
-                for need in ["account_id", "role_name"] {
-                    if !store.fields.contains_key(need) {
-                        return Err(err(
-                            "",
-                            &format!(
-                                "an aws.sso store needs {need} (or profile: NAME of an AWS config profile that has sso_account_id and sso_role_name)"
-                            ),
-                        ));
-                    }
+        StoreType::Sso if !store.fields.contains_key("profile") => {
+            for need in ["account_id", "role_name"] {
+                if !store.fields.contains_key(need) {
+                    return Err(err(
+                        "",
+                        &format!(
+                            "an aws.sso store needs {need} (or profile: NAME of an AWS config profile that has sso_account_id and sso_role_name)"
+                        ),
+                    ));
                 }
             }
         }
@@ -566,13 +565,12 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
         }
         _ => {}
     }
-    if let Some(t) = store.fields.get("timeout") {
-        if t.parse::<f64>()
+    if let Some(t) = store.fields.get("timeout")
+        && t.parse::<f64>()
             .map(|f| !(f > 0.0 && f < 86400.0))
             .unwrap_or(true)
-        {
-            return Err(err("timeout", "expected a number of seconds"));
-        }
+    {
+        return Err(err("timeout", "expected a number of seconds"));
     }
     Ok(store)
 }

@@ -15,7 +15,6 @@ use crate::config::{Store, StoreType};
 use crate::error::{Error, Result, exit};
 use crate::fsutil;
 use cache::{Read, RoleCredentials, Token};
-use time::OffsetDateTime;
 
 /// The keys an `aws.sso` store offers to env sets.
 pub const ROLE_KEYS: &[&str] = &[
@@ -193,7 +192,7 @@ pub struct LoginPolicy {
     pub allowed: bool,
     pub no_browser: bool,
     pub use_device_code: bool,
-    /// Say nothing about waiting (the hook).
+    /// Say nothing about waiting for another process's lock (the hook).
     pub quiet: bool,
 }
 
@@ -239,14 +238,18 @@ pub fn access_token(
     let usable = |t: &Token, min: i64| {
         t.remaining(crate::timefmt::now()).is_some_and(|r| r > min) && t.access_token() != reject
     };
-    if let Read::Found(t) = cache::read_token(&path) {
-        if usable(&t, FRESH_SECS) {
-            return Ok(t.access_token().unwrap_or_default().to_string());
-        }
+    if let Read::Found(t) = cache::read_token(&path)
+        && usable(&t, FRESH_SECS)
+    {
+        return Ok(t.access_token().unwrap_or_default().to_string());
     }
     let _guard = fsutil::lock(
         &cache::lock_path(&path),
-        "waiting for the SSO sign-in in another dsops process",
+        if policy.quiet {
+            ""
+        } else {
+            "waiting for the SSO sign-in in another dsops process"
+        },
         fsutil::lock_timeout(),
     )?;
     // Another process may have signed in or refreshed while we waited.
@@ -336,21 +339,25 @@ pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCre
     let policy = &target.policy(policy);
     let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
     let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > FRESH_SECS;
-    if let Read::Found(c) = cache::read_role(&path) {
-        if fresh(&c) {
-            return Ok(c);
-        }
+    if let Read::Found(c) = cache::read_role(&path)
+        && fresh(&c)
+    {
+        return Ok(c);
     }
     let what = format!("{}/{}", target.account_id, target.role_name);
     let _guard = fsutil::lock(
         &cache::lock_path(&path),
-        &format!("waiting for another dsops process fetching role credentials for {what}"),
+        &if policy.quiet {
+            String::new()
+        } else {
+            format!("waiting for another dsops process fetching role credentials for {what}")
+        },
         fsutil::lock_timeout(),
     )?;
-    if let Read::Found(c) = cache::read_role(&path) {
-        if fresh(&c) {
-            return Ok(c);
-        }
+    if let Read::Found(c) = cache::read_role(&path)
+        && fresh(&c)
+    {
+        return Ok(c);
     }
     let portal = client::Portal::new(&target.session.region);
     let mut token = access_token(&target.session, policy, &target.login_hint, None)?;
@@ -374,9 +381,4 @@ pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCre
         }
     }
     unreachable!("the loop returns on its second attempt")
-}
-
-/// The seconds-since-epoch of a time, for state and messages.
-pub fn epoch(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
 }

@@ -149,12 +149,11 @@ fn wait_ready(child: &mut Child, what: &str) -> String {
     let out = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(out).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
+
+    line.trim()
         .strip_prefix("READY ")
         .unwrap_or_else(|| panic!("{what} did not start: {line:?}"))
-        .to_string();
-    url
+        .to_string()
 }
 
 /// The fake Identity Center (tests/support/fake_idc.py) on a free port.
