@@ -526,8 +526,10 @@ envs:
 #[test]
 fn credential_chain_static_fields_profiles_and_environment() {
     let sm = FakeSm::start(&[]);
+    let pinned = FakeSm::start(&[]);
     let mut sb = Sandbox::new();
     sb.set("AWS_ENDPOINT_URL_SECRETS_MANAGER", &sm.url)
+        .set("PINNED_URL", &pinned.url)
         .set("MY_KEY", "AKIDFIELDS")
         .set("MY_SECRET", "secret-fields")
         .set("AWS_ACCESS_KEY_ID", "AKIDENV")
@@ -565,8 +567,13 @@ secretStores:
     type: aws.secretsmanager
     region: us-east-1
     profile: assume
+  pinned:
+    type: aws.secretsmanager
+    region: us-east-1
+    endpoint_url: ${PINNED_URL}
 envs:
   t:
+    P: {from: {store: pinned, key: pinned}}
     A: {from: {store: fields, key: fields}}
     B: {from: {store: by-profile, key: by-profile}}
     C: {from: {store: cfg-profile, key: cfg-profile}}
@@ -580,6 +587,14 @@ envs:
     assert_eq!(sm.akid_for("by-profile"), "AKIDPROFILE");
     assert_eq!(sm.akid_for("cfg-profile"), "AKIDCONFIG");
     assert_eq!(sm.akid_for("chain"), "AKIDENV");
+    // The store's endpoint_url wins over AWS_ENDPOINT_URL_SECRETS_MANAGER.
+    assert_eq!(pinned.akid_for("pinned"), "AKIDENV");
+    assert!(
+        !sm.requests()["ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("pinned"))
+    );
     let r = sm.requests();
     let region_of = |id: &str| {
         let i = r["ids"]
@@ -1223,4 +1238,24 @@ secretStores:
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
     assert!(stderr(&o).contains("problem(s)"));
+
+    // --store checks that store only.
+    let o = sb
+        .cmd()
+        .args(["doctor", "--store", "gone"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("FAIL store 'gone' (exec)"), "{out}");
+    assert!(
+        !out.contains("store 'other'") && !out.contains("store 'params'"),
+        "{out}"
+    );
+    let o = sb
+        .cmd()
+        .args(["doctor", "--store", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL --store nope: no store 'nope'"));
 }
