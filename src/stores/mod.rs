@@ -10,7 +10,7 @@ pub mod ssm;
 
 use crate::awsconfig::AwsConfig;
 use crate::config::{Config, Reference, Store, StoreType};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::resolve::{FetchError, Fetched, Options};
 use time::OffsetDateTime;
 
@@ -42,13 +42,21 @@ pub fn fetch(
             Ok((out, None))
         }
         StoreType::Exec => {
-            for r in refs {
-                out.insert(
-                    r.clone(),
-                    exec::run(store, &r.key, opts.timeout.min(store.timeout()))
-                        .map_err(FetchError::Failed),
-                );
-            }
+            // Each key is its own process: run them side by side, so an env
+            // set of several keys takes as long as the slowest, not the sum.
+            let timeout = opts.timeout.min(store.timeout());
+            std::thread::scope(|scope| {
+                let runs: Vec<_> = refs
+                    .iter()
+                    .map(|r| (r, scope.spawn(move || exec::run(store, &r.key, timeout))))
+                    .collect();
+                for (r, run) in runs {
+                    let value = run
+                        .join()
+                        .unwrap_or_else(|_| Err(Error::runtime("the exec store panicked")));
+                    out.insert(r.clone(), value.map_err(FetchError::Failed));
+                }
+            });
             Ok((out, None))
         }
         StoreType::Sso => {
