@@ -125,8 +125,8 @@ _dsops() {
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             allow) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             deny) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
-            export) _dsops_words '--format --shell --config --env --quiet --debug --help --version' "$cur" ;;
-            exec) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
+            export) _dsops_words '--format --shell --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            exec) _dsops_words '--no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             '') _dsops_words '--generate --config --env --quiet --debug --help --version' "$cur" ;;

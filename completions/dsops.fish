@@ -151,8 +151,14 @@ complete -c dsops -n '__dsops_operand_of deny' -r -F
 # dsops export
 complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
 complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish' -d 'shell syntax for --format shell: bash, zsh or fish'
+complete -c dsops -n '__dsops_flags_of export' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of export' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of export' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
 # dsops exec
+complete -c dsops -n '__dsops_flags_of exec' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of exec' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of exec' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 complete -c dsops -n '__dsops_command_line_of exec' -x -a '(__dsops_command_line)'
 
 # dsops doctor

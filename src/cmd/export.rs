@@ -134,7 +134,11 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
     ));
     let aws = AwsConfig::load()?;
     let opts = Options {
-        login: LoginPolicy::from_env(false, false, false),
+        login: LoginPolicy::from_env(
+            ctx.args.switch("no-login"),
+            ctx.args.switch("no-browser"),
+            ctx.args.switch("use-device-code"),
+        ),
         timeout: RESOLVE_BOUND,
     };
     let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;

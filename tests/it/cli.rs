@@ -183,3 +183,21 @@ fn untrusted_project_config_is_not_used() {
             >= 1
     );
 }
+
+#[test]
+fn export_and_exec_honour_no_login() {
+    let sb = Sandbox::new();
+    sb.write(
+        ".config/dsops/config.yaml",
+        "secretStores:\n  sso:\n    type: aws.sso\n    sso_start_url: https://x.awsapps.com/start\n    sso_region: us-east-1\n    account_id: \"111111111111\"\n    role_name: R\nenvs:\n  e:\n    AWS_ACCESS_KEY_ID:\n      from: {store: sso, key: access_key_id}\n",
+    );
+    for args in [
+        &["export", "--no-login"][..],
+        &["exec", "--no-login", "--", "true"][..],
+    ] {
+        let (code, out, err) = run(&sb, args);
+        assert_eq!(code, 5, "{args:?}: {err}");
+        assert!(out.is_empty());
+        assert!(err.contains("dsops login --store sso"), "{err}");
+    }
+}
