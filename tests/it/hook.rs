@@ -572,6 +572,94 @@ fn hostile_values_round_trip_byte_for_byte() {
     }
 }
 
+fn backdate(p: &Path) {
+    let t = std::time::SystemTime::now() - Duration::from_secs(10);
+    std::fs::File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// The no-op prompt starts no process at all; each kind of change starts
+/// exactly one `dsops hook-env`.
+#[test]
+fn no_op_prompt_starts_no_process() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let cfg = sb.write(
+            "project/.dsops.yaml",
+            "version: 1\ndefaultEnv: e\nenvs:\n  e:\n    NOOP: noop-1f2e\n  f:\n    NOOP: noop-f-3d4c\n",
+        );
+        std::fs::create_dir_all(sb.path("project/sub")).unwrap();
+        allow(&sb, &cfg);
+        // Files changed within the stamp's one-second margin before a load
+        // make the hook ask once more; these are older.
+        backdate(&cfg);
+        for e in std::fs::read_dir(sb.path(".local/share/dsops/trust")).unwrap() {
+            backdate(&e.unwrap().path());
+        }
+        let log = sb.path("calls.log");
+        let wrapper = write_exec_store(
+            &sb,
+            "counting-dsops",
+            &format!(
+                "echo call >> '{}'\nexec '{}' \"$@\"",
+                log.display(),
+                dsops()
+            ),
+        );
+        let mark = |s: &mut Script, m: &str| {
+            s.line(format!("echo {m} >> '{}'", log.display()));
+        };
+        let mut s = Script::new(&sb, sh);
+        s.cd(&sb.path("project/sub")).prompt().dump("loaded");
+        let wrapper_q = sh.quote(&wrapper.display().to_string());
+        match sh {
+            Sh::Fish => s.line(format!("set -g _dsops_bin {wrapper_q}")),
+            _ => s.line(format!("_dsops_bin={wrapper_q}")),
+        };
+        s.prompt().prompt().prompt();
+        mark(&mut s, "unchanged");
+        s.line("echo 'version: 1' > .dsops.yaml")
+            .line("touch -d '10 seconds ago' .dsops.yaml")
+            .prompt()
+            .prompt();
+        mark(&mut s, "nearer-config");
+        s.line("rm .dsops.yaml").prompt().prompt();
+        mark(&mut s, "removed");
+        s.prompt().prompt();
+        mark(&mut s, "unchanged-again");
+        s.export("DSOPS_ENV", "f").prompt().prompt().dump("f");
+        mark(&mut s, "env");
+        s.cd(&sb.path("project")).prompt().prompt();
+        mark(&mut s, "cd");
+        let r = s.run(&sb, &[]);
+        r.ok();
+        assert_var(&r, "loaded", "NOOP", Some("noop-1f2e"));
+        assert_var(&r, "f", "NOOP", Some("noop-f-3d4c"));
+        let calls = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            calls.lines().collect::<Vec<_>>(),
+            [
+                "unchanged",
+                "call",
+                "nearer-config",
+                "call",
+                "removed",
+                "unchanged-again",
+                "call",
+                "env",
+                "call",
+                "cd"
+            ],
+            "{sh:?}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn rendered_scripts_run_clean_and_install_once() {
     for sh in shells() {
@@ -607,7 +695,8 @@ fn rendered_scripts_run_clean_and_install_once() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{sh:?}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{sh:?}");
 
-        // Installed twice: hooked once.
+        // Installed twice: hooked once. The hook keeps `$?`, both when it
+        // asks dsops (the first call) and when it does not.
         let mut s = Script::new(&sb, sh);
         s.init();
         let count = match sh {
@@ -618,20 +707,25 @@ fn rendered_scripts_run_clean_and_install_once() {
             Sh::Fish => "functions --handlers | grep -c _dsops_hook",
         };
         s.line(count);
+        let status = match sh {
+            Sh::Fish => "false; _dsops_hook; echo status=$status",
+            _ => "false; _dsops_hook; echo status=$?",
+        };
+        s.line(status).line(status);
         let r = s.run(&sb, &[]);
         r.ok();
         let want = match sh {
             Sh::Bash => "1\n",
-            // precmd and chpwd; fish: the prompt event and PWD.
-            Sh::Zsh | Sh::Fish => {
-                if sh == Sh::Zsh {
-                    "1\n1\n"
-                } else {
-                    "2\n"
-                }
-            }
+            Sh::Zsh => "1\n1\n",
+            // The prompt event and PWD.
+            Sh::Fish => "2\n",
         };
-        assert_eq!(r.stdout, want, "{sh:?}: {}", r.stderr);
+        assert_eq!(
+            r.stdout,
+            format!("{want}status=1\nstatus=1\n"),
+            "{sh:?}: {}",
+            r.stderr
+        );
     }
 }
 
@@ -995,17 +1089,25 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// A real interactive bash: the prompt hook fires on its own, and Ctrl-C on
-/// a hanging store gives the prompt back without a retry at the next one.
+/// Real interactive shells in tmux: the prompt hook fires on its own (a
+/// DSOPS_ENV change, which only the prompt hook sees, switches the set), and
+/// Ctrl-C on a hanging store gives the prompt back without a retry at the
+/// next prompts.
 #[test]
-fn interactive_bash_prompt_fires_and_ctrl_c_works() {
-    if !support::require_tool("bash") || !support::require_tool("tmux") {
+fn interactive_prompt_fires_and_ctrl_c_works() {
+    if !support::require_tool("tmux") {
         return;
     }
+    for sh in shells() {
+        interactive(sh);
+    }
+}
+
+fn interactive(sh: Sh) {
     let sb = Sandbox::new();
     let cfg = sb.write(
         "project/.dsops.yaml",
-        "version: 1\nenvs:\n  e:\n    TMUX_FOO: tmux-foo-6c7d\n",
+        "version: 1\ndefaultEnv: e\nenvs:\n  e:\n    TMUX_FOO: tmux-foo-6c7d\n  f:\n    TMUX_FOO: tmux-foo-f-2a9b\n",
     );
     allow(&sb, &cfg);
     let log = sb.path("hang.log");
@@ -1023,37 +1125,59 @@ fn interactive_bash_prompt_fires_and_ctrl_c_works() {
         ),
     );
     allow(&sb, &hcfg);
-    let rc = sb.write(
-        "rc.bash",
-        &format!(
-            "PS1='$ '\nexport DSOPS_HOOK_TIMEOUT=60\neval \"$('{}' hook bash)\"\n",
-            dsops()
-        ),
-    );
-    let t = Tmux::start(
-        &sb,
-        &format!("bash --noprofile --rcfile '{}' -i", rc.display()),
-    );
-    let out = sb.path("seen");
+    let init = match sh {
+        Sh::Bash | Sh::Zsh => format!("eval \"$('{}' hook {})\"", dsops(), sh.name()),
+        Sh::Fish => format!("'{}' hook fish | source", dsops()),
+    };
+    let start = match sh {
+        Sh::Bash => {
+            let rc = sb.write("rc.bash", &format!("PS1='$ '\n{init}\n"));
+            format!("bash --noprofile --rcfile '{}' -i", rc.display())
+        }
+        Sh::Zsh => "zsh -f -i".to_string(),
+        Sh::Fish => "fish --no-config -i".to_string(),
+    };
+    let t = Tmux::start(&sb, &format!("env DSOPS_HOOK_TIMEOUT=60 {start}"));
+    let seen = |tag: &str| sb.path(&format!("seen-{tag}"));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if sh != Sh::Bash {
+            t.keys(&sb, &[&init, "Enter"]);
+        }
+        let check = |tag: &str, want: &str| {
+            let p = seen(tag);
+            t.keys(
+                &sb,
+                &[
+                    &format!("printf %s \"$TMUX_FOO\" > '{}'", p.display()),
+                    "Enter",
+                ],
+            );
+            assert!(
+                wait_for(tag, Duration::from_secs(10), || {
+                    std::fs::read_to_string(&p).is_ok_and(|s| s == want)
+                }),
+                "{sh:?} {tag}: {:?}\n{}",
+                std::fs::read_to_string(&p),
+                t.pane(&sb)
+            );
+        };
         t.keys(
             &sb,
             &[&format!("cd '{}'", sb.path("project").display()), "Enter"],
         );
-        t.keys(
-            &sb,
-            &[
-                &format!("printf %s \"$TMUX_FOO\" > '{}'", out.display()),
-                "Enter",
-            ],
-        );
-        assert!(
-            wait_for("the variable", Duration::from_secs(10), || {
-                std::fs::read_to_string(&out).is_ok_and(|s| s == "tmux-foo-6c7d")
-            }),
-            "the prompt hook did not load the project: {}",
-            t.pane(&sb)
-        );
+        check("entered", "tmux-foo-6c7d");
+        let set_env = match sh {
+            Sh::Fish => "set -gx DSOPS_ENV f",
+            _ => "export DSOPS_ENV=f",
+        };
+        t.keys(&sb, &[set_env, "Enter"]);
+        check("switched", "tmux-foo-f-2a9b");
+        let unset_env = match sh {
+            Sh::Fish => "set -e DSOPS_ENV",
+            _ => "unset DSOPS_ENV",
+        };
+        t.keys(&sb, &[unset_env, "Enter"]);
+        check("switched-back", "tmux-foo-6c7d");
 
         // A hanging store: Ctrl-C gives the prompt back.
         t.keys(
@@ -1063,7 +1187,7 @@ fn interactive_bash_prompt_fires_and_ctrl_c_works() {
         assert!(
             wait_for("the store to start", Duration::from_secs(10), || log
                 .exists()),
-            "{}",
+            "{sh:?}: {}",
             t.pane(&sb)
         );
         t.keys(&sb, &["C-c"]);
@@ -1075,7 +1199,7 @@ fn interactive_bash_prompt_fires_and_ctrl_c_works() {
         assert!(
             wait_for("the shell after Ctrl-C", Duration::from_secs(5), || alive
                 .exists()),
-            "the shell did not come back after Ctrl-C: {}",
+            "{sh:?}: the shell did not come back after Ctrl-C: {}",
             t.pane(&sb)
         );
         // More prompts in the same place: no new attempt.
@@ -1087,27 +1211,22 @@ fn interactive_bash_prompt_fires_and_ctrl_c_works() {
         );
         assert!(
             wait_for("another prompt", Duration::from_secs(5), || alive2.exists()),
-            "{}",
+            "{sh:?}: {}",
             t.pane(&sb)
         );
         let starts = std::fs::read_to_string(&log).unwrap().lines().count();
-        assert_eq!(starts, 1, "retried after Ctrl-C: {}", t.pane(&sb));
+        assert_eq!(starts, 1, "{sh:?}: retried after Ctrl-C: {}", t.pane(&sb));
         // The interrupted run applied nothing; the next change runs again
         // and unloads the project left behind.
         t.keys(&sb, &[&format!("cd '{}'", sb.home.display()), "Enter"]);
-        let gone = sb.path("gone");
-        t.keys(
-            &sb,
-            &[
-                &format!("printf %s \"${{TMUX_FOO-unset}}\" > '{}'", gone.display()),
-                "Enter",
-            ],
-        );
+        let env = sb.path("env-after");
+        t.keys(&sb, &[&format!("env > '{}'", env.display()), "Enter"]);
         assert!(
-            wait_for("unset", Duration::from_secs(5), || {
-                std::fs::read_to_string(&gone).is_ok_and(|s| s == "unset")
+            wait_for("unloaded", Duration::from_secs(5), || {
+                std::fs::read_to_string(&env)
+                    .is_ok_and(|s| s.contains("HOME=") && !s.contains("TMUX_FOO="))
             }),
-            "{}",
+            "{sh:?}: {}",
             t.pane(&sb)
         );
     }));
