@@ -4,6 +4,7 @@ pub mod emit;
 pub mod hookenv;
 pub mod init;
 pub mod load;
+pub mod plan;
 pub mod quote;
 pub mod stamp;
 pub mod state;

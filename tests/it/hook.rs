@@ -1019,6 +1019,55 @@ fn quiet_silences_status_but_not_errors() {
     assert!(r.stderr.contains("dsops allow"), "{}", r.stderr);
 }
 
+/// Refusals fail the whole set, said once: a name the shells or dsops
+/// reserve, a value with a NUL byte, a prior value too big to remember.
+#[test]
+fn refuses_reserved_names_nul_values_and_huge_priors() {
+    if !support::require_tool("bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let nul = write_exec_store(&sb, "nul", "printf 'a\\000b'");
+    let projects = [
+        (
+            "reserved",
+            "    DSOPS_STATE: evil\n    OK1: ok-1\n".to_string(),
+        ),
+        (
+            "nul",
+            "    OK2: ok-2\n    N:\n      from: {store: n, key: k}\n".to_string(),
+        ),
+        ("huge", "    BIG: small\n    OK3: ok-3\n".to_string()),
+    ];
+    let mut s = Script::new(&sb, Sh::Bash);
+    for (name, vars) in &projects {
+        let cfg = sb.write(
+            &format!("{name}/.dsops.yaml"),
+            &format!(
+                "version: 1\nsecretStores:\n  n:\n    type: exec\n    command: [\"{}\"]\nenvs:\n  e:\n{vars}",
+                nul.display()
+            ),
+        );
+        allow(&sb, &cfg);
+        s.cd(&sb.path(name)).prompt().prompt().dump(name);
+    }
+    let big = vec![b'x'; 100 * 1024];
+    let r = s.run(&sb, &[("BIG", &big)]);
+    r.ok();
+    for (tag, k) in [("reserved", "OK1"), ("nul", "OK2"), ("huge", "OK3")] {
+        assert_var(&r, tag, k, None);
+    }
+    assert_eq!(r.count("refusing to export DSOPS_STATE"), 1, "{}", r.stderr);
+    assert_eq!(
+        r.count("refusing to export N: the value contains a NUL"),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.count("too large to remember"), 1, "{}", r.stderr);
+    assert_eq!(get(&r.env("huge"), "BIG"), Some(&big[..]));
+}
+
 #[test]
 fn hook_usage_errors() {
     let sb = Sandbox::new();

@@ -1,0 +1,277 @@
+//! What the hook should load for the directory: nothing, a one-time message
+//! (an untrusted config, no env set chosen, a failure), or one env set's
+//! values, with every file the decision depended on and its fingerprint so
+//! that the next `hook-env` can tell cheaply whether to decide again.
+//!
+//! Names are checked once more here even though the config layer validates
+//! them: the hook refuses the shells' special variables and its own, values
+//! with a NUL byte, and values too big for the kernel's limit on one
+//! environment string. A refusal fails the whole set, like any failure.
+
+use super::emit::Shell;
+use super::load;
+use crate::awsconfig::AwsConfig;
+use crate::config::{self, trust};
+use std::path::{Path, PathBuf};
+
+/// Credentials are reloaded this long before they expire.
+const REFRESH_MARGIN_SECS: i64 = 10 * 60;
+/// ... but not more often than this.
+const MIN_REFRESH_SECS: i64 = 60;
+/// One environment string may not exceed 128 KiB on Linux (MAX_ARG_STRLEN);
+/// a bigger variable would make every later command fail to start.
+const MAX_ENV_STRING: usize = 128 * 1024 - 1;
+
+/// Names a config may not make the hook export: the hook's own, and the
+/// shells' special or read-only variables.
+const RESERVED: &[&str] = &[
+    "DSOPS_STATE",
+    "DSOPS_ENV",
+    "PWD",
+    "OLDPWD",
+    "SHLVL",
+    "_",
+    // bash
+    "BASHOPTS",
+    "BASHPID",
+    "BASH_ARGC",
+    "BASH_ARGV",
+    "BASH_LINENO",
+    "BASH_SOURCE",
+    "BASH_VERSINFO",
+    "EUID",
+    "FUNCNAME",
+    "GROUPS",
+    "PPID",
+    "SHELLOPTS",
+    "UID",
+    // zsh
+    "ARGC",
+    "argv",
+    "status",
+    "pipestatus",
+    "path",
+    "fpath",
+    "cdpath",
+    "manpath",
+    "mailpath",
+    "module_path",
+    "psvar",
+    "ZSH_SUBSHELL",
+    // fish
+    "fish_pid",
+    "history",
+    "hostname",
+    "umask",
+    "version",
+    "FISH_VERSION",
+];
+
+/// Why a name cannot be exported by the hook, if it cannot.
+pub fn refuse_name(name: &str) -> Option<&'static str> {
+    if !config::valid_var_name(name) {
+        Some("not a valid variable name")
+    } else if RESERVED.contains(&name) || name.starts_with("_dsops_") {
+        Some("reserved by the shell or by dsops")
+    } else {
+        None
+    }
+}
+
+/// Content fingerprint of a watched file; `None` when it is not a file (the
+/// shell's `-f` test agrees).
+pub fn fingerprint(p: &Path) -> Option<String> {
+    let meta = std::fs::metadata(p).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    Some(match crate::fsutil::read_limited(p, 4 << 20) {
+        Ok(bytes) => fingerprint_bytes(&bytes),
+        // Unreadable or huge: changes of size and time still show.
+        Err(_) => {
+            use std::os::unix::fs::MetadataExt;
+            format!("!{}.{}.{}", meta.len(), meta.mtime(), meta.mtime_nsec())
+        }
+    })
+}
+
+pub fn fingerprint_bytes(b: &[u8]) -> String {
+    let mut h = trust::sha256_hex(b);
+    h.truncate(32);
+    h
+}
+
+/// What one computation decided to load.
+#[derive(Default)]
+pub struct Plan {
+    pub set: Option<String>,
+    pub vars: Vec<(String, String)>,
+    pub files: Vec<(PathBuf, Option<String>)>,
+    /// One-time messages (errors and hints), shown when they differ from
+    /// the last ones.
+    pub notices: Vec<String>,
+    pub refresh: i64,
+}
+
+impl Plan {
+    pub fn fail(&mut self, msg: String) {
+        self.set = None;
+        self.vars.clear();
+        self.refresh = 0;
+        self.notices.push(msg);
+    }
+}
+
+/// Decide what to load: nothing, or one env set's values.
+pub fn plan(
+    shell: Shell,
+    dir: &Path,
+    nearest: Option<&Path>,
+    env_var: Option<&str>,
+    now: i64,
+) -> Plan {
+    let mut plan = Plan::default();
+    let Some(cfg_path) = nearest else {
+        return plan;
+    };
+    let shown = display(dir, cfg_path);
+    let content = match crate::fsutil::read_limited(cfg_path, config::MAX_CONFIG_BYTES) {
+        Ok(c) => c,
+        Err(e) => {
+            plan.files
+                .push((cfg_path.to_path_buf(), fingerprint(cfg_path)));
+            plan.fail(format!("{}: cannot read: {e}", cfg_path.display()));
+            return plan;
+        }
+    };
+    plan.files
+        .push((cfg_path.to_path_buf(), Some(fingerprint_bytes(&content))));
+    let record = trust::record_path(cfg_path);
+    plan.files.push((record.clone(), fingerprint(&record)));
+    let t = trust::check(cfg_path, &content);
+    if t != trust::Trust::Allowed {
+        plan.fail(trust::untrusted_error(cfg_path, t).message);
+        return plan;
+    }
+    let user = crate::paths::user_config();
+    plan.files.push((user.clone(), fingerprint(&user)));
+    let cfg = match config::load(Some(cfg_path)) {
+        Ok(c) => c,
+        Err(e) => {
+            plan.fail(format!("not loaded: {e}"));
+            return plan;
+        }
+    };
+    let aws = if load::uses_aws_config(&cfg) {
+        let p = crate::paths::aws_config_file();
+        plan.files.push((p.clone(), fingerprint(&p)));
+        match AwsConfig::load() {
+            Ok(a) => a,
+            Err(e) => {
+                plan.fail(format!("not loaded: {e}"));
+                return plan;
+            }
+        }
+    } else {
+        AwsConfig::default()
+    };
+    let set = match cfg.pick_env(env_var) {
+        Ok(Some(set)) => set.clone(),
+        Ok(None) => {
+            let names: Vec<&str> = cfg.envs.iter().map(|e| e.name.as_str()).collect();
+            let msg = if names.is_empty() {
+                format!("{shown} defines no env sets; nothing to load")
+            } else {
+                format!(
+                    "{shown} has env sets {} and no defaultEnv: choose one with '{}'",
+                    names.join(", "),
+                    shell.set_env_hint(names[0])
+                )
+            };
+            plan.fail(msg);
+            return plan;
+        }
+        Err(e) => {
+            plan.fail(format!("not loaded: {e}"));
+            return plan;
+        }
+    };
+    let set_name = set.name.clone();
+    let loaded = match load::resolve_bounded(cfg, aws, set, load::timeout()) {
+        Ok(l) => l,
+        Err(e) => {
+            plan.fail(format!("not loaded: {e}"));
+            return plan;
+        }
+    };
+    for b in &loaded.blocked {
+        plan.files
+            .push((b.token_file.clone(), fingerprint(&b.token_file)));
+        plan.notices.push(format!(
+            "sign-in needed for store '{}': run '{}' (not loaded: {})",
+            b.store,
+            b.hint,
+            b.vars.join(", ")
+        ));
+    }
+    for (name, value) in &loaded.resolved.vars {
+        let problem = refuse_name(name)
+            .map(str::to_string)
+            .or_else(|| {
+                value
+                    .contains('\0')
+                    .then(|| "the value contains a NUL byte".into())
+            })
+            .or_else(|| {
+                (name.len() + 1 + value.len() > MAX_ENV_STRING).then(|| {
+                    format!(
+                        "the value is {} bytes; one environment variable may hold at most 128 KiB",
+                        value.len()
+                    )
+                })
+            });
+        if let Some(p) = problem {
+            plan.fail(format!(
+                "not loaded: {set_name}: refusing to export {name}: {p}"
+            ));
+            return plan;
+        }
+    }
+    plan.set = Some(set_name);
+    plan.vars = loaded.resolved.vars;
+    plan.refresh = loaded
+        .resolved
+        .expires
+        .map(|e| (e.unix_timestamp() - REFRESH_MARGIN_SECS).max(now + MIN_REFRESH_SECS))
+        .unwrap_or(0);
+    plan
+}
+
+/// The config as the user would name it from `dir`.
+pub fn display(dir: &Path, cfg: &Path) -> String {
+    if cfg.parent() == Some(dir) {
+        return cfg
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    let home = crate::paths::home();
+    match cfg.strip_prefix(&home) {
+        Ok(rest) if home != Path::new("/") => format!("~/{}", rest.display()),
+        _ => cfg.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_names() {
+        assert!(refuse_name("DATABASE_URL").is_none());
+        assert!(refuse_name("DSOPS_STATE").is_some());
+        assert!(refuse_name("_dsops_sig").is_some());
+        assert!(refuse_name("A-B").is_some());
+        assert!(refuse_name("1A").is_some());
+    }
+}
