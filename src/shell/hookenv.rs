@@ -7,8 +7,9 @@
 //! fingerprints of the few files the state lists (the config, its trust
 //! record, the user config, ...). When the config, `DSOPS_ENV` and those files
 //! are the same and no credential refresh is due, nothing is parsed, resolved
-//! or exported: only the hook's own shell variables are printed (and the
-//! state, when it moved to another directory of the same project).
+//! or exported: only the hook's own shell variables are printed (the state
+//! does not hold the directory: moving within a project changes nothing but
+//! the list of config paths the shell checks for).
 //!
 //! Otherwise the variables dsops manages are reverted to the prior values the
 //! state remembers, the new set is loaded, and the difference is printed. A
