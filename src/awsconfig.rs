@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::paths;
 use ini::{Ini, ParseOption};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Clone)]
 pub struct AwsConfig {
@@ -45,52 +45,23 @@ impl AwsConfig {
     /// Load the AWS config; a missing file is an empty config.
     pub fn load() -> Result<AwsConfig> {
         let path = paths::aws_config_file();
-        let text = match crate::fsutil::read_limited(&path, 4 << 20) {
-            Ok(b) => String::from_utf8(b)
-                .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig {
-                    path,
-                    ..Default::default()
-                });
-            }
-            Err(e) => {
-                return Err(Error::config(format!(
-                    "cannot read AWS config {}: {e}",
-                    path.display()
-                )));
-            }
-        };
-        Self::parse(path, &text)
+        let sections = read_ini(&path)?;
+        Ok(Self::from_sections(path, sections))
     }
 
+    #[cfg(test)]
     pub fn parse(path: PathBuf, text: &str) -> Result<AwsConfig> {
-        let opt = ParseOption {
-            enabled_quote: false,
-            enabled_escape: false,
-            enabled_indented_mutiline_value: true,
-            enabled_preserve_key_leading_whitespace: false,
-        };
-        let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
-            Error::config(format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.line,
-                e.col,
-                e.msg
-            ))
-        })?;
+        let sections = parse_ini(&path, text)?;
+        Ok(Self::from_sections(path, sections))
+    }
+
+    fn from_sections(path: PathBuf, sections: Sections) -> AwsConfig {
         let mut cfg = AwsConfig {
             path,
             ..Default::default()
         };
-        for (section, props) in ini.iter() {
-            let Some(section) = section else { continue };
-            let section = section.trim();
-            let map: BTreeMap<String, String> = props
-                .iter()
-                .map(|(k, v)| (k.trim().to_string(), strip_inline_comment(v).to_string()))
-                .collect();
+        for (section, map) in sections {
+            let section = section.as_str();
             if section == "default" {
                 cfg.profiles
                     .entry("default".into())
@@ -109,7 +80,7 @@ impl AwsConfig {
             }
             // `[services NAME]` and anything else: not ours.
         }
-        Ok(cfg)
+        cfg
     }
 
     /// The `[sso-session NAME]` section as a session.
@@ -209,6 +180,56 @@ impl AwsConfig {
     }
 }
 
+/// An AWS ini file's sections (`[NAME]` as written, trimmed) and their keys.
+pub type Sections = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Read an AWS ini file (the config or the shared credentials file); a
+/// missing file has no sections.
+pub fn read_ini(path: &Path) -> Result<Sections> {
+    match crate::fsutil::read_limited(path, 4 << 20) {
+        Ok(b) => {
+            let text = String::from_utf8(b)
+                .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?;
+            parse_ini(path, &text)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Sections::new()),
+        Err(e) => Err(Error::config(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Parse AWS ini text the way the AWS CLI v2 does: no quoting or escapes,
+/// nested indented sub-keys folded into their parent's value, inline
+/// comments after white space, repeated sections merged.
+pub fn parse_ini(path: &Path, text: &str) -> Result<Sections> {
+    let opt = ParseOption {
+        enabled_quote: false,
+        enabled_escape: false,
+        enabled_indented_mutiline_value: true,
+        enabled_preserve_key_leading_whitespace: false,
+    };
+    let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
+        Error::config(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line,
+            e.col,
+            e.msg
+        ))
+    })?;
+    let mut out = Sections::new();
+    for (section, props) in ini.iter() {
+        let Some(section) = section else { continue };
+        let entry = out.entry(section.trim().to_string()).or_default();
+        for (k, v) in props.iter() {
+            entry.insert(k.trim().to_string(), strip_inline_comment(v).to_string());
+        }
+    }
+    Ok(out)
+}
+
 fn split_scopes(v: &str) -> Vec<String> {
     v.split(',')
         .map(|s| s.trim().to_string())
@@ -222,7 +243,7 @@ fn strip_inline_comment(v: &str) -> &str {
     let bytes = v.as_bytes();
     for i in 1..bytes.len() {
         if (bytes[i] == b'#' || bytes[i] == b';') && bytes[i - 1].is_ascii_whitespace() {
-            return v[..i].trim_end();
+            return v[..i].trim();
         }
     }
     v.trim()
@@ -294,5 +315,7 @@ dynamodb =
                 .contains("no [profile nope] section")
         );
         assert_eq!(c.only_sso_session().unwrap().unwrap().region, "us-east-1");
+        assert_eq!(strip_inline_comment(" AKIA ; x"), "AKIA");
+        assert_eq!(strip_inline_comment("a#b"), "a#b");
     }
 }

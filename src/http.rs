@@ -164,3 +164,54 @@ pub fn endpoint_override(service_env: &str) -> Option<String> {
     .iter()
     .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
 }
+
+/// One line saying why a call failed: the service's code and message, or
+/// what happened on the way (no answer, connection refused). Never a value.
+pub fn describe<E, R>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    endpoint: &str,
+) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    use aws_smithy_types::error::display::DisplayErrorContext;
+    let timeout = || {
+        format!(
+            "no answer from {endpoint} within {}s (DSOPS_HTTP_TIMEOUT)",
+            crate::http::request_timeout().as_secs_f64()
+        )
+    };
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                _ => format!("{endpoint}: {}", DisplayErrorContext(e)),
+            }
+        }
+        SdkError::TimeoutError(_) => timeout(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => timeout(),
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            let cause = match d.as_connector_error() {
+                Some(c) => root_cause(c),
+                None => DisplayErrorContext(e).to_string(),
+            };
+            format!("cannot reach {endpoint}: {cause}")
+        }
+        other => format!("{endpoint}: {}", DisplayErrorContext(other)),
+    }
+}
+
+/// The innermost cause of an error chain ("Connection refused (os error
+/// 111)"), which is what a person needs; the layers above it only say
+/// "dispatch failure" and "io error".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

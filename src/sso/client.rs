@@ -6,9 +6,9 @@
 //! Errors carry the service's error code and message, never a token.
 
 use crate::error::{Error, Result, exit};
+use crate::http::describe;
 use crate::sso::cache::{Registration, RoleCredentials};
 use crate::timefmt;
-use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -37,25 +37,18 @@ macro_rules! sdk_config {
     }};
 }
 
-/// The code and message of a failed call, e.g. `InvalidGrantException: ...`.
-pub fn describe<E, R>(e: &aws_sdk_ssooidc::error::SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_ssooidc::error::SdkError;
-    match e {
-        SdkError::ServiceError(s) => {
-            let err = s.err();
-            match (err.code(), err.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                _ => aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
-            }
-        }
-        SdkError::TimeoutError(_) => "timed out".to_string(),
-        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
-    }
+/// The sso-oidc endpoint: the override the SDK honours, else the regional one.
+pub fn oidc_endpoint(region: &str) -> String {
+    crate::http::endpoint_override("SSO_OIDC")
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com"))
+}
+
+/// The portal endpoint, likewise.
+pub fn portal_endpoint(region: &str) -> String {
+    crate::http::endpoint_override("SSO")
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://portal.sso.{region}.amazonaws.com"))
 }
 
 fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
@@ -64,7 +57,8 @@ fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
 
 pub struct Oidc {
     client: aws_sdk_ssooidc::Client,
-    pub region: String,
+    /// For messages: where the calls go.
+    endpoint: String,
 }
 
 /// Device authorization, as returned by StartDeviceAuthorization.
@@ -103,7 +97,7 @@ impl Oidc {
         let conf = sdk_config!(aws_sdk_ssooidc, region, "SSO_OIDC").build();
         Oidc {
             client: aws_sdk_ssooidc::Client::from_conf(conf),
-            region: region.to_string(),
+            endpoint: oidc_endpoint(region),
         }
     }
 
@@ -133,9 +127,8 @@ impl Oidc {
         }
         let out = block_on(req.send())?.map_err(|e| {
             Error::runtime(format!(
-                "RegisterClient failed ({}): {}",
-                self.region,
-                describe(&e)
+                "RegisterClient failed: {}",
+                describe(&e, &self.endpoint)
             ))
         })?;
         let expires = OffsetDateTime::from_unix_timestamp(out.client_secret_expires_at())
@@ -162,7 +155,10 @@ impl Oidc {
                 .send(),
         )?
         .map_err(|e| {
-            Error::runtime(format!("StartDeviceAuthorization failed: {}", describe(&e)))
+            Error::runtime(format!(
+                "StartDeviceAuthorization failed: {}",
+                describe(&e, &self.endpoint)
+            ))
         })?;
         Ok(DeviceAuth {
             device_code: out.device_code().unwrap_or_default().to_string(),
@@ -212,7 +208,7 @@ impl Oidc {
                     .map(str::to_string),
             }),
             Err(e) => {
-                let text = describe(&e);
+                let text = describe(&e, &self.endpoint);
                 Err(match e.into_service_error() {
                     E::AuthorizationPendingException(_) => TokenError::Pending,
                     E::SlowDownException(_) => TokenError::SlowDown,
@@ -248,6 +244,7 @@ pub enum RoleError {
 
 pub struct Portal {
     client: aws_sdk_sso::Client,
+    endpoint: String,
 }
 
 impl Portal {
@@ -255,6 +252,7 @@ impl Portal {
         let conf = sdk_config!(aws_sdk_sso, region, "SSO").build();
         Portal {
             client: aws_sdk_sso::Client::from_conf(conf),
+            endpoint: portal_endpoint(region),
         }
     }
 
@@ -275,7 +273,7 @@ impl Portal {
         let out = match block_on(fut).map_err(RoleError::Other)? {
             Ok(o) => o,
             Err(e) => {
-                let text = describe_sso(&e);
+                let text = describe(&e, &self.endpoint);
                 return Err(match e.into_service_error() {
                     E::UnauthorizedException(_) => RoleError::Unauthorized,
                     E::ResourceNotFoundException(_) => RoleError::Other(Error::runtime(format!(
@@ -308,27 +306,7 @@ impl Portal {
     pub fn logout(&self, access_token: &str) -> Result<()> {
         block_on(self.client.logout().access_token(access_token).send())?
             .map(|_| ())
-            .map_err(|e| Error::runtime(format!("Logout failed: {}", describe_sso(&e))))
-    }
-}
-
-fn describe_sso<E, R>(e: &aws_sdk_sso::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_sso::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_sso::error::SdkError;
-    match e {
-        SdkError::ServiceError(s) => {
-            let err = s.err();
-            format!(
-                "{}: {}",
-                err.code().unwrap_or("error"),
-                err.message().unwrap_or("")
-            )
-        }
-        SdkError::TimeoutError(_) => "timed out".to_string(),
-        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+            .map_err(|e| Error::runtime(format!("Logout failed: {}", describe(&e, &self.endpoint))))
     }
 }
 

@@ -94,13 +94,6 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The sso-oidc endpoint, honouring the same overrides the SDK does.
-fn oidc_endpoint(region: &str) -> String {
-    crate::http::endpoint_override("SSO_OIDC")
-        .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com"))
-}
-
 pub fn register(oidc: &Oidc, session: &SsoSession, scopes: &[String]) -> Result<Registration> {
     oidc.register(
         scopes,
@@ -155,7 +148,7 @@ pub fn sign_in(
     let state = base64url(&random_bytes(16).map_err(PkceError::Setup)?);
     let mut url = format!(
         "{}/authorize?response_type=code&client_id={}&redirect_uri={}&state={}&code_challenge_method=S256&code_challenge={}",
-        oidc_endpoint(&session.region),
+        client::oidc_endpoint(&session.region),
         url_encode(&reg.client_id),
         url_encode(&redirect_uri),
         url_encode(&state),

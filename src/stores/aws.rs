@@ -164,54 +164,8 @@ fn has_profile(aws: &AwsConfig, name: &str) -> bool {
 /// The shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default
 /// `~/.aws/credentials`): `[NAME]` sections (no `profile ` prefix). A missing
 /// file is empty.
-fn credentials_file() -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let path = crate::paths::aws_credentials_file();
-    let text = match crate::fsutil::read_limited(&path, 4 << 20) {
-        Ok(b) => String::from_utf8(b)
-            .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
-        }
-    };
-    let opt = ini::ParseOption {
-        enabled_quote: false,
-        enabled_escape: false,
-        enabled_indented_mutiline_value: true,
-        enabled_preserve_key_leading_whitespace: false,
-    };
-    let parsed = ini::Ini::load_from_str_opt(&text, opt).map_err(|e| {
-        Error::config(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.line,
-            e.col,
-            e.msg
-        ))
-    })?;
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (section, props) in parsed.iter() {
-        let Some(section) = section else { continue };
-        let entry = out.entry(section.trim().to_string()).or_default();
-        for (k, v) in props.iter() {
-            entry.insert(k.trim().to_string(), strip_comment(v).to_string());
-        }
-    }
-    Ok(out)
-}
-
-/// `value # comment` / `value ; comment`, as the AWS CLI reads them.
-fn strip_comment(v: &str) -> &str {
-    let b = v.as_bytes();
-    for i in 1..b.len() {
-        if (b[i] == b'#' || b[i] == b';') && b[i - 1].is_ascii_whitespace() {
-            return v[..i].trim();
-        }
-    }
-    v.trim()
+fn credentials_file() -> Result<crate::awsconfig::Sections> {
+    crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())
 }
 
 fn static_keys(section: &BTreeMap<String, String>) -> Option<Keys> {
@@ -301,52 +255,7 @@ pub fn endpoint(store: &Store, env_name: &str, host: &str, region: &str) -> Resu
     })
 }
 
-/// One line saying why a call failed: the service's code and message, or
-/// what happened on the way (no answer, connection refused). Never a value.
-pub fn describe<E, R>(e: &SdkError<E, R>, endpoint: &str) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_smithy_types::error::display::DisplayErrorContext;
-    let timeout = || {
-        format!(
-            "no answer from {endpoint} within {}s (DSOPS_HTTP_TIMEOUT)",
-            crate::http::request_timeout().as_secs_f64()
-        )
-    };
-    match e {
-        SdkError::ServiceError(s) => {
-            let err = s.err();
-            match (err.code(), err.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                _ => format!("{endpoint}: {}", DisplayErrorContext(e)),
-            }
-        }
-        SdkError::TimeoutError(_) => timeout(),
-        SdkError::DispatchFailure(d) if d.is_timeout() => timeout(),
-        SdkError::DispatchFailure(d) if d.is_io() => {
-            let cause = match d.as_connector_error() {
-                Some(c) => root_cause(c),
-                None => DisplayErrorContext(e).to_string(),
-            };
-            format!("cannot reach {endpoint}: {cause}")
-        }
-        other => format!("{endpoint}: {}", DisplayErrorContext(other)),
-    }
-}
-
-/// The innermost cause of an error chain ("Connection refused (os error
-/// 111)"), which is what a person needs; the layers above it only say
-/// "dispatch failure" and "io error".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
-}
+pub use crate::http::describe;
 
 /// The service's message of a service error (without its code), else the
 /// whole description.
@@ -500,11 +409,5 @@ mod tests {
             json_field("[1]", "a", "s"),
             Err(FetchError::Failed(_))
         ));
-    }
-
-    #[test]
-    fn comments() {
-        assert_eq!(strip_comment(" AKIA ; x"), "AKIA");
-        assert_eq!(strip_comment("a#b"), "a#b");
     }
 }
