@@ -5,24 +5,12 @@
 use crate::support::*;
 use serde_json::Value;
 
-const START_URL: &str = "https://d-1234567890.awsapps.com/start";
-
 fn setup(idc: &FakeIdc) -> Sandbox {
-    let mut sb = Sandbox::new();
-    sb.write(
-        ".aws/config",
-        &format!(
-            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\nregion = us-east-1\n\n\
-             [profile proc]\ncredential_process = {} creds --profile dev\nregion = us-east-1\n",
-            bin().display()
-        ),
+    let proc = format!(
+        "[profile proc]\ncredential_process = {} creds --profile dev\nregion = us-east-1\n",
+        bin().display()
     );
-    let browser = browser_script(&sb);
-    sb.set("BROWSER", &browser.display().to_string());
-    for (k, v) in idc.env() {
-        sb.set(&k, &v);
-    }
+    let mut sb = sso_sandbox(idc, "us-east-1", &proc);
     // These tests count device authorizations; tests/it/pkce.rs covers the
     // authorization-code flow that sso-session sign-ins use by default.
     sb.set("DSOPS_USE_DEVICE_CODE", "1");

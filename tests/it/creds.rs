@@ -7,29 +7,20 @@ use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const START_URL: &str = "https://d-1234567890.awsapps.com/start";
-
-/// A sandbox with an sso-session `my-sso`, profiles `dev` (111111111111
-/// DeveloperAccess) and `legacy`, and a user config with store `aws-sso-prod`.
+/// The shared SSO sandbox plus a `legacy` profile (start URL on the profile)
+/// and a user config with the store `aws-sso-prod`.
 fn setup(idc: &FakeIdc) -> Sandbox {
-    let mut sb = Sandbox::new();
-    sb.write(
-        ".aws/config",
+    let mut sb = sso_sandbox(
+        idc,
+        "us-west-2",
         &format!(
-            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\nregion = us-west-2\n\n\
-             [profile legacy]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_account_id = 222222222222\nsso_role_name = ReadOnlyAccess\n"
+            "[profile legacy]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_account_id = 222222222222\nsso_role_name = ReadOnlyAccess\n"
         ),
     );
     sb.write(
         ".config/dsops/config.yaml",
         "version: 1\nsecretStores:\n  aws-sso-prod:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"123456789012\"\n    role_name: AdministratorAccess\n    region: us-east-1\n",
     );
-    let browser = browser_script(&sb);
-    sb.set("BROWSER", &browser.display().to_string());
-    for (k, v) in idc.env() {
-        sb.set(&k, &v);
-    }
     // These tests count device authorizations; tests/it/pkce.rs covers the
     // authorization-code flow that sso-session sign-ins use by default.
     sb.set("DSOPS_USE_DEVICE_CODE", "1");
@@ -45,19 +36,6 @@ fn token_file(sb: &Sandbox, key: &str) -> std::path::PathBuf {
             .collect::<String>()
     };
     sb.path(&format!(".aws/sso/cache/{hex}.json"))
-}
-
-fn iso(offset_secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 fn check_process_json(out: &[u8]) -> Value {

@@ -5,23 +5,8 @@ use crate::support::*;
 use serde_json::json;
 use std::process::Stdio;
 
-const START_URL: &str = "https://d-1234567890.awsapps.com/start";
-
 fn setup(idc: &FakeIdc) -> Sandbox {
-    let mut sb = Sandbox::new();
-    sb.write(
-        ".aws/config",
-        &format!(
-            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\n"
-        ),
-    );
-    let browser = browser_script(&sb);
-    sb.set("BROWSER", &browser.display().to_string());
-    for (k, v) in idc.env() {
-        sb.set(&k, &v);
-    }
-    sb
+    sso_sandbox(idc, "us-east-1", "")
 }
 
 /// A BROWSER script running `python3 -c CODE URL`, for browsers that misbehave.

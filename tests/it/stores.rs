@@ -185,19 +185,6 @@ fn assert_fails(o: &Output, code: i32, parts: &[&str]) -> String {
     err
 }
 
-pub fn iso(offset_secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 fn sha1_hex(s: &str) -> String {
     use sha1::{Digest, Sha1};
     Sha1::digest(s.as_bytes())

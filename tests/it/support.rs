@@ -301,3 +301,41 @@ pub fn file_mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
+
+/// The start URL of the Identity Center the SSO tests sign in to.
+pub const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+
+/// A sandbox signed in to nothing, pointing at `idc`: an `[sso-session
+/// my-sso]`, a `[profile dev]` (111111111111 DeveloperAccess, API region
+/// `region`), `extra` appended to the AWS config, and a `BROWSER` script that
+/// approves whatever it is shown.
+pub fn sso_sandbox(idc: &FakeIdc, region: &str, extra: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        &format!(
+            "[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = my-sso\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\nregion = {region}\n\n{extra}"
+        ),
+    );
+    let browser = browser_script(&sb);
+    sb.set("BROWSER", &browser.display().to_string());
+    for (k, v) in idc.env() {
+        sb.set(&k, &v);
+    }
+    sb
+}
+
+/// `now + offset_secs` as the AWS caches write it.
+pub fn iso(offset_secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
