@@ -7,7 +7,10 @@
 //! fixed address instead. The code itself is still position independent.
 fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    if os == "linux" {
+    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
+    // A fully static build (`-C target-feature=+crt-static`) is already
+    // linked at a fixed address by rustc; -no-pie on top of it crashes.
+    if os == "linux" && !features.split(',').any(|f| f == "crt-static") {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
     println!("cargo:rerun-if-changed=build.rs");
