@@ -83,7 +83,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "DSOPS_HOOK_TIMEOUT",
-        "seconds the shell hook waits for an env set's stores before it gives up and applies nothing",
+        "seconds the shell hook waits for an env set's stores before it gives up and applies nothing (default 10)",
     ),
     (
         "DSOPS_STATE",
