@@ -298,17 +298,23 @@ fn corrupt_caches_never_panic() {
     assert_eq!(idc.counter("get_role_credentials"), 2);
 }
 
-#[test]
-fn parallel_callers_make_one_sign_in() {
+const ROLES: [&str; 8] = [
+    "DeveloperAccess",
+    "ReadOnlyAccess",
+    "AdministratorAccess",
+    "PowerUserAccess",
+    "BillingAccess",
+    "SecurityAudit",
+    "DatabaseAdmin",
+    "NetworkAdmin",
+];
+
+/// `callers` parallel `creds` for `roles` of one session with no token:
+/// one sign-in, one GetRoleCredentials per role, every caller served.
+fn parallel_sign_in(callers: usize, roles: &[&str]) {
     let idc = FakeIdc::start(&["--latency-ms", "20"]);
     let mut sb = setup(&idc);
     let mut cfg = String::from("version: 1\nsecretStores:\n");
-    let roles = [
-        "DeveloperAccess",
-        "ReadOnlyAccess",
-        "AdministratorAccess",
-        "PowerUserAccess",
-    ];
     for r in roles {
         cfg.push_str(&format!(
             "  {r}:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: {r}\n"
@@ -316,10 +322,10 @@ fn parallel_callers_make_one_sign_in() {
     }
     sb.write(".config/dsops/config.yaml", &cfg);
     sb.set("DSOPS_LOCK_TIMEOUT", "60");
-    let children: Vec<_> = (0..16)
+    let children: Vec<_> = (0..callers)
         .map(|i| {
             sb.std_cmd()
-                .args(["creds", "--store", roles[i % 4]])
+                .args(["creds", "--store", roles[i % roles.len()]])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -335,13 +341,13 @@ fn parallel_callers_make_one_sign_in() {
             String::from_utf8_lossy(&out.stderr)
         );
         let v = check_process_json(&out.stdout);
-        keys.entry(roles[i % 4])
+        keys.entry(roles[i % roles.len()])
             .or_insert_with(Vec::new)
             .push(v["AccessKeyId"].as_str().unwrap().to_string());
     }
     let c = idc.counters();
     assert_eq!(c["device_authorization"], 1, "{c}");
-    assert_eq!(c["get_role_credentials"], 4, "{c}");
+    assert_eq!(c["get_role_credentials"], roles.len() as u64, "{c}");
     assert_eq!(browser_calls(&sb), 1);
     for (role, ks) in keys {
         assert!(
@@ -350,6 +356,16 @@ fn parallel_callers_make_one_sign_in() {
         );
         assert_eq!(c["issued_keys"][&ks[0]], format!("111111111111/{role}"));
     }
+}
+
+#[test]
+fn parallel_callers_make_one_sign_in() {
+    parallel_sign_in(16, &ROLES[..4]);
+}
+
+#[test]
+fn thirty_two_callers_for_eight_roles() {
+    parallel_sign_in(32, &ROLES);
 }
 
 #[test]
