@@ -62,16 +62,7 @@ fn check_process_json(out: &[u8]) -> Value {
 
 /// Sign in once through the BROWSER script so the token cache is warm.
 fn sign_in(sb: &Sandbox) -> Value {
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["creds", "--profile", "dev"]);
     check_process_json(&out.stdout)
 }
 
@@ -114,16 +105,7 @@ fn cold_sign_in_then_warm_cache_without_server() {
 
     // Warm: the server is gone and creds still answers, from the role cache.
     idc.stop();
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["creds", "--profile", "dev"]);
     assert_eq!(
         check_process_json(&out.stdout)["AccessKeyId"],
         first["AccessKeyId"]
@@ -136,16 +118,7 @@ fn store_and_profile_share_one_session() {
     let sb = setup(&idc);
     sign_in(&sb);
     // The store names the same sso-session: no second sign-in.
-    let out = sb
-        .cmd()
-        .args(["creds", "--store", "aws-sso-prod"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["creds", "--store", "aws-sso-prod"]);
     let v = check_process_json(&out.stdout);
     assert_eq!(idc.counter("device_authorization"), 1);
     assert_eq!(
@@ -180,16 +153,7 @@ fn refresh_near_expiry_makes_one_refresh_call() {
     let sb = setup(&idc);
     seed_token(&sb, &idc, 12 * 60, 86400);
     let before = parse_json(&std::fs::read(token_file(&sb, "my-sso")).unwrap());
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev", "--no-login"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev", "--no-login"]);
     let c = idc.counters();
     assert_eq!(c["token_refresh"], 1);
     assert_eq!(c["device_authorization"], 0);
@@ -204,16 +168,7 @@ fn refused_refresh_falls_back_to_sign_in() {
     let sb = setup(&idc);
     seed_token(&sb, &idc, 5 * 60, 86400);
     idc.configure(json!({"refuse_refresh": true}));
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev"]);
     let c = idc.counters();
     assert_eq!(c["token_refresh"], 1);
     assert_eq!(c["device_authorization"], 1);
@@ -225,16 +180,7 @@ fn expired_registration_re_registers() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
     seed_token(&sb, &idc, -60, -60);
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev"]);
     let c = idc.counters();
     assert_eq!(c["register"], 1);
     assert_eq!(
@@ -396,16 +342,7 @@ fn killed_lock_holder_does_not_block() {
     sb.set("BROWSER", &browser.display().to_string());
     sb.set("DSOPS_LOCK_TIMEOUT", "5");
     let start = Instant::now();
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["creds", "--profile", "dev"]);
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(
         !String::from_utf8_lossy(&out.stderr).contains("waiting"),
@@ -526,16 +463,7 @@ fn logout_revokes_and_deletes() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
     sign_in(&sb);
-    let out = sb
-        .cmd()
-        .args(["logout", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["logout", "--profile", "dev"]);
     assert_eq!(idc.counter("logout"), 1);
     assert!(!token_file(&sb, "my-sso").exists());
     let left: Vec<_> = std::fs::read_dir(sb.path(".aws/cli/cache"))
@@ -559,16 +487,7 @@ fn logout_revokes_and_deletes() {
 fn login_command_signs_in_for_a_session() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
-    let out = sb
-        .cmd()
-        .args(["login", "--sso-session", "my-sso"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["login", "--sso-session", "my-sso"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("/approve?user_code="),
@@ -608,16 +527,7 @@ fn no_browser_prints_only_and_an_expired_code_fails_cleanly() {
 fn legacy_profile_keys_token_by_start_url() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "legacy"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "legacy"]);
     let t = parse_json(&std::fs::read(token_file(&sb, START_URL)).unwrap());
     assert_eq!(t["startUrl"], START_URL);
 }
@@ -631,16 +541,7 @@ fn server_faults_are_retried_and_debug_redacts() {
     idc.post("/_control/reset", json!({}));
     // Two 500s, then a 429: the SDK's standard retries (with backoff) absorb them.
     idc.configure(json!({"fail_next": 2, "fail_ops": ["get_role_credentials"]}));
-    let out = sb
-        .cmd()
-        .args(["--debug", "creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.ok(&["--debug", "creds", "--profile", "dev"]);
     let v = check_process_json(&out.stdout);
     assert_eq!(idc.counter("get_role_credentials"), 3);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -655,16 +556,7 @@ fn server_faults_are_retried_and_debug_redacts() {
     }
     let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
     idc.configure(json!({"throttle_next": 1, "fail_ops": ["get_role_credentials"]}));
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev"]);
     // Past the retry budget: a clear error, status 1, nothing on stdout.
     let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
     idc.configure(json!({"fail_next": 10, "fail_ops": ["get_role_credentials"]}));

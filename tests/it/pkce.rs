@@ -33,16 +33,7 @@ fn token_exists(sb: &Sandbox) -> bool {
 fn pkce_sign_in_caches_the_token() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev"]);
     let c = idc.counters();
     assert_eq!(c["authorize"], 1, "{c}");
     assert_eq!(c["token_authorization_code"], 1);
@@ -206,16 +197,7 @@ fn device_code_when_asked_remote_or_port_busy() {
     assert_eq!(idc.counter("authorize"), 0);
     // --use-device-code on the command line too.
     let sb = setup(&idc);
-    let out = sb
-        .cmd()
-        .args(["login", "--profile", "dev", "--use-device-code"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["login", "--profile", "dev", "--use-device-code"]);
     assert_eq!(idc.counter("device_authorization"), 4);
 }
 
@@ -245,16 +227,7 @@ fn device_code_registration_is_replaced_for_pkce() {
     let mut t = parse_json(&std::fs::read(&cache).unwrap());
     t["expiresAt"] = json!("2000-01-01T00:00:00Z");
     std::fs::write(&cache, t.to_string()).unwrap();
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.ok(&["creds", "--profile", "dev"]);
     assert_eq!(
         idc.counter("register"),
         2,

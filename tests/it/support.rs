@@ -134,6 +134,17 @@ impl Sandbox {
         c
     }
 
+    /// Run `dsops ARGS` and insist that it succeeds, showing its stderr if not.
+    pub fn ok(&self, args: &[&str]) -> std::process::Output {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "dsops {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
     /// The same as a std Command (for spawning in parallel).
     pub fn std_cmd(&self) -> Command {
         let mut c = Command::new(bin());
