@@ -339,6 +339,27 @@ where
     matches!(e, SdkError::ServiceError(s) if s.err().code() == Some(code))
 }
 
+/// What `dsops doctor` says of a cheap list call (`op`) to `endpoint`:
+/// reachable, or reachable with the call denied (which still proves the
+/// endpoint answers and accepts the signature), or why not.
+pub fn probe_answer<T, E, R>(
+    answer: std::result::Result<T, SdkError<E, R>>,
+    endpoint: &str,
+    op: &str,
+) -> Result<String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match answer {
+        Ok(_) => Ok(format!("reachable at {endpoint}")),
+        Err(e) if is_code(&e, "AccessDeniedException") => Ok(format!(
+            "reachable at {endpoint} (credentials accepted; {op} is denied, which dsops does not need)"
+        )),
+        Err(e) => Err(Error::runtime(describe(&e, endpoint))),
+    }
+}
+
 /// The value of a top-level field of a JSON object secret. Strings are
 /// returned as they are, other JSON values as compact JSON text. A missing or
 /// `null` field is "not found" (an `optional` variable is skipped); a value

@@ -218,20 +218,13 @@ pub fn fetch(
     Ok(out)
 }
 
-/// A cheap call for `dsops doctor`: DescribeParameters for one entry. Access
-/// denied still proves the endpoint answers and the signature is accepted.
+/// A cheap call for `dsops doctor`: DescribeParameters for one entry.
 pub fn probe(store: &Store, access: &Access) -> Result<String> {
     let (client, endpoint) = client(store, access)?;
     let rt = crate::http::runtime()?;
     let answer = rt.block_on(client.describe_parameters().max_results(1).send());
     rt.shutdown_background();
-    match answer {
-        Ok(_) => Ok(format!("reachable at {endpoint}")),
-        Err(e) if aws::is_code(&e, "AccessDeniedException") => Ok(format!(
-            "reachable at {endpoint} (credentials accepted; DescribeParameters is denied, which dsops does not need)"
-        )),
-        Err(e) => Err(Error::runtime(aws::describe(&e, &endpoint))),
-    }
+    aws::probe_answer(answer, &endpoint, "DescribeParameters")
 }
 
 #[cfg(test)]
