@@ -81,17 +81,28 @@ pub fn refuse_name(name: &str) -> Option<&'static str> {
 /// Content fingerprint of a watched file; `None` when it is not a file (the
 /// shell's `-f` test agrees).
 pub fn fingerprint(p: &Path) -> Option<String> {
-    let meta = std::fs::metadata(p).ok()?;
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    // One open and one fstat: this runs for every watched file on the hook's
+    // no-change path.
+    let mut file = std::fs::File::open(p).ok();
+    let meta = match &file {
+        Some(f) => f.metadata().ok()?,
+        None => std::fs::metadata(p).ok()?,
+    };
     if !meta.is_file() {
         return None;
     }
-    Some(match crate::fsutil::read_limited(p, 4 << 20) {
-        Ok(bytes) => fingerprint_bytes(&bytes),
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = meta.len() <= 4 << 20
+        && file
+            .as_mut()
+            .is_some_and(|f| f.read_to_end(&mut bytes).is_ok());
+    Some(if read {
+        fingerprint_bytes(&bytes)
+    } else {
         // Unreadable or huge: changes of size and time still show.
-        Err(_) => {
-            use std::os::unix::fs::MetadataExt;
-            format!("!{}.{}.{}", meta.len(), meta.mtime(), meta.mtime_nsec())
-        }
+        format!("!{}.{}.{}", meta.len(), meta.mtime(), meta.mtime_nsec())
     })
 }
 
