@@ -416,18 +416,8 @@ fn sign_in_required_but_not_allowed() {
         std::fs::set_permissions(sb.path("bin/deny"), std::fs::Permissions::from_mode(0o755))
             .unwrap();
     }
-    let out = sb
-        .cmd()
-        .args(["creds", "--store", "aws-sso-prod"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(6),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("denied"));
+    let err = sb.fails(&["creds", "--store", "aws-sso-prod"], 6);
+    assert!(err.contains("denied"));
     assert!(
         !token_file(&sb, "my-sso").exists(),
         "nothing cached after a denied sign-in"

@@ -80,18 +80,8 @@ import re\n\
 try: urllib.request.urlopen(re.sub(\"state=[^&]*\",\"state=forged\",loc)).read()\n\
 except Exception: pass",
     );
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(6),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong state"));
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(err.contains("wrong state"));
     assert_eq!(idc.counter("token_authorization_code"), 0);
     assert!(!token_exists(&sb), "nothing cached");
 }
@@ -107,22 +97,8 @@ fn wrong_verifier_is_refused_by_the_server() {
         "import sys,re,urllib.request\n\
 urllib.request.urlopen(re.sub(\"code_challenge=[^&]*\",\"code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\",sys.argv[1])).read()",
     );
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(6),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("InvalidGrant"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(err.contains("InvalidGrant"), "{err}");
     assert_eq!(idc.counter("token_authorization_code"), 1);
     assert!(!token_exists(&sb));
 }
@@ -132,13 +108,7 @@ fn access_denied_ends_cleanly() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
     idc.configure(json!({"authorize_error": "access_denied"}));
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(6));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
     assert!(
         err.contains("denied") && err.contains("access_denied"),
         "{err}"
@@ -151,13 +121,8 @@ fn no_callback_within_the_bound_fails_cleanly() {
     let idc = FakeIdc::start(&[]);
     let mut sb = setup(&idc);
     sb.set("BROWSER", "true").set("DSOPS_LOGIN_TIMEOUT", "1");
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(6));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no sign-in arrived within 1s"));
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(err.contains("no sign-in arrived within 1s"), "{err}");
     assert!(!token_exists(&sb));
 }
 

@@ -145,6 +145,14 @@ impl Sandbox {
         out
     }
 
+    /// Run `dsops ARGS`, insist on exit status `code`, and return its stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "dsops {args:?}: {err}");
+        err
+    }
+
     /// The same as a std Command (for spawning in parallel).
     pub fn std_cmd(&self) -> Command {
         let mut c = Command::new(bin());
