@@ -186,7 +186,7 @@ pub type Sections = BTreeMap<String, BTreeMap<String, String>>;
 /// Read an AWS ini file (the config or the shared credentials file); a
 /// missing file has no sections.
 pub fn read_ini(path: &Path) -> Result<Sections> {
-    match crate::fsutil::read_limited(path, 4 << 20) {
+    match crate::fsutil::read_bounded(path, 4 << 20) {
         Ok(b) => {
             let text = String::from_utf8(b)
                 .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?;

@@ -440,9 +440,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
                                 &name,
                                 COMMANDS.iter().filter(|c| !c.hidden).map(|c| c.name),
                             );
-                            return Err(Error::usage(format!(
-                                "unknown command '{name}'{hint}; see 'dsops --help'"
-                            )));
+                            return Err(Error::usage(format!("unknown command '{name}'{hint}")));
                         }
                     }
                 } else {

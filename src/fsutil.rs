@@ -1,32 +1,100 @@
-//! Files on disk: atomic replace, private directories, bounded-size reads and
-//! advisory locks.
+//! Files on disk: bounded reads of outside files, private directories,
+//! atomic replace, and advisory locks.
 //!
-//! Locks are `flock`-style locks from std (`File::try_lock`), so the kernel
-//! drops them when a holder dies: a killed process leaves a lock *file* behind
-//! but never a held lock. We never delete lock files (deleting one while another
-//! process waits on it would let two holders in).
+//! - Every file dsops did not write is read through [`read_bounded`]: opened
+//!   without blocking, only when it is a regular file (checked on the open
+//!   handle), and never more than a fixed limit, whatever `st_size` says
+//!   (`/proc` files report 0 and are endless).
+//! - Directories that hold secrets or decide trust (the token and role caches,
+//!   trust records) must not be writable by anyone but their owner: one that
+//!   is and is ours is repaired to 0700 with a message; one owned by another
+//!   user is refused ([`guard_dir`]).
+//! - Atomic replace writes `.<name>.<pid>.<nanos>.tmp` beside the target. A
+//!   writer killed before its rename leaves that file behind, with whatever it
+//!   held (tokens), so every write and every lock taken sweeps the directory
+//!   for such files of processes that are gone.
+//! - Locks are `flock`-style locks from std (`File::try_lock`), so the kernel
+//!   drops them when a holder dies: a killed process leaves a lock *file*
+//!   behind but never a held lock. Lock files are never deleted (deleting one
+//!   while another process waits on it would let two holders in), never
+//!   followed through a symlink, and on a file system without locks (some NFS
+//!   mounts) dsops goes on without one and says so under `--debug`, as cargo
+//!   does.
 
 use crate::error::{Error, Result, exit};
+use crate::platform;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
-/// Create `dir` (and parents) with mode 0700 for the last component.
+/// Read a file dsops did not write: a regular file only (opened without
+/// blocking), at most `limit` bytes, else an error saying why.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let f = platform::open_regular(path, true)?;
+    let hint = f.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let mut buf = Vec::with_capacity(hint as usize);
+    f.take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("more than the {limit} bytes allowed"),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Make sure `dir` is a directory only its owner can write: create it (and
+/// parents) with mode 0700 when missing; repair one of ours that others can
+/// write; refuse one owned by another user that others can write.
 pub fn private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
+    match fs::symlink_metadata(dir) {
+        Ok(_) => guard_dir(dir),
+        Err(_) => {
+            fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("cannot set permissions of", dir, e))
+        }
+    }
+}
+
+/// Check (and repair, see [`private_dir`]) an existing directory that holds
+/// secrets or trust records. A missing one is fine.
+pub fn guard_dir(dir: &Path) -> Result<()> {
+    let Ok(meta) = fs::metadata(dir) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        return Err(Error::runtime(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    let (owner, mode) = platform::owner_and_mode(&meta);
+    if mode & 0o022 == 0 {
         return Ok(());
     }
-    fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+    let me = platform::current_uid();
+    if owner != me {
+        return Err(Error::runtime(format!(
+            "{} is writable by others (mode {mode:04o}) and owned by another user (uid {owner}); refusing to use it",
+            dir.display()
+        )));
+    }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .map_err(|e| Error::io("cannot set permissions of", dir, e))
+        .map_err(|e| Error::io("cannot make private", dir, e))?;
+    eprintln!(
+        "dsops: {} was writable by others (mode {mode:04o}); made it private (0700)",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// Replace `path` with `data` atomically: a temp file in the same directory,
-/// written, fsynced, renamed over the target. Mode 0600; the parent is created
-/// 0700 when missing. On any error the temp file is removed and the target is
-/// untouched.
+/// written, fsynced, renamed over the target. Mode 0600; the parent is made
+/// private (see [`private_dir`]). On any error the temp file is removed and
+/// the target is untouched.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dir(dir)?;
@@ -40,6 +108,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
             .write(true)
             .create_new(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
@@ -49,81 +118,85 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io("cannot write", path, e));
     }
+    sweep_temps(dir);
     Ok(())
 }
 
 fn nanos() -> u32 {
-    std::time::SystemTime::now()
+    SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0)
 }
 
-/// Read a file that must be small (configs, caches): bigger than `limit` is an
-/// error naming the file, so a 100 MB file is never read into memory.
-pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let f = File::open(path)?;
-    let len = f.metadata()?.len();
-    if len > limit {
-        return Err(std::io::Error::other(format!(
-            "file is {len} bytes, more than the {limit} bytes allowed"
-        )));
-    }
-    let mut buf = Vec::with_capacity(len as usize);
-    f.take(limit + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Err(std::io::Error::other(format!(
-            "file is more than the {limit} bytes allowed"
-        )));
-    }
-    Ok(buf)
+/// A temp file of [`write_atomic`] older than this is removed even when its
+/// process id is in use again.
+const STALE_TEMP: Duration = Duration::from_secs(600);
+
+/// The writer's process id, when `name` is one of our temp files.
+fn temp_owner(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = inner.rsplitn(3, '.');
+    let nanos = parts.next()?;
+    let pid = parts.next()?;
+    let target = parts.next()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(nanos) && !target.is_empty())
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
-/// An exclusive advisory lock, released when dropped (or when the process dies).
+/// Remove temp files left by writers that died before their rename.
+pub fn sweep_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        let old = || {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_TEMP)
+        };
+        if pid != me && (!platform::pid_alive(pid) || old()) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// An exclusive advisory lock, released when dropped (or when the process
+/// dies). `file` is `None` when the file system has no locks.
 #[derive(Debug)]
 pub struct LockGuard {
-    file: File,
+    file: Option<File>,
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if let Some(f) = &self.file {
+            let _ = f.unlock();
+        }
     }
-}
-
-/// How long to wait for a lock held by another process: `DSOPS_LOCK_TIMEOUT`
-/// seconds, default 900 (a device-code sign-in may take up to 10 minutes).
-pub fn lock_timeout() -> Duration {
-    std::env::var("DSOPS_LOCK_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(900))
 }
 
 /// Take the lock at `path`. Tries once; when another process holds it, prints
 /// `waiting` (unless empty) once on stderr and polls until `timeout`, then fails with the
 /// lock-timeout exit status.
 pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> {
-    if let Some(dir) = path.parent() {
-        private_dir(dir)?;
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io("cannot open lock file", path, e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    private_dir(dir)?;
+    sweep_temps(dir);
+    let file =
+        platform::open_lock_file(path).map_err(|e| Error::io("cannot open lock file", path, e))?;
     let start = Instant::now();
     let mut said = false;
     loop {
         match file.try_lock() {
-            Ok(()) => {
-                return Ok(LockGuard { file });
-            }
+            Ok(()) => return Ok(LockGuard { file: Some(file) }),
             Err(fs::TryLockError::WouldBlock) => {
                 if !said && !waiting.is_empty() {
                     eprintln!("dsops: {waiting}");
@@ -134,16 +207,30 @@ pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> 
                         exit::LOCK_TIMEOUT,
                         format!(
                             "gave up after {}s waiting for the lock {} (held by another dsops process; DSOPS_LOCK_TIMEOUT sets the bound)",
-                            timeout.as_secs(),
+                            timeout.as_secs_f64(),
                             path.display()
                         ),
                     ));
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
+            Err(fs::TryLockError::Error(e)) if platform::locks_unsupported(&e) => {
+                crate::settings::debug(format_args!(
+                    "{}: the file system has no locks ({e}); going on without one",
+                    path.display()
+                ));
+                return Ok(LockGuard { file: None });
+            }
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", path, e)),
         }
     }
+}
+
+/// `file` with `suffix` appended to its name (a lock beside what it guards).
+pub fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 #[cfg(test)]
@@ -188,11 +275,56 @@ mod tests {
     }
 
     #[test]
-    fn read_limited_refuses_big() {
+    fn read_bounded_refuses_big_and_endless() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("big");
         fs::write(&p, vec![b'a'; 100]).unwrap();
-        assert!(read_limited(&p, 99).is_err());
-        assert_eq!(read_limited(&p, 100).unwrap().len(), 100);
+        assert!(read_bounded(&p, 99).is_err());
+        assert_eq!(read_bounded(&p, 100).unwrap().len(), 100);
+        // st_size 0, endless content.
+        let e = read_bounded(Path::new("/dev/zero"), 10).unwrap_err();
+        assert!(e.to_string().contains("device"), "{e}");
+        if Path::new("/proc/self/pagemap").exists() {
+            let e = read_bounded(Path::new("/proc/self/pagemap"), 4096);
+            assert!(e.is_err(), "a /proc file read past its limit");
+        }
+    }
+
+    #[test]
+    fn temp_names() {
+        assert_eq!(temp_owner(".abc.json.123.456.tmp"), Some(123));
+        assert_eq!(temp_owner(".abc.json.x.456.tmp"), None);
+        assert_eq!(temp_owner("abc.json.1.2.tmp"), None);
+        assert_eq!(temp_owner(".1.2.tmp"), None);
+    }
+
+    #[test]
+    fn sweeps_temps_of_dead_writers_only() {
+        let d = tempfile::tempdir().unwrap();
+        // A pid far above any pid_max: no such process.
+        let dead = d.path().join(".t.json.999999999.1.tmp");
+        let mine = d
+            .path()
+            .join(format!(".t.json.{}.1.tmp", std::process::id()));
+        let other = d.path().join(".notes.tmp");
+        for p in [&dead, &mine, &other] {
+            fs::write(p, "x").unwrap();
+        }
+        write_atomic(&d.path().join("t.json"), b"{}").unwrap();
+        assert!(!dead.exists());
+        assert!(mine.exists() && other.exists());
+    }
+
+    #[test]
+    fn unsafe_dir_is_repaired() {
+        let d = tempfile::tempdir().unwrap();
+        let c = d.path().join("cache");
+        fs::create_dir(&c).unwrap();
+        fs::set_permissions(&c, fs::Permissions::from_mode(0o777)).unwrap();
+        guard_dir(&c).unwrap();
+        assert_eq!(
+            fs::metadata(&c).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 }

@@ -52,30 +52,37 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "DSOPS_ENV",
         "the env set to use; the hook reloads at the next prompt when it changes",
     ),
-    ("DSOPS_QUIET", "when set and not 0, print no status lines"),
+    (
+        "DSOPS_QUIET",
+        "when on, print no status lines (a switch variable is on unless empty, 0, false, no or off)",
+    ),
     (
         "DSOPS_DEBUG",
-        "when set and not 0, print what dsops does on stderr (secret values are redacted)",
+        "when on, print what dsops does on stderr (secret values are redacted)",
     ),
     (
         "DSOPS_NO_LOGIN",
-        "when 1, true or yes, never sign in; exit with status 5 when a sign-in is needed",
+        "when on, never sign in; exit with status 5 when a sign-in is needed",
     ),
     (
         "DSOPS_USE_DEVICE_CODE",
-        "when 1, true or yes, sign in with the device code flow",
+        "when on, sign in with the device code flow",
     ),
     (
         "DSOPS_LOCK_TIMEOUT",
-        "seconds to wait for another dsops process's lock (default 900), then exit with status 7",
+        "how long to wait for another dsops process's lock (default 900 seconds, at most a day), then exit with status 7; durations are seconds (30, 2.5) or units (90s, 10m, 1h30m), and nonsense is a usage error",
     ),
     (
         "DSOPS_HTTP_TIMEOUT",
-        "seconds for one request to AWS (default 30)",
+        "the bound of one attempt of a request to AWS (default 30 seconds, at most an hour); a request makes up to AWS_MAX_ATTEMPTS attempts",
     ),
     (
         "DSOPS_LOGIN_TIMEOUT",
-        "seconds a browser sign-in waits for its callback (default 600)",
+        "how long a sign-in waits for the browser's callback or the device code's approval (default 600 seconds)",
+    ),
+    (
+        "DSOPS_LOGIN_COOLDOWN",
+        "after a sign-in failed or was abandoned, how long other non-interactive callers fail at once (status 6) instead of starting another (default 60 seconds); dsops login always signs in",
     ),
     (
         "DSOPS_CALLBACK_PORT",
@@ -89,7 +96,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "DSOPS_STATE",
         "the shell hook's session state (variable names, file fingerprints, your prior values for restore; never a secret dsops exported); set by the hook, not by you",
     ),
-    ("CI", "when true, never sign in, as with --no-login"),
+    ("CI", "when on, never sign in, as with --no-login"),
     (
         "BROWSER",
         "commands (separated by :) that open the sign-in URL; %s is the URL, else it is appended",
@@ -100,7 +107,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "AWS_SSO_DISABLE_BROWSER",
-        "when 1, true or yes, do not open a browser; print the URL and code only",
+        "when on, do not open a browser; print the URL and code only",
     ),
     (
         "AWS_CONFIG_FILE",
@@ -127,7 +134,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("AWS_DEFAULT_REGION", "see AWS_REGION"),
     (
         "AWS_MAX_ATTEMPTS",
-        "attempts per request to AWS (default 4)",
+        "attempts per request to AWS (default 4, at most 10)",
     ),
     (
         "AWS_ENDPOINT_URL",

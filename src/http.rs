@@ -19,14 +19,9 @@ use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use std::time::Duration;
 
-/// Connect timeout and whole-request bound (also `DSOPS_HTTP_TIMEOUT` seconds).
+/// Connect timeout and bound of one attempt (`DSOPS_HTTP_TIMEOUT`).
 pub fn request_timeout() -> Duration {
-    std::env::var("DSOPS_HTTP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(30))
+    crate::settings::limits().http
 }
 
 #[derive(Debug, Clone)]

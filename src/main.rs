@@ -6,10 +6,11 @@
 //! third of a millisecond here, as much as the rest of a cached `creds` or a
 //! no-op `hook-env` together, and those run at every credential lookup and
 //! prompt change. What we give up: a stack overflow is a plain SIGSEGV rather
-//! than a message, and SIGPIPE keeps its default action, so writing to a
-//! closed pipe ends dsops quietly, as it does `cat` (children inherit the
-//! default too, as they would from a shell). Sockets are unaffected: std
-//! writes to them with MSG_NOSIGNAL.
+//! than a message. The arguments come from this `main`'s own `argc`/`argv`
+//! (std's `args_os` relies on a glibc start-up hook that musl lacks), and
+//! SIGPIPE is ignored here, as Rust's runtime would, so that a closed stdout
+//! is an error the one writer handles (`output.rs`); children get the default
+//! action back (std resets it before `exec`).
 #![cfg_attr(not(test), no_main)]
 
 mod awsconfig;
@@ -20,41 +21,62 @@ mod error;
 mod fsutil;
 mod generate;
 mod http;
+mod output;
 mod paths;
+mod platform;
 mod resolve;
+mod settings;
 mod shell;
 mod sso;
 mod stores;
 mod timefmt;
 
-use std::io::Write;
+use std::ffi::OsString;
 
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    // std::env::args_os works without Rust's runtime: on glibc, std reads
-    // argv from an .init_array hook, on macOS from _NSGetArgv.
-    run()
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    platform::ignore_sigpipe();
+    // SAFETY: the C runtime passes `argc` valid NUL-terminated strings.
+    let args = unsafe { args_from(argc, argv) };
+    run(args)
+}
+
+/// `argv[0..argc]` as OS strings.
+///
+/// # Safety
+/// `argv` must point to `argc` valid C strings, as the C runtime guarantees.
+#[cfg(not(test))]
+unsafe fn args_from(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let n = usize::try_from(argc).unwrap_or(0);
+    (0..n)
+        .filter_map(|i| {
+            // SAFETY: i < argc, so argv[i] is a valid pointer (see above).
+            let p = unsafe { *argv.add(i) };
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: a non-null argv entry is a NUL-terminated string.
+            let bytes = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().to_vec();
+            Some(OsString::from_vec(bytes))
+        })
+        .collect()
 }
 
 /// Under `cargo test` the test harness brings its own `main`; this one keeps
 /// the program's code reachable for the dead-code lint.
 #[cfg(test)]
 fn main() {
-    run()
+    run(std::env::args_os().collect())
 }
 
-fn run() -> ! {
-    let code = match cli::parse(std::env::args_os()) {
-        Ok(cli::Parsed::Print(text)) => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`dsops --help | head`) is not an error.
-            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            error::exit::OK
-        }
+fn run(args: Vec<OsString>) -> ! {
+    let code = match cli::parse(args) {
+        Ok(cli::Parsed::Print(text)) => match output::print(text.as_bytes()) {
+            Ok(()) => error::exit::OK,
+            Err(e) => report(&e),
+        },
         Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(args)) {
             Ok(code) => code,
             Err(e) => report(&e),

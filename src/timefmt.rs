@@ -13,7 +13,9 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 pub fn parse(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t.to_offset(UtcOffset::UTC));
+        // `9999-12-31T23:30:00-01:00` is past the last representable UTC
+        // instant: a corrupt entry, not a panic.
+        return t.checked_to_offset(UtcOffset::UTC);
     }
     // botocore: `...UTC`; some writers: no zone at all, or a space separator.
     let base = s
@@ -33,7 +35,8 @@ pub fn parse(s: &str) -> Option<OffsetDateTime> {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
 pub fn format(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
+    // Every value here came from `parse`, `now` or `from_millis`, all UTC.
+    let t = t.checked_to_offset(UtcOffset::UTC).unwrap_or(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -74,6 +77,10 @@ mod tests {
             assert_eq!(t.unix_timestamp(), want.unix_timestamp(), "{s}");
         }
         assert!(parse("yesterday").is_none());
+        // Out of range once in UTC: corrupt, not a panic.
+        assert!(parse("9999-12-31T23:30:00-01:00").is_none());
+        assert!(parse("9999-12-31T23:30:00+01:00").is_some());
+        assert!(from_millis(i64::MAX).is_none());
         assert!(parse("").is_none());
     }
 

@@ -13,7 +13,6 @@ use crate::awsconfig::AwsConfig;
 use crate::config::{self, Config, discover};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
-use std::io::Write;
 
 /// The kinds of names, as the completion scripts ask for them.
 pub const KINDS: &[&str] = &["stores", "envs", "profiles", "sso-sessions"];
@@ -48,23 +47,23 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         text.push_str(&what.replace(['\t', '\n'], " "));
         text.push('\n');
     }
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    // Silent by design: a completion that cannot write has no one to tell.
+    let _ = crate::output::print(text.as_bytes());
     Ok(0)
 }
 
 /// The user layer and the trusted project layer, each parsed on its own so
 /// that a broken one does not hide the names of the other.
 fn layers(ctx: &Ctx) -> Vec<Config> {
-    let mut files = vec![crate::paths::user_config()];
+    let mut sources: Vec<config::ConfigFile> = config::ConfigFile::user()
+        .ok()
+        .flatten()
+        .into_iter()
+        .collect();
     if let Ok(project) = discover::project(ctx.args.value("config")) {
-        files.extend(project.trusted);
+        sources.extend(project.trusted);
     }
-    files
-        .iter()
-        .filter(|p| p.is_file())
-        .filter_map(|p| config::parse_file(p).ok())
-        .collect()
+    sources.iter().filter_map(|s| s.parse().ok()).collect()
 }
 
 fn stores(ctx: &Ctx) -> BTreeMap<String, String> {

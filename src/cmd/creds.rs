@@ -5,7 +5,6 @@ use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
 use crate::sso::{self, LoginPolicy, Target};
-use std::io::Write;
 
 /// The target named by `--store` or `--profile`.
 pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
@@ -14,6 +13,13 @@ pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
         (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
         (None, Some(p)) => Target::from_profile(&aws, p),
         (Some(s), None) => {
+            // The user config first, and alone: a store named there is that
+            // store wherever dsops runs, and no project file (untrusted,
+            // broken or hostile) can change or break it.
+            let user = crate::config::load_user()?;
+            if let Some(store) = user.stores.get(s) {
+                return Target::from_store(&aws, store);
+            }
             let (cfg, project) = ctx.config()?;
             let store = cfg.store(s).map_err(|e| match project.untrusted_error() {
                 // The store may be in a project config we may not read.
@@ -54,8 +60,6 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         ctx.args.switch("use-device-code"),
     );
     let creds = sso::role_credentials(&target, &policy)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", creds.process_json())
-        .map_err(|e| Error::runtime(format!("cannot write to stdout: {e}")))?;
+    crate::output::print(format!("{}\n", creds.process_json()).as_bytes())?;
     Ok(0)
 }

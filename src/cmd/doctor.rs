@@ -15,10 +15,11 @@
 
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
-use crate::config::{self, Config, Store, StoreType, discover, trust::Trust};
+use crate::config::discover::{self, Refused};
+use crate::config::{self, Config, Store, StoreType, trust::Trust};
 use crate::error::Result;
 use crate::sso::{self, LoginPolicy, cache};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -30,9 +31,9 @@ struct Report {
 
 impl Report {
     fn line(&mut self, status: &str, msg: impl std::fmt::Display) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{status:<4} {msg}");
-        let _ = out.flush();
+        // Each line as soon as its check is done; a reader that went away
+        // does not stop the checks.
+        let _ = crate::output::print(format!("{status:<4} {msg}\n").as_bytes());
     }
     fn ok(&mut self, msg: impl std::fmt::Display) {
         self.line("ok", msg);
@@ -101,15 +102,26 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
 }
 
 fn check_configs(ctx: &Ctx, r: &mut Report) -> Option<Config> {
-    let user = crate::paths::user_config();
-    if user.exists() {
-        match config::parse_file(&user) {
-            Ok(_) => r.ok(format_args!("user config: {}", user.display())),
-            Err(e) => r.fail(format_args!("user config: {e}")),
+    let user = match config::ConfigFile::user() {
+        Ok(Some(u)) => {
+            match u.parse() {
+                Ok(_) => r.ok(format_args!("user config: {}", u.path.display())),
+                Err(e) => r.fail(format_args!("user config: {e}")),
+            }
+            Some(u)
         }
-    } else {
-        r.ok(format_args!("user config: none at {}", user.display()));
-    }
+        Ok(None) => {
+            r.ok(format_args!(
+                "user config: none at {}",
+                crate::paths::user_config().display()
+            ));
+            None
+        }
+        Err(e) => {
+            r.fail(format_args!("user config: {e}"));
+            None
+        }
+    };
     let explicit = ctx.args.value("config").is_some()
         || std::env::var("DSOPS_CONFIG").is_ok_and(|v| !v.is_empty());
     let project = match discover::project(ctx.args.value("config")) {
@@ -119,11 +131,17 @@ fn check_configs(ctx: &Ctx, r: &mut Report) -> Option<Config> {
             return None;
         }
     };
+    for (p, why) in &project.skipped {
+        r.warn(format_args!(
+            "project config: skipping {}: {why}",
+            p.display()
+        ));
+    }
     match (&project.trusted, &project.untrusted) {
-        (Some(p), _) => match config::parse_file(p) {
+        (Some(s), _) => match s.parse() {
             Ok(_) => r.ok(format_args!(
                 "project config: {} ({})",
-                p.display(),
+                s.path.display(),
                 if explicit {
                     "named by --config/DSOPS_CONFIG, trusted"
                 } else {
@@ -132,17 +150,17 @@ fn check_configs(ctx: &Ctx, r: &mut Report) -> Option<Config> {
             )),
             Err(e) => r.fail(format_args!("project config: {e}")),
         },
-        (None, Some((p, Trust::Denied))) => r.warn(format_args!(
+        (None, Some((p, Refused::Trust(Trust::Denied)))) => r.warn(format_args!(
             "project config: {} is denied (dsops deny); not loaded",
             p.display()
         )),
-        (None, Some((p, t))) => r.fail(format_args!(
+        (None, Some((p, why))) => r.fail(format_args!(
             "project config: {}",
-            config::trust::untrusted_error(p, *t)
+            discover::refused_error(p, why)
         )),
         (None, None) => r.ok("project config: none found from the working directory up"),
     }
-    match config::load(project.trusted.as_deref()) {
+    match config::load(user.as_ref(), project.trusted.as_ref()) {
         Ok(c) => Some(c),
         Err(e) => {
             r.fail(format_args!("config: {e}"));
@@ -408,7 +426,7 @@ fn check_hook(r: &mut Report) {
     let installed: Vec<String> = rc
         .iter()
         .filter(|p| {
-            crate::fsutil::read_limited(p, 1 << 20)
+            crate::fsutil::read_bounded(p, 1 << 20)
                 .is_ok_and(|b| String::from_utf8_lossy(&b).contains("dsops hook"))
         })
         .map(|p| p.display().to_string())

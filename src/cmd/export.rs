@@ -24,7 +24,6 @@ use crate::error::{Error, Result};
 use crate::resolve::{self, Options, Resolved};
 use crate::shell::quote;
 use crate::sso::LoginPolicy;
-use std::io::Write;
 use std::time::Duration;
 
 /// Backstop for a whole resolution from the command line; each request and
@@ -170,13 +169,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let format = format(ctx)?;
     let resolved = resolve_selected(ctx)?;
     let text = render(format, &resolved.vars)?;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(0),
-        // `dsops export | head` is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Error::runtime(format!("cannot write to stdout: {e}"))),
-    }
+    crate::output::print(text.as_bytes()).map(|()| 0)
 }
 
 fn render(format: Format, vars: &[(String, String)]) -> Result<String> {

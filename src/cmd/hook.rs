@@ -5,7 +5,6 @@ use super::Ctx;
 use crate::error::{Error, Result};
 use crate::shell::emit::Shell;
 use crate::shell::{hookenv, init};
-use std::io::Write;
 
 fn shell_operand(ctx: &Ctx) -> Result<Shell> {
     match ctx.args.operands.as_slice() {
@@ -22,13 +21,7 @@ fn shell_operand(ctx: &Ctx) -> Result<Shell> {
 }
 
 fn print(bytes: &[u8]) -> Result<i32> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(0),
-        // The reader went away (Ctrl-C at the prompt): nothing to report.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Error::runtime(format!("cannot write to stdout: {e}"))),
-    }
+    crate::output::print(bytes).map(|()| 0)
 }
 
 pub fn hook(ctx: &Ctx) -> Result<i32> {

@@ -62,7 +62,7 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
     let _guard = crate::fsutil::lock(
         &cache::lock_path(&path),
         "waiting for the SSO sign-in in another dsops process",
-        crate::fsutil::lock_timeout(),
+        crate::settings::limits().lock,
     )?;
     let mut revoked = false;
     if let cache::Read::Found(t) = cache::read_token(&path)
@@ -104,12 +104,11 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
         .filter(|p| &p.session == session)
         .map(|p| (p.account_id, p.role_name))
         .collect();
-    if let Ok(cfg) = crate::config::load(
-        crate::config::discover::project(None)
-            .ok()
-            .and_then(|p| p.trusted)
-            .as_deref(),
-    ) {
+    let project = crate::config::discover::project(None)
+        .ok()
+        .and_then(|p| p.trusted);
+    let user = crate::config::ConfigFile::user().ok().flatten();
+    if let Ok(cfg) = crate::config::load(user.as_ref(), project.as_ref()) {
         for store in cfg.stores.values() {
             if let Ok(t) = sso::Target::from_store(&aws, store)
                 && t.session == *session

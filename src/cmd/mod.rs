@@ -23,9 +23,9 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(args: Args) -> Ctx {
-        let env_on = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0");
-        let quiet = args.switch("quiet") || env_on("DSOPS_QUIET");
-        let debug = args.switch("debug") || env_on("DSOPS_DEBUG");
+        let quiet = args.switch("quiet") || crate::settings::switch("DSOPS_QUIET");
+        let debug = args.switch("debug") || crate::settings::switch("DSOPS_DEBUG");
+        crate::settings::set_debug(debug);
         Ctx { args, quiet, debug }
     }
 
@@ -40,15 +40,21 @@ impl Ctx {
     /// untrusted project layer.
     pub fn config(&self) -> Result<(Config, discover::Project)> {
         let project = discover::project(self.args.value("config"))?;
+        if !self.quiet {
+            for (p, why) in &project.skipped {
+                eprintln!("dsops: skipping {}: {why}", p.display());
+            }
+        }
         self.debug(format_args!(
             "project config: {}",
             match (&project.trusted, &project.untrusted) {
-                (Some(p), _) => format!("{} (trusted)", p.display()),
-                (None, Some((p, t))) => format!("{} ({t:?}, not loaded)", p.display()),
+                (Some(s), _) => format!("{} (trusted)", s.path.display()),
+                (None, Some((p, why))) => format!("{} ({why:?}, not loaded)", p.display()),
                 _ => "none".to_string(),
             }
         ));
-        let cfg = config::load(project.trusted.as_deref())?;
+        let user = config::ConfigFile::user()?;
+        let cfg = config::load(user.as_ref(), project.trusted.as_ref())?;
         Ok((cfg, project))
     }
 
@@ -62,6 +68,8 @@ impl Ctx {
 }
 
 pub fn run(ctx: Ctx) -> Result<i32> {
+    // Nonsense in a limit variable is a usage error before any work starts.
+    crate::settings::load()?;
     match ctx.args.command_name() {
         "complete" => complete::run(&ctx),
         "creds" => creds::run(&ctx),

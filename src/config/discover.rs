@@ -3,8 +3,16 @@
 //! The nearest `.dsops.yaml` (or `dsops.yaml`) walking up from the working
 //! directory is the project layer, used only when trusted; `--config PATH` or
 //! `DSOPS_CONFIG` names the project layer explicitly and is trusted because the
-//! person named it.
+//! person named it (`DSOPS_CONFIG` must be absolute: a relative one would name
+//! a different file, trusted, in every directory).
+//!
+//! The file is read once, with a fixed bound: the bytes that are hashed for
+//! the trust check are the bytes that are parsed. A project file that cannot
+//! be read (too big, not UTF-8, not a regular file, unreadable) is untrusted
+//! with the reason, never an error here: commands that do not need the
+//! project layer go on without it.
 
+use super::ConfigFile;
 use super::trust::{self, Trust};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -12,10 +20,54 @@ use std::path::{Path, PathBuf};
 /// Project config file names, in order of preference within one directory.
 pub const NAMES: [&str; 2] = [".dsops.yaml", "dsops.yaml"];
 
+/// What walking up from a directory found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// The nearest project config that is a regular file.
+    pub nearest: Option<PathBuf>,
+    /// Every config path looked at before it that does not exist (the hook
+    /// watches that none appears).
+    pub absent: Vec<PathBuf>,
+    /// Paths with a config's name that exist but are not regular files
+    /// (a FIFO, a directory), skipped, and why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Walk up from `dir` to the nearest project config.
+pub fn walk(dir: &Path) -> Walk {
+    use std::os::unix::fs::FileTypeExt;
+    let mut w = Walk::default();
+    for d in dir.ancestors() {
+        for n in NAMES {
+            let p = d.join(n);
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_file() => {
+                    w.nearest = Some(p);
+                    return w;
+                }
+                Ok(m) => {
+                    let ft = m.file_type();
+                    let what = if ft.is_dir() {
+                        "a directory"
+                    } else if ft.is_fifo() {
+                        "a FIFO"
+                    } else if ft.is_socket() {
+                        "a socket"
+                    } else {
+                        "a device"
+                    };
+                    w.skipped.push((p, format!("{what}, not a regular file")));
+                }
+                Err(_) => w.absent.push(p),
+            }
+        }
+    }
+    w
+}
+
 /// The nearest project config at or above `dir`.
 pub fn nearest(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find_map(|d| NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()))
+    walk(dir).nearest
 }
 
 pub fn cwd() -> Result<PathBuf> {
@@ -63,53 +115,96 @@ pub fn absolute(p: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// Why the nearest project config is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Not allowed (changed since, denied, never allowed).
+    Trust(Trust),
+    /// Cannot be used at all: the reason (too big, not UTF-8, unreadable).
+    Unusable(String),
+}
+
 /// The project layer for a command.
 #[derive(Debug, Default)]
 pub struct Project {
-    /// Trusted project config to load.
-    pub trusted: Option<PathBuf>,
-    /// The nearest config when it is not trusted (and why).
-    pub untrusted: Option<(PathBuf, Trust)>,
+    /// The trusted project config, as read (and hashed) once.
+    pub trusted: Option<ConfigFile>,
+    /// The nearest config when it is not used, and why.
+    pub untrusted: Option<(PathBuf, Refused)>,
+    /// Config-named paths skipped on the way (not regular files).
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 impl Project {
     pub fn untrusted_error(&self) -> Option<Error> {
         self.untrusted
             .as_ref()
-            .map(|(p, t)| trust::untrusted_error(p, *t))
+            .map(|(p, why)| refused_error(p, why))
     }
 }
 
-/// `explicit` is `--config`, falling back to `DSOPS_CONFIG`.
-pub fn project(explicit: Option<&str>) -> Result<Project> {
-    let explicit = explicit
-        .map(str::to_string)
-        .or_else(|| std::env::var("DSOPS_CONFIG").ok().filter(|s| !s.is_empty()));
-    if let Some(p) = explicit {
-        let path = absolute(Path::new(&p))?;
-        if !path.is_file() {
-            return Err(Error::config(format!(
-                "{}: no such config file (from --config/DSOPS_CONFIG)",
-                path.display()
-            )));
+pub fn refused_error(path: &Path, why: &Refused) -> Error {
+    match why {
+        Refused::Trust(t) => trust::untrusted_error(path, *t),
+        Refused::Unusable(reason) => {
+            Error::config(format!("{}: {reason}; not loaded", path.display()))
         }
+    }
+}
+
+/// `--config`, else `DSOPS_CONFIG` (which must be absolute).
+fn explicit_path(explicit: Option<&str>) -> Result<Option<PathBuf>> {
+    if let Some(p) = explicit {
+        return absolute(Path::new(p)).map(Some);
+    }
+    match std::env::var_os("DSOPS_CONFIG").filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => {
+            let p = PathBuf::from(&v);
+            if !p.is_absolute() {
+                return Err(Error::usage(format!(
+                    "DSOPS_CONFIG={}: must be an absolute path (a relative one would name, and trust, a different file in every directory); use --config for a path relative to here",
+                    p.display()
+                )));
+            }
+            absolute(&p).map(Some)
+        }
+    }
+}
+
+/// Find, read once and judge the project layer. `explicit` is `--config`.
+pub fn project(explicit: Option<&str>) -> Result<Project> {
+    if let Some(path) = explicit_path(explicit)? {
+        let source = ConfigFile::read(&path).map_err(|mut e| {
+            e.message.push_str(" (named by --config/DSOPS_CONFIG)");
+            e
+        })?;
         return Ok(Project {
-            trusted: Some(path),
-            untrusted: None,
+            trusted: Some(source),
+            ..Default::default()
         });
     }
-    let Some(path) = nearest(&cwd()?) else {
-        return Ok(Project::default());
+    let walk = walk(&cwd()?);
+    let mut project = Project {
+        skipped: walk.skipped,
+        ..Default::default()
     };
-    let content = super::read_file(&path)?;
-    Ok(match trust::check(&path, content.as_bytes()) {
-        Trust::Allowed => Project {
-            trusted: Some(path),
-            untrusted: None,
+    let Some(path) = walk.nearest else {
+        return Ok(project);
+    };
+    match ConfigFile::read(&path) {
+        Err(e) => {
+            let reason = e
+                .message
+                .strip_prefix(&format!("{}: ", path.display()))
+                .unwrap_or(&e.message)
+                .to_string();
+            project.untrusted = Some((path, Refused::Unusable(reason)));
+        }
+        Ok(source) => match trust::check(&path, source.text.as_bytes()) {
+            Trust::Allowed => project.trusted = Some(source),
+            t => project.untrusted = Some((path, Refused::Trust(t))),
         },
-        t => Project {
-            trusted: None,
-            untrusted: Some((path, t)),
-        },
-    })
+    }
+    Ok(project)
 }

@@ -90,6 +90,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// The same store settings (wherever they were written)?
+    pub fn same_settings(&self, other: &Store) -> bool {
+        self.kind == other.kind
+            && self.fields == other.fields
+            && self.values == other.values
+            && self.command == other.command
+    }
+
     /// A scalar field with `${VAR}` expanded; `None` when not set.
     pub fn get(&self, field: &str) -> Result<Option<String>> {
         match self.fields.get(field) {
@@ -219,9 +227,26 @@ impl Config {
         })
     }
 
-    /// Merge `layer` over `self` (by store and env name; `layer` wins).
-    fn merge(&mut self, layer: Config) {
-        self.stores.extend(layer.stores);
+    /// Merge the project `layer` over the user layer `self`: env sets by
+    /// name, the project winning. A store may not be redefined: a project
+    /// store with the name of a user store must be the same store, or
+    /// `credential_process = dsops creds --store NAME` would hand out another
+    /// account's credentials inside the project.
+    fn merge(&mut self, layer: Config) -> Result<()> {
+        for (name, store) in layer.stores {
+            match self.stores.get(&name) {
+                Some(mine) if !mine.same_settings(&store) => {
+                    return Err(Error::config(format!(
+                        "{}: secretStores.{name}: the user config {} already defines a store '{name}'; a project may not redefine it: rename the project's store",
+                        store.origin.display(),
+                        mine.origin.display()
+                    )));
+                }
+                _ => {
+                    self.stores.insert(name, store);
+                }
+            }
+        }
         for env in layer.envs {
             match self.envs.iter_mut().find(|e| e.name == env.name) {
                 Some(slot) => *slot = env,
@@ -231,6 +256,7 @@ impl Config {
         if layer.default_env.is_some() {
             self.default_env = layer.default_env;
         }
+        Ok(())
     }
 
     /// Check references across the merged layers.
@@ -317,38 +343,71 @@ impl Config {
     }
 }
 
-/// Load the user layer and, when given, one project file (already trusted).
-pub fn load(project: Option<&Path>) -> Result<Config> {
-    let user = crate::paths::user_config();
+/// One config file as read, once: the bytes that are fingerprinted and
+/// hashed for trust are the bytes that are parsed.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ConfigFile {
+    /// Read `path`: a regular file of at most [`MAX_CONFIG_BYTES`], UTF-8.
+    pub fn read(path: &Path) -> Result<ConfigFile> {
+        let bytes = crate::fsutil::read_bounded(path, MAX_CONFIG_BYTES).map_err(|e| {
+            Error::config(match e.kind() {
+                std::io::ErrorKind::NotFound => format!("{}: no such file", path.display()),
+                _ => format!("{}: cannot read: {e}", path.display()),
+            })
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::config(format!(
+                "{}: not valid UTF-8 (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// The user config (always trusted), `None` when there is none.
+    pub fn user() -> Result<Option<ConfigFile>> {
+        let path = crate::paths::user_config();
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            _ => ConfigFile::read(&path).map(Some),
+        }
+    }
+
+    pub fn parse(&self) -> Result<Config> {
+        parse_str(&self.path, &self.text)
+    }
+}
+
+/// Merge the user layer and, when given, the (trusted) project layer.
+pub fn load(user: Option<&ConfigFile>, project: Option<&ConfigFile>) -> Result<Config> {
     let mut cfg = Config::default();
-    if user.exists() {
-        cfg = parse_file(&user)?;
-        cfg.user_file = Some(user);
+    if let Some(u) = user {
+        cfg = u.parse()?;
+        cfg.user_file = Some(u.path.clone());
     }
     if let Some(p) = project {
-        let layer = parse_file(p)?;
-        cfg.merge(layer);
-        cfg.project_file = Some(p.to_path_buf());
+        let layer = p.parse()?;
+        cfg.merge(layer)?;
+        cfg.project_file = Some(p.path.clone());
     }
     cfg.validate_references()?;
     Ok(cfg)
 }
 
-pub fn read_file(path: &Path) -> Result<String> {
-    let bytes = crate::fsutil::read_limited(path, MAX_CONFIG_BYTES)
-        .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|e| {
-        Error::config(format!(
-            "{}: not valid UTF-8 (byte {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-pub fn parse_file(path: &Path) -> Result<Config> {
-    let text = read_file(path)?;
-    parse_str(path, &text)
+/// The user config alone, parsed and checked (an empty config when there is
+/// none): what `creds --store` and `login --store` look in first, so that no
+/// project file can change or break them.
+pub fn load_user() -> Result<Config> {
+    load(ConfigFile::user()?.as_ref(), None)
 }
 
 /// Parse and validate one layer.

@@ -174,7 +174,7 @@ fn merge_project_wins() {
     )
     .unwrap();
     let proj = parse_str(Path::new("/p.yaml"), "envs:\n  a: {X: project}\n").unwrap();
-    user.merge(proj);
+    user.merge(proj).unwrap();
     assert_eq!(
         user.env("a").unwrap().vars[0].source,
         Source::Literal("project".into())
@@ -184,4 +184,27 @@ fn merge_project_wins() {
         Source::Literal("user".into())
     );
     assert_eq!(user.pick_env(None).unwrap().unwrap().name, "a");
+}
+
+#[test]
+fn a_project_cannot_redefine_a_user_store() {
+    let store = |account: &str| {
+        format!(
+            "secretStores:\n  prod:\n    type: aws.sso\n    sso_start_url: https://x/start\n    sso_region: us-east-1\n    account_id: \"{account}\"\n    role_name: R\n"
+        )
+    };
+    let user = || parse_str(Path::new("/u.yaml"), &store("111111111111")).unwrap();
+    // The very same store is harmless.
+    let same = parse_str(Path::new("/p.yaml"), &store("111111111111")).unwrap();
+    user().merge(same).unwrap();
+    let other = parse_str(Path::new("/p.yaml"), &store("222222222222")).unwrap();
+    let e = user().merge(other).unwrap_err();
+    assert_eq!(e.code, crate::error::exit::CONFIG);
+    assert!(
+        e.message.contains("/p.yaml")
+            && e.message.contains("/u.yaml")
+            && e.message.contains("'prod'"),
+        "{}",
+        e.message
+    );
 }

@@ -38,10 +38,18 @@ pub fn record_path(path: &Path) -> PathBuf {
     crate::paths::trust_dir().join(sha256_hex(path.as_os_str().as_encoded_bytes()))
 }
 
-/// The trust state of `path` whose current content is `content`.
+/// Trust records are small; a bigger one is not ours.
+const MAX_RECORD_BYTES: u64 = 64 << 10;
+
+/// The trust state of `path` whose current content is `content`. A record
+/// that cannot be read, or sits in a directory others can write (and that
+/// cannot be made private), trusts nothing.
 pub fn check(path: &Path, content: &[u8]) -> Trust {
-    let record = match std::fs::read_to_string(record_path(path)) {
-        Ok(r) => r,
+    if crate::fsutil::guard_dir(&crate::paths::trust_dir()).is_err() {
+        return Trust::Unknown;
+    }
+    let record = match crate::fsutil::read_bounded(&record_path(path), MAX_RECORD_BYTES) {
+        Ok(r) => String::from_utf8_lossy(&r).into_owned(),
         Err(_) => return Trust::Unknown,
     };
     let first = record.lines().next().unwrap_or("");
@@ -54,13 +62,14 @@ pub fn check(path: &Path, content: &[u8]) -> Trust {
 }
 
 pub fn allow(path: &Path) -> Result<()> {
-    let content = crate::config::read_file(path)?;
+    // One read: the bytes parsed are the bytes hashed.
+    let source = crate::config::ConfigFile::read(path)?;
     // Refuse to trust a file that does not even parse: the user would only
     // find out at the next prompt.
-    crate::config::parse_str(path, &content)?;
+    source.parse()?;
     let record = format!(
         "allow {}\n{}\n",
-        sha256_hex(content.as_bytes()),
+        sha256_hex(source.text.as_bytes()),
         path.display()
     );
     crate::fsutil::write_atomic(&record_path(path), record.as_bytes())

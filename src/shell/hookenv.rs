@@ -29,30 +29,13 @@ use crate::config::discover;
 use crate::error::Result;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 pub struct Options {
     pub shell: Shell,
     pub quiet: bool,
     pub debug: bool,
-}
-
-/// The nearest project config at or above `dir` (exactly as
-/// `discover::nearest` finds it), and every config path looked at before it:
-/// the shell checks that none of those appears.
-pub fn walk(dir: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
-    let mut absent = vec![];
-    for d in dir.ancestors() {
-        for n in discover::NAMES {
-            let p = d.join(n);
-            if p.is_file() {
-                return (Some(p), absent);
-            }
-            absent.push(p);
-        }
-    }
-    (None, absent)
 }
 
 fn files_unchanged(files: &[(String, Option<String>)]) -> bool {
@@ -81,7 +64,11 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         }
     };
     let dir = discover::cwd()?;
-    let (nearest, ancestors) = walk(&dir);
+    let discover::Walk {
+        nearest,
+        absent: ancestors,
+        skipped,
+    } = discover::walk(&dir);
     let env_var = std::env::var_os("DSOPS_ENV").map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
@@ -107,13 +94,17 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         keep_stamp(&old, &mut new, read_at);
         new
     } else {
-        let plan = plan::plan(
+        let mut plan = plan::plan(
             opts.shell,
             &dir,
             nearest.as_deref(),
             env_var.as_deref(),
             now,
         );
+        for (p, why) in skipped.iter().rev() {
+            plan.notices
+                .insert(0, format!("skipping {}: {why}", p.display()));
+        }
         apply(
             opts,
             &old,
@@ -305,16 +296,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn walk_agrees_with_discover() {
+    fn walk_finds_the_nearest_regular_file() {
         let d = tempfile::tempdir().unwrap();
         let root = d.path();
         std::fs::create_dir_all(root.join("a/b/c")).unwrap();
         std::fs::write(root.join("a/dsops.yaml"), "").unwrap();
-        let (found, absent) = walk(&root.join("a/b/c"));
-        assert_eq!(found, discover::nearest(&root.join("a/b/c")));
-        assert_eq!(found.unwrap(), root.join("a/dsops.yaml"));
+        let w = discover::walk(&root.join("a/b/c"));
+        assert_eq!(w.nearest, discover::nearest(&root.join("a/b/c")));
+        assert_eq!(w.nearest.unwrap(), root.join("a/dsops.yaml"));
         assert_eq!(
-            absent,
+            w.absent,
             vec![
                 root.join("a/b/c/.dsops.yaml"),
                 root.join("a/b/c/dsops.yaml"),
@@ -323,11 +314,11 @@ mod tests {
                 root.join("a/.dsops.yaml"),
             ]
         );
-        // A directory with a config's name is not a config.
+        // A directory with a config's name is not a config: skipped, said.
         std::fs::create_dir(root.join("a/b/.dsops.yaml")).unwrap();
-        assert_eq!(
-            walk(&root.join("a/b/c")).0,
-            discover::nearest(&root.join("a/b/c"))
-        );
+        let w = discover::walk(&root.join("a/b/c"));
+        assert_eq!(w.nearest.unwrap(), root.join("a/dsops.yaml"));
+        assert_eq!(w.skipped.len(), 1);
+        assert!(w.skipped[0].1.contains("directory"));
     }
 }

@@ -19,14 +19,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// `DSOPS_HOOK_TIMEOUT` seconds, default 10.
+/// `DSOPS_HOOK_TIMEOUT`, default 10 s.
 pub fn timeout() -> Duration {
-    std::env::var("DSOPS_HOOK_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
-        .unwrap_or(Duration::from_secs(10))
+    crate::settings::limits().hook
 }
 
 /// An `aws.sso` store that needs a sign-in before its variables can load.

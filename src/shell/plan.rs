@@ -78,26 +78,32 @@ pub fn refuse_name(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Content fingerprint of a watched file; `None` when it is not a file (the
-/// shell's `-f` test agrees).
+/// A watched file is fingerprinted by content up to this size.
+const MAX_WATCHED_BYTES: u64 = 4 << 20;
+
+/// Content fingerprint of a watched file; `None` when it is not a regular
+/// file (the shell's `-f` test agrees). The read is bounded whatever
+/// `st_size` says (a `/proc` file says 0 and never ends).
 pub fn fingerprint(p: &Path) -> Option<String> {
     use std::io::Read;
     use std::os::unix::fs::MetadataExt;
     // One open and one fstat: this runs for every watched file on the hook's
-    // no-change path.
-    let mut file = std::fs::File::open(p).ok();
+    // no-change path. A FIFO or device is not opened for reading at all.
+    let file = crate::platform::open_regular(p, true);
     let meta = match &file {
-        Some(f) => f.metadata().ok()?,
-        None => std::fs::metadata(p).ok()?,
+        Ok(f) => f.metadata().ok()?,
+        Err(_) => std::fs::metadata(p).ok()?,
     };
     if !meta.is_file() {
         return None;
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    let read = meta.len() <= 4 << 20
-        && file
-            .as_mut()
-            .is_some_and(|f| f.read_to_end(&mut bytes).is_ok());
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_WATCHED_BYTES) as usize);
+    let read = file.is_ok_and(|f| {
+        f.take(MAX_WATCHED_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .is_ok()
+            && bytes.len() as u64 <= MAX_WATCHED_BYTES
+    });
     Some(if read {
         fingerprint_bytes(&bytes)
     } else {
@@ -146,27 +152,43 @@ pub fn plan(
         return plan;
     };
     let shown = display(dir, cfg_path);
-    let content = match crate::fsutil::read_limited(cfg_path, config::MAX_CONFIG_BYTES) {
-        Ok(c) => c,
+    // One read: the bytes fingerprinted, hashed for trust and parsed are
+    // the same bytes, so a file swapped in between cannot slip through.
+    let source = match config::ConfigFile::read(cfg_path) {
+        Ok(s) => s,
         Err(e) => {
             plan.files
                 .push((cfg_path.to_path_buf(), fingerprint(cfg_path)));
-            plan.fail(format!("{}: cannot read: {e}", cfg_path.display()));
+            plan.fail(e.message);
             return plan;
         }
     };
-    plan.files
-        .push((cfg_path.to_path_buf(), Some(fingerprint_bytes(&content))));
+    plan.files.push((
+        cfg_path.to_path_buf(),
+        Some(fingerprint_bytes(source.text.as_bytes())),
+    ));
     let record = trust::record_path(cfg_path);
     plan.files.push((record.clone(), fingerprint(&record)));
-    let t = trust::check(cfg_path, &content);
+    let t = trust::check(cfg_path, source.text.as_bytes());
     if t != trust::Trust::Allowed {
         plan.fail(trust::untrusted_error(cfg_path, t).message);
         return plan;
     }
-    let user = crate::paths::user_config();
-    plan.files.push((user.clone(), fingerprint(&user)));
-    let cfg = match config::load(Some(cfg_path)) {
+    let user_path = crate::paths::user_config();
+    let user = match config::ConfigFile::user() {
+        Ok(u) => u,
+        Err(e) => {
+            plan.files
+                .push((user_path.clone(), fingerprint(&user_path)));
+            plan.fail(format!("not loaded: {e}"));
+            return plan;
+        }
+    };
+    plan.files.push((
+        user_path,
+        user.as_ref().map(|u| fingerprint_bytes(u.text.as_bytes())),
+    ));
+    let cfg = match config::load(user.as_ref(), Some(&source)) {
         Ok(c) => c,
         Err(e) => {
             plan.fail(format!("not loaded: {e}"));

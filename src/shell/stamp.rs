@@ -74,7 +74,7 @@ pub fn touch(p: &Path, read_at: SystemTime) -> bool {
     if !ours(p) {
         return false;
     }
-    let f = match File::options().write(true).open(p) {
+    let f = match crate::platform::open_own_file_for_write(p) {
         Ok(f) => f,
         Err(_) => {
             if crate::fsutil::private_dir(&dir()).is_err() {

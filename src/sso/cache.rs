@@ -35,9 +35,7 @@ pub fn token_path(session: &SsoSession) -> PathBuf {
 
 /// Beside what it guards.
 pub fn lock_path(file: &Path) -> PathBuf {
-    let mut s = file.as_os_str().to_owned();
-    s.push(".lock");
-    PathBuf::from(s)
+    fsutil::with_suffix(file, ".lock")
 }
 
 /// The role-credential cache key, as the AWS CLI v2 computes it.
@@ -150,7 +148,7 @@ pub enum Read<T> {
 }
 
 fn read_object(path: &Path) -> Read<Map<String, Value>> {
-    let bytes = match fsutil::read_limited(path, MAX_CACHE_BYTES) {
+    let bytes = match fsutil::read_bounded(path, MAX_CACHE_BYTES) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
         Err(e) => return Read::Corrupt(format!("{}: {e}", path.display())),

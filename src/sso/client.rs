@@ -23,7 +23,9 @@ macro_rules! sdk_config {
             .region(Region::new($region.to_string()))
             .http_client($crate::http::http_client())
             .sleep_impl($crate::http::sleep_impl())
-            .retry_config(RetryConfig::standard().with_max_attempts(4))
+            .retry_config(
+                RetryConfig::standard().with_max_attempts($crate::settings::limits().max_attempts),
+            )
             .timeout_config(
                 TimeoutConfig::builder()
                     .operation_timeout($crate::http::request_timeout() * 3)

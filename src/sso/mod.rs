@@ -205,10 +205,7 @@ impl LoginPolicy {
         no_browser_flag: bool,
         use_device_code: bool,
     ) -> LoginPolicy {
-        let truthy = |k: &str| {
-            std::env::var(k)
-                .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-        };
+        let truthy = crate::settings::switch;
         LoginPolicy {
             allowed: !(no_login_flag || truthy("DSOPS_NO_LOGIN") || truthy("CI")),
             no_browser: no_browser_flag || truthy("AWS_SSO_DISABLE_BROWSER"),
@@ -250,7 +247,7 @@ pub fn access_token(
         } else {
             "waiting for the SSO sign-in in another dsops process"
         },
-        fsutil::lock_timeout(),
+        crate::settings::limits().lock,
     )?;
     // Another process may have signed in or refreshed while we waited.
     let (mut token, corrupt) = match cache::read_token(&path) {
@@ -352,7 +349,7 @@ pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCre
         } else {
             format!("waiting for another dsops process fetching role credentials for {what}")
         },
-        fsutil::lock_timeout(),
+        crate::settings::limits().lock,
     )?;
     if let Read::Found(c) = cache::read_role(&path)
         && fresh(&c)

@@ -103,15 +103,6 @@ pub fn register(oidc: &Oidc, session: &SsoSession, scopes: &[String]) -> Result<
     )
 }
 
-fn login_timeout() -> Duration {
-    std::env::var("DSOPS_LOGIN_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(600))
-}
-
 /// Why the flow did not produce a token.
 pub enum PkceError {
     /// Before the browser was involved (no browser could be opened, the
@@ -130,10 +121,7 @@ pub fn sign_in(
     scopes: &[String],
     open: &dyn Fn(&str) -> bool,
 ) -> std::result::Result<NewToken, PkceError> {
-    let port: u16 = std::env::var("DSOPS_CALLBACK_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    let port = crate::settings::limits().callback_port;
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
         PkceError::Setup(Error::runtime(format!(
             "cannot listen on 127.0.0.1:{port} for the sign-in callback: {e}"
@@ -162,7 +150,8 @@ pub fn sign_in(
             "no browser could be opened",
         )));
     }
-    let code = wait_for_code(&listener, &state, login_timeout()).map_err(PkceError::Failed)?;
+    let code = wait_for_code(&listener, &state, crate::settings::limits().login)
+        .map_err(PkceError::Failed)?;
     oidc.create_token(
         reg,
         Grant::AuthorizationCode {

@@ -236,15 +236,6 @@ fn profile_credentials(aws: &AwsConfig, name: &str, login: &LoginPolicy) -> Resu
     }))
 }
 
-/// Maximum attempts per request: `AWS_MAX_ATTEMPTS` (as the AWS SDKs read
-/// it), default 4.
-pub fn max_attempts() -> u32 {
-    env("AWS_MAX_ATTEMPTS")
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(4)
-}
-
 /// The endpoint a client talks to, for messages: the store's `endpoint_url`,
 /// the environment override, or the regional AWS endpoint.
 pub fn endpoint(store: &Store, env_name: &str, host: &str, region: &str) -> Result<String> {

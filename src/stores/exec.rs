@@ -6,10 +6,16 @@
 //! wait for the keyboard. The whole run, including reading the pipes, is
 //! bounded: a command that leaves a background process holding stdout open
 //! does not hang dsops. The value is at most 16 MiB.
+//!
+//! The command runs in a process group of its own, so that a timeout ends
+//! it and everything it started (a wrapper script's children too), not just
+//! the direct child; and it is killed if dsops itself dies (Ctrl-C at the
+//! prompt), since the terminal's signals no longer reach its group.
 
 use crate::config::Store;
 use crate::error::{Error, Result};
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -37,14 +43,22 @@ fn drain(mut pipe: impl Read + Send + 'static, limit: u64) -> mpsc::Receiver<Vec
 pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
     let program = &store.command[0];
     let start = Instant::now();
-    let mut child = Command::new(program)
-        .args(&store.command[1..])
+    let mut cmd = Command::new(program);
+    cmd.args(&store.command[1..])
         .arg(key)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0);
+    // SAFETY: the closure only makes one async-signal-safe system call.
+    unsafe {
+        cmd.pre_exec(crate::platform::die_with_parent);
+    }
+    let mut child = cmd
         .spawn()
         .map_err(|e| Error::runtime(format!("cannot run {program}: {e}")))?;
+    // The child leads its own group: its pid is the group id.
+    let group = child.id();
     // Both pipes are drained on threads so a chatty command cannot block on
     // a full pipe. `spawn` with piped stdio always sets both handles.
     let out_rx = drain(child.stdout.take().expect("stdout is piped"), MAX_VALUE);
@@ -59,7 +73,7 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if start.elapsed() >= timeout => {
-                let _ = child.kill();
+                crate::platform::kill_group(group);
                 let _ = child.wait();
                 return Err(too_slow());
             }
@@ -74,7 +88,14 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
             .saturating_sub(s.elapsed())
             .max(Duration::from_millis(100))
     };
-    let out = out_rx.recv_timeout(left(start)).map_err(|_| too_slow())?;
+    let out = match out_rx.recv_timeout(left(start)) {
+        Ok(out) => out,
+        Err(_) => {
+            // Something it started still holds stdout past the bound.
+            crate::platform::kill_group(group);
+            return Err(too_slow());
+        }
+    };
     let err = err_rx.recv_timeout(left(start)).unwrap_or_default();
     if !status.success() {
         let msg = String::from_utf8_lossy(&err).trim().to_string();

@@ -34,10 +34,8 @@ enum Secret {
 type Wanted = (String, Option<String>, Option<String>);
 
 fn client(store: &Store, access: &Access) -> Result<(Client, String)> {
-    use aws_sdk_secretsmanager::config::retry::RetryConfig;
     let mut b = crate::sdk_config!(aws_sdk_secretsmanager, access.region, "SECRETS_MANAGER")
-        .credentials_provider(access.credentials.clone())
-        .retry_config(RetryConfig::standard().with_max_attempts(aws::max_attempts()));
+        .credentials_provider(access.credentials.clone());
     if let Some(url) = store.get("endpoint_url")? {
         b = b.endpoint_url(url);
     }

@@ -24,10 +24,8 @@ type Value = std::result::Result<String, FetchError>;
 const BATCH: usize = 10;
 
 fn client(store: &Store, access: &Access) -> Result<(Client, String)> {
-    use aws_sdk_ssm::config::retry::RetryConfig;
     let mut b = crate::sdk_config!(aws_sdk_ssm, access.region, "SSM")
-        .credentials_provider(access.credentials.clone())
-        .retry_config(RetryConfig::standard().with_max_attempts(aws::max_attempts()));
+        .credentials_provider(access.credentials.clone());
     if let Some(url) = store.get("endpoint_url")? {
         b = b.endpoint_url(url);
     }

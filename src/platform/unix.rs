@@ -1,0 +1,206 @@
+//! The Unix implementation of `platform`.
+//!
+//! Files dsops did not write (configs, caches, rc files) are opened with
+//! `O_NONBLOCK`, so a FIFO or a device in their place cannot hang the open,
+//! and their type is checked on the open handle (`fstat`), so a file swapped
+//! between a check and the open is still caught. Reads of regular files are
+//! not affected by `O_NONBLOCK`.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The error for a path that exists but is not a regular file.
+#[derive(Debug)]
+struct NotRegular(&'static str);
+
+impl std::fmt::Display for NotRegular {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, not a regular file", self.0)
+    }
+}
+
+impl std::error::Error for NotRegular {}
+
+/// Why a path that exists is not a file dsops reads.
+fn not_regular(meta: &Metadata) -> io::Error {
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "something else"
+    };
+    io::Error::new(io::ErrorKind::InvalidInput, NotRegular(what))
+}
+
+/// Open `path` for reading without blocking, and only if it is a regular
+/// file (checked on the handle). `follow: false` refuses a symlink.
+pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if !follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(symlink_refused)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+/// `O_NOFOLLOW` on a symlink fails with ELOOP: say what it means.
+fn symlink_refused(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotRegular("a symbolic link, which dsops does not follow here,"),
+        )
+    } else {
+        e
+    }
+}
+
+/// Open (creating it, mode 0600) a lock file: never through a symlink, never
+/// blocking on a FIFO, and only a regular file.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(symlink_refused)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+/// Open an existing file of ours for writing (a stamp) without following a
+/// symlink or blocking.
+pub fn open_own_file_for_write(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(symlink_refused)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+/// Does this lock error mean the file system has no locks (some NFS mounts)?
+pub fn locks_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+    )
+}
+
+/// The user dsops runs as.
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// Owner and permission bits of a file or directory.
+pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
+    (meta.uid(), meta.mode() & 0o7777)
+}
+
+/// Is process `pid` alive (or at least present, owned by someone else)?
+pub fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for existence.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Send SIGKILL to every process of the process group `pgid`.
+pub fn kill_group(pgid: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(pgid)
+        && pgid > 1
+    {
+        // SAFETY: a negative pid addresses the process group; errors (the
+        // group is already gone) are of no interest.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Ignore SIGPIPE, so that a write to a closed pipe is an `EPIPE` error that
+/// the one stdout writer turns into a quiet exit (see `output.rs`). Children
+/// get the default action back: std resets it before `exec`.
+#[cfg_attr(test, allow(dead_code))] // called from the C `main`, not under test
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Make the child die with dsops: called between fork and exec.
+pub fn die_with_parent() -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this process;
+        // it is async-signal-safe, as required between fork and exec.
+        if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("f");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = open_regular(&fifo, true).unwrap_err();
+        assert!(e.get_ref().is_some_and(|i| i.is::<NotRegular>()), "{e}");
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        assert!(open_lock_file(&fifo).is_err());
+    }
+
+    #[test]
+    fn lock_file_does_not_follow_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("elsewhere");
+        let link = d.path().join("x.lock");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = open_lock_file(&link).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(!target.exists(), "the symlink's target was created");
+    }
+}

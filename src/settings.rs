@@ -1,0 +1,254 @@
+//! Settings from the environment, read in one place with one set of rules.
+//!
+//! - A switch variable (`DSOPS_QUIET`, `DSOPS_NO_LOGIN`, `CI`, ...) is on when
+//!   it is set to anything but the empty string, `0`, `false`, `no` or `off`
+//!   (any case). `CI=true`, `CI=1` and `DSOPS_NO_LOGIN=yes` are on;
+//!   `CI=false` is off.
+//! - A duration variable (`DSOPS_LOCK_TIMEOUT`, ...) is a number of seconds
+//!   (`30`, `2.5`) or a compound duration (`90s`, `10m`, `1h30m`). It must be
+//!   finite and not negative; a value above the variable's ceiling is clamped
+//!   to it, so `1e19` waits a day, not forever, and never overflows a clock.
+//!   Anything else is a usage error naming the variable.
+//!
+//! Values from the environment are user input: nothing here panics on them.
+
+use crate::error::{Error, Result};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// A variable's value, `None` when unset or empty.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The one truthiness rule (see the module doc).
+pub fn is_on(value: &str) -> bool {
+    let v = value.trim();
+    !(v.is_empty()
+        || v == "0"
+        || ["false", "no", "off"]
+            .iter()
+            .any(|f| v.eq_ignore_ascii_case(f)))
+}
+
+/// Is the switch variable `name` on?
+pub fn switch(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| is_on(&v.to_string_lossy()))
+}
+
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// `--debug` or `DSOPS_DEBUG`: set once by the command context.
+pub fn set_debug(on: bool) {
+    DEBUG.store(on, Ordering::Relaxed);
+}
+
+pub fn debug_on() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
+
+/// A `--debug` line. Callers pass names, paths and counts, never values.
+pub fn debug(msg: impl std::fmt::Display) {
+    if debug_on() {
+        eprintln!("dsops: debug: {msg}");
+    }
+}
+
+/// Parse a duration: seconds (`30`, `2.5`) or units (`90s`, `10m`, `1h30m`,
+/// `1d`). `None` for anything else, including negative, infinite or NaN
+/// values. Values beyond `max` come back as `max`.
+pub fn parse_duration(text: &str, max: Duration) -> Option<Duration> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let secs: f64 = if let Ok(n) = s.parse::<f64>() {
+        n
+    } else if s.bytes().any(|b| b.is_ascii_digit()) && s.is_ascii() {
+        let mut total = 0f64;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let n = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            if n == 0 {
+                return None;
+            }
+            let value: f64 = rest[..n].parse().ok()?;
+            rest = &rest[n..];
+            let u = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
+            let unit = match &rest[..u] {
+                "ms" => 0.001,
+                "s" => 1.0,
+                "m" => 60.0,
+                "h" => 3600.0,
+                "d" => 86_400.0,
+                _ => return None,
+            };
+            rest = &rest[u..];
+            total += value * unit;
+        }
+        total
+    } else {
+        return None;
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(if secs >= max.as_secs_f64() {
+        max
+    } else {
+        Duration::from_secs_f64(secs)
+    })
+}
+
+/// A duration variable: `default` when unset or empty, clamped to `max`, a
+/// usage error naming the variable when it is not a duration.
+pub fn duration(name: &str, default: Duration, max: Duration) -> Result<Duration> {
+    match std::env::var(name) {
+        Err(std::env::VarError::NotPresent) => Ok(default),
+        Err(std::env::VarError::NotUnicode(_)) => Err(bad_duration(name, "(not UTF-8)")),
+        Ok(v) if v.trim().is_empty() => Ok(default),
+        Ok(v) => parse_duration(&v, max).ok_or_else(|| bad_duration(name, &v)),
+    }
+}
+
+fn bad_duration(name: &str, value: &str) -> Error {
+    let shown: String = value.chars().take(40).collect();
+    Error::usage(format!(
+        "{name}={shown:?}: expected a duration in seconds, such as 30, 2.5 or 1m30s (finite, not negative)"
+    ))
+}
+
+/// A whole number from the environment, clamped to `min..=max`; `default`
+/// when unset; a usage error naming the variable otherwise.
+pub fn count(name: &str, default: u32, min: u32, max: u32) -> Result<u32> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(|n| (n.min(u64::from(max)) as u32).max(min))
+            .map_err(|_| {
+                Error::usage(format!(
+                    "{name}={:?}: expected a whole number",
+                    v.chars().take(40).collect::<String>()
+                ))
+            }),
+    }
+}
+
+/// The bounds and counts dsops reads from the environment, checked once per
+/// run ([`load`]) so that nonsense is a usage error before any work starts.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// `DSOPS_LOCK_TIMEOUT`: how long to wait for another dsops process's lock.
+    pub lock: Duration,
+    /// `DSOPS_HTTP_TIMEOUT`: one HTTP attempt's bound.
+    pub http: Duration,
+    /// `DSOPS_LOGIN_TIMEOUT`: how long an interactive sign-in may take
+    /// (browser callback or device-code polling).
+    pub login: Duration,
+    /// `DSOPS_HOOK_TIMEOUT`: how long the hook waits for an env set's stores.
+    pub hook: Duration,
+    /// `DSOPS_LOGIN_COOLDOWN`: after a sign-in failed or was abandoned, how
+    /// long non-interactive callers fail at once instead of starting another.
+    #[allow(dead_code)] // read by the sign-in cool-down, which lands next
+    pub login_cooldown: Duration,
+    /// `AWS_MAX_ATTEMPTS`: attempts per AWS request, as the AWS SDKs read it.
+    pub max_attempts: u32,
+    /// `DSOPS_CALLBACK_PORT`: the browser sign-in's callback port (0: any).
+    pub callback_port: u16,
+}
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+impl Limits {
+    fn from_env() -> Result<Limits> {
+        Ok(Limits {
+            lock: duration("DSOPS_LOCK_TIMEOUT", Duration::from_secs(900), DAY)?,
+            http: duration(
+                "DSOPS_HTTP_TIMEOUT",
+                Duration::from_secs(30),
+                Duration::from_secs(3600),
+            )?
+            .max(Duration::from_millis(100)),
+            login: duration("DSOPS_LOGIN_TIMEOUT", Duration::from_secs(600), DAY)?
+                .max(Duration::from_secs(1)),
+            hook: duration("DSOPS_HOOK_TIMEOUT", Duration::from_secs(10), DAY)?
+                .max(Duration::from_millis(10)),
+            login_cooldown: duration("DSOPS_LOGIN_COOLDOWN", Duration::from_secs(60), DAY)?,
+            max_attempts: count("AWS_MAX_ATTEMPTS", 4, 1, 10)?,
+            callback_port: count("DSOPS_CALLBACK_PORT", 0, 0, u32::from(u16::MAX))? as u16,
+        })
+    }
+
+    fn defaults() -> Limits {
+        Limits {
+            lock: Duration::from_secs(900),
+            http: Duration::from_secs(30),
+            login: Duration::from_secs(600),
+            hook: Duration::from_secs(10),
+            login_cooldown: Duration::from_secs(60),
+            max_attempts: 4,
+            callback_port: 0,
+        }
+    }
+}
+
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Read and check every limit; a usage error names the first bad variable.
+pub fn load() -> Result<&'static Limits> {
+    if let Some(l) = LIMITS.get() {
+        return Ok(l);
+    }
+    let l = Limits::from_env()?;
+    Ok(LIMITS.get_or_init(|| l))
+}
+
+/// The limits [`load`] checked (each command's run starts with it); where
+/// it was not called (unit tests), the environment's valid values or the
+/// defaults.
+pub fn limits() -> &'static Limits {
+    LIMITS.get_or_init(|| Limits::from_env().unwrap_or_else(|_| Limits::defaults()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truthiness() {
+        for on in ["1", "true", "TRUE", "yes", "on", "2", "y"] {
+            assert!(is_on(on), "{on}");
+        }
+        for off in ["", " ", "0", "false", "False", "no", "OFF"] {
+            assert!(!is_on(off), "{off}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let p = |s| parse_duration(s, DAY);
+        assert_eq!(p("30"), Some(Duration::from_secs(30)));
+        assert_eq!(p("2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(p("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(p("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(p("3h"), Some(Duration::from_secs(10_800)));
+        assert_eq!(p("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(p("0"), Some(Duration::ZERO));
+        assert_eq!(p("1e19"), Some(DAY), "finite, clamped");
+        assert_eq!(p("1e300"), Some(DAY), "finite, clamped");
+        assert_eq!(p("99999999999999999999999"), Some(DAY), "clamped");
+        assert_eq!(p("5000000h"), Some(DAY), "clamped");
+        for bad in [
+            "inf", "-inf", "infinity", "-1", "-0.5", "NaN", "1x", "h", "1h-3m", "", "1..2", "１",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+}
