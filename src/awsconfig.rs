@@ -210,14 +210,16 @@ pub fn parse_ini(path: &Path, text: &str) -> Result<Sections> {
         enabled_indented_mutiline_value: true,
         enabled_preserve_key_leading_whitespace: false,
     };
+    check_section_headers(path, text)?;
     let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
-        Error::config(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.line,
-            e.col,
-            e.msg
-        ))
+        // rust-ini's messages name Rust values (`expecting "[Some(']')]"`);
+        // the headers were checked above, so what is left is rare.
+        let what = if e.msg.contains("']'") {
+            "a section header is not closed with ']'".to_string()
+        } else {
+            e.msg.replace("Some(", "").replace(['(', ')'], "")
+        };
+        Error::config(format!("{}:{}:{}: {what}", path.display(), e.line, e.col))
     })?;
     let mut out = Sections::new();
     for (section, props) in ini.iter() {
@@ -228,6 +230,23 @@ pub fn parse_ini(path: &Path, text: &str) -> Result<Sections> {
         }
     }
     Ok(out)
+}
+
+/// Every `[...]` header is closed on its own line, as the AWS CLI insists;
+/// the error names the line.
+fn check_section_headers(path: &Path, text: &str) -> Result<()> {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') && !t.ends_with(']') {
+            let shown: String = t.chars().take(60).collect();
+            return Err(Error::config(format!(
+                "{}:{}: the section header {shown} is not closed with ']'",
+                path.display(),
+                i + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn split_scopes(v: &str) -> Vec<String> {

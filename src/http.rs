@@ -12,11 +12,13 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
 /// Connect timeout and bound of one attempt (`DSOPS_HTTP_TIMEOUT`).
@@ -160,44 +162,71 @@ pub fn endpoint_override(service_env: &str) -> Option<String> {
     .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
 }
 
-/// One line saying why a call failed: the service's code and message, or
-/// what happened on the way (no answer, connection refused). Never a value.
-pub fn describe<E, R>(
-    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-    endpoint: &str,
-) -> String
+/// One line saying why a call failed: the HTTP status, the service's error
+/// code and its message (one line, control characters removed, bounded),
+/// or what happened on the way (no answer, connection refused). The body of
+/// a response is never formatted into it: an answer that could not be read
+/// (a truncated or malformed body, which may well hold a secret: a
+/// `SecretString`, a role's `secretAccessKey`) is reported by its status
+/// alone.
+pub fn describe<E>(e: &SdkError<E, HttpResponse>, endpoint: &str) -> String
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_smithy_runtime_api::client::result::SdkError;
-    use aws_smithy_types::error::display::DisplayErrorContext;
     let timeout = || {
+        let t = request_timeout();
         format!(
-            "no answer from {endpoint} within {}s (DSOPS_HTTP_TIMEOUT)",
-            crate::http::request_timeout().as_secs_f64()
+            "no answer from {endpoint}: each attempt waits up to {}s, up to {} attempts (DSOPS_HTTP_TIMEOUT, AWS_MAX_ATTEMPTS)",
+            t.as_secs_f64(),
+            crate::settings::limits().max_attempts
         )
     };
     match e {
         SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
             let err = s.err();
-            match (err.code(), err.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                _ => format!("{endpoint}: {}", DisplayErrorContext(e)),
+            let code = err.code().map(|c| outside_text(c, 80));
+            let msg = err
+                .message()
+                .map(|m| outside_text(m, 300))
+                .filter(|m| !m.is_empty());
+            match (code, msg) {
+                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
+                (Some(c), None) => format!("{c} (HTTP {status})"),
+                (None, Some(m)) => format!("HTTP {status} from {endpoint}: {m}"),
+                (None, None) => format!("HTTP {status} from {endpoint}, with no error code"),
             }
         }
+        SdkError::ResponseError(r) => format!(
+            "the answer from {endpoint} could not be read (HTTP {}, not the format expected)",
+            r.raw().status().as_u16()
+        ),
         SdkError::TimeoutError(_) => timeout(),
         SdkError::DispatchFailure(d) if d.is_timeout() => timeout(),
-        SdkError::DispatchFailure(d) if d.is_io() => {
-            let cause = match d.as_connector_error() {
-                Some(c) => root_cause(c),
-                None => DisplayErrorContext(e).to_string(),
-            };
+        SdkError::DispatchFailure(d) => {
+            let cause = d
+                .as_connector_error()
+                .map(|c| outside_text(&root_cause(c), 200))
+                .unwrap_or_else(|| "the connection failed".to_string());
             format!("cannot reach {endpoint}: {cause}")
         }
-        other => format!("{endpoint}: {}", DisplayErrorContext(other)),
+        SdkError::ConstructionFailure(_) => {
+            format!("the request to {endpoint} could not be built")
+        }
+        _ => format!("the request to {endpoint} failed"),
     }
+}
+
+/// Text from outside (a server's error message, a command's stderr) made
+/// fit for a one-line message: the first line, control characters (terminal
+/// escapes) removed, at most `max` characters.
+pub fn outside_text(s: &str, max: usize) -> String {
+    let line = s.trim().lines().next().unwrap_or("");
+    let mut out: String = line.chars().filter(|c| !c.is_control()).take(max).collect();
+    if line.chars().filter(|c| !c.is_control()).count() > max {
+        out.push('…');
+    }
+    out
 }
 
 /// The innermost cause of an error chain ("Connection refused (os error
@@ -209,4 +238,16 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_is_one_clean_bounded_line() {
+        assert_eq!(outside_text("  oops\nsecond line", 50), "oops");
+        assert_eq!(outside_text("a\x1b[31mred\x07", 50), "a[31mred");
+        assert_eq!(outside_text("abcdef", 3), "abc…");
+    }
 }

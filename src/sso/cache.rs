@@ -148,6 +148,12 @@ pub enum Read<T> {
 }
 
 fn read_object(path: &Path) -> Read<Map<String, Value>> {
+    // A cache directory others can write could hold a planted token.
+    if let Some(dir) = path.parent()
+        && let Err(e) = fsutil::guard_dir(dir)
+    {
+        return Read::Corrupt(e.message);
+    }
     let bytes = match fsutil::read_bounded(path, MAX_CACHE_BYTES) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::resolve::FetchError;
 use crate::sso::{self, LoginPolicy, Target};
 use aws_sdk_secretsmanager::config::Credentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
@@ -250,14 +251,13 @@ pub use crate::http::describe;
 
 /// The service's message of a service error (without its code), else the
 /// whole description.
-pub fn service_message<E, R>(e: &SdkError<E, R>, endpoint: &str) -> String
+pub fn service_message<E>(e: &SdkError<E, HttpResponse>, endpoint: &str) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match e {
         SdkError::ServiceError(s) if s.err().message().is_some() => {
-            s.err().message().unwrap_or_default().to_string()
+            crate::http::outside_text(s.err().message().unwrap_or_default(), 300)
         }
         _ => describe(e, endpoint),
     }
@@ -333,14 +333,13 @@ where
 /// What `dsops doctor` says of a cheap list call (`op`) to `endpoint`:
 /// reachable, or reachable with the call denied (which still proves the
 /// endpoint answers and accepts the signature), or why not.
-pub fn probe_answer<T, E, R>(
-    answer: std::result::Result<T, SdkError<E, R>>,
+pub fn probe_answer<T, E>(
+    answer: std::result::Result<T, SdkError<E, HttpResponse>>,
     endpoint: &str,
     op: &str,
 ) -> Result<String>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match answer {
         Ok(_) => Ok(format!("reachable at {endpoint}")),

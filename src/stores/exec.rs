@@ -98,7 +98,14 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
     };
     let err = err_rx.recv_timeout(left(start)).unwrap_or_default();
     if !status.success() {
-        let msg = String::from_utf8_lossy(&err).trim().to_string();
+        // Its own words, but on one line and without terminal escapes.
+        let text = String::from_utf8_lossy(&err);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| crate::http::outside_text(l, 500))
+            .filter(|l| !l.is_empty())
+            .collect();
+        let msg = crate::http::outside_text(&lines.join(" / "), 500);
         return Err(Error::runtime(format!(
             "{program} exited with {}{}",
             status

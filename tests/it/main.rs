@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod creds;
 mod generate;
+mod hardening;
 mod hook;
 mod pkce;
 mod seeds;
