@@ -7,23 +7,67 @@
 use std::fmt;
 use std::path::Path;
 
-/// Documented exit statuses (see `man dsops`, EXIT STATUS).
+/// The documented exit statuses, with their descriptions (`--help`, the man
+/// page's EXIT STATUS). `exec` also passes on its command's own status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    Config = 3,
+    Untrusted = 4,
+    LoginRequired = 5,
+    LoginFailed = 6,
+    LockTimeout = 7,
+}
+
+impl Exit {
+    pub const ALL: [Exit; 8] = [
+        Exit::Ok,
+        Exit::Error,
+        Exit::Usage,
+        Exit::Config,
+        Exit::Untrusted,
+        Exit::LoginRequired,
+        Exit::LoginFailed,
+        Exit::LockTimeout,
+    ];
+
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Exit::Ok => "success",
+            Exit::Error => {
+                "runtime error: network, AWS API, a store, a file that could not be written; doctor found a problem"
+            }
+            Exit::Usage => "usage error: unknown command or flag, missing or bad argument",
+            Exit::Config => {
+                "configuration error: a dsops or AWS config file is missing, malformed or invalid"
+            }
+            Exit::Untrusted => "the project config is not trusted: run 'dsops allow'",
+            Exit::LoginRequired => {
+                "sign-in required but not allowed here (--no-login, DSOPS_NO_LOGIN=1, CI=true)"
+            }
+            Exit::LoginFailed => "sign-in did not complete: denied, expired or timed out",
+            Exit::LockTimeout => "gave up waiting for another dsops process's lock",
+        }
+    }
+}
+
+/// The statuses as numbers, for `Error::new` and comparisons.
 pub mod exit {
-    pub const OK: i32 = 0;
-    /// A runtime failure: network, AWS API, a store, a file that could not be written.
-    pub const ERROR: i32 = 1;
-    /// The command line was wrong.
-    pub const USAGE: i32 = 2;
-    /// A configuration file (dsops YAML or AWS config) is missing, malformed or invalid.
-    pub const CONFIG: i32 = 3;
-    /// The project config is not trusted: run `dsops allow`.
-    pub const UNTRUSTED: i32 = 4;
-    /// A sign-in is required but not allowed here (`--no-login`, `DSOPS_NO_LOGIN=1`, `CI=true`).
-    pub const LOGIN_REQUIRED: i32 = 5;
-    /// A sign-in was attempted and did not complete (denied, expired, timed out).
-    pub const LOGIN_FAILED: i32 = 6;
-    /// Waiting for another dsops process's lock took longer than the bound.
-    pub const LOCK_TIMEOUT: i32 = 7;
+    use super::Exit;
+    pub const OK: i32 = Exit::Ok.code();
+    pub const ERROR: i32 = Exit::Error.code();
+    pub const USAGE: i32 = Exit::Usage.code();
+    pub const CONFIG: i32 = Exit::Config.code();
+    pub const UNTRUSTED: i32 = Exit::Untrusted.code();
+    pub const LOGIN_REQUIRED: i32 = Exit::LoginRequired.code();
+    pub const LOGIN_FAILED: i32 = Exit::LoginFailed.code();
+    pub const LOCK_TIMEOUT: i32 = Exit::LockTimeout.code();
 }
 
 #[derive(Debug)]

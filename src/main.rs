@@ -72,11 +72,15 @@ fn main() {
 }
 
 fn run(args: Vec<OsString>) -> ! {
+    let printed = |text: error::Result<String>| match text.and_then(|t| output::print(t.as_bytes()))
+    {
+        Ok(()) => error::exit::OK,
+        Err(e) => report(&e),
+    };
     let code = match cli::parse(args) {
-        Ok(cli::Parsed::Print(text)) => match output::print(text.as_bytes()) {
-            Ok(()) => error::exit::OK,
-            Err(e) => report(&e),
-        },
+        Ok(cli::Parsed::Help(cmd, long)) => printed(Ok(cli::help(cmd, long))),
+        Ok(cli::Parsed::Version) => printed(Ok(format!("dsops {}\n", env!("CARGO_PKG_VERSION")))),
+        Ok(cli::Parsed::Generate(kind)) => printed(generate::generate(&kind)),
         Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(args)) {
             Ok(code) => code,
             Err(e) => report(&e),

@@ -10,7 +10,7 @@
 
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
-use crate::config::{self, Config, discover};
+use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
@@ -60,7 +60,7 @@ fn layers(ctx: &Ctx) -> Vec<Config> {
         .flatten()
         .into_iter()
         .collect();
-    if let Ok(project) = discover::project(ctx.args.value("config")) {
+    if let Ok(project) = ctx.project() {
         sources.extend(project.trusted);
     }
     sources.iter().filter_map(|s| s.parse().ok()).collect()

@@ -4,12 +4,12 @@
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
-use crate::sso::{self, LoginPolicy, Target};
+use crate::sso::{self, Target};
 
 /// The target named by `--store` or `--profile`.
 pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
     let aws = AwsConfig::load()?;
-    match (ctx.args.value("store"), ctx.args.value("profile")) {
+    match (ctx.args.store.as_deref(), ctx.args.profile.as_deref()) {
         (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
         (None, Some(p)) => Target::from_profile(&aws, p),
         (Some(s), None) => {
@@ -54,11 +54,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         "target: account {} role {} via {}",
         target.account_id, target.role_name, target.session.start_url
     ));
-    let policy = LoginPolicy::from_env(
-        ctx.args.switch("no-login"),
-        ctx.args.switch("no-browser"),
-        ctx.args.switch("use-device-code"),
-    );
+    let policy = ctx.login_policy();
     let creds = sso::role_credentials(&target, &policy)?;
     crate::output::print(format!("{}\n", creds.process_json()).as_bytes())?;
     Ok(0)

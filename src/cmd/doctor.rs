@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     };
     if let (Some(cfg), Some(aws)) = (&cfg, &aws) {
         check_envs(ctx, cfg, &mut r);
-        let only = ctx.args.value("store");
+        let only = ctx.args.store.as_deref();
         if let Some(name) = only
             && let Err(e) = cfg.store(name)
         {
@@ -122,9 +122,8 @@ fn check_configs(ctx: &Ctx, r: &mut Report) -> Option<Config> {
             None
         }
     };
-    let explicit = ctx.args.value("config").is_some()
-        || std::env::var("DSOPS_CONFIG").is_ok_and(|v| !v.is_empty());
-    let project = match discover::project(ctx.args.value("config")) {
+    let explicit = ctx.args.config.is_some();
+    let project = match ctx.project() {
         Ok(p) => p,
         Err(e) => {
             r.fail(format_args!("project config: {e}"));

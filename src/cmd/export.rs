@@ -23,7 +23,6 @@ use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
 use crate::resolve::{self, Options, Resolved};
 use crate::shell::quote;
-use crate::sso::LoginPolicy;
 use std::time::Duration;
 
 /// Backstop for a whole resolution from the command line; each request and
@@ -52,8 +51,8 @@ fn shell_named(name: &str) -> Option<Shell> {
 }
 
 fn format(ctx: &Ctx) -> Result<Format> {
-    let shell = ctx.args.value("shell");
-    let fmt = ctx.args.value("format").unwrap_or("shell");
+    let shell = ctx.args.shell.as_deref();
+    let fmt = ctx.args.format.as_deref().unwrap_or("shell");
     match fmt {
         "shell" | "sh" => {
             let shell = match shell {
@@ -133,11 +132,7 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
     ));
     let aws = AwsConfig::load()?;
     let opts = Options {
-        login: LoginPolicy::from_env(
-            ctx.args.switch("no-login"),
-            ctx.args.switch("no-browser"),
-            ctx.args.switch("use-device-code"),
-        ),
+        login: ctx.login_policy(),
         timeout: RESOLVE_BOUND,
     };
     let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;

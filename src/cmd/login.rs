@@ -8,7 +8,7 @@ use crate::sso::{self, LoginPolicy, cache};
 /// The session named by `--sso-session`, or that of `--store`/`--profile`,
 /// or the only aws.sso store, or the AWS config's only sso-session.
 fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
-    if let Some(name) = ctx.args.value("sso-session") {
+    if let Some(name) = ctx.args.sso_session.as_deref() {
         let aws = AwsConfig::load()?;
         return Ok((
             aws.sso_session(name)?,
@@ -16,7 +16,7 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
             false,
         ));
     }
-    if ctx.args.value("store").is_none() && ctx.args.value("profile").is_none() {
+    if ctx.args.store.as_deref().is_none() && ctx.args.profile.as_deref().is_none() {
         if let Ok(t) = super::creds::target(ctx, true) {
             return Ok((t.session, t.login_hint, t.device_code));
         }
@@ -40,11 +40,7 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
 pub fn login(ctx: &Ctx) -> Result<i32> {
     let (session, hint, device_code) = session(ctx)?;
     // `dsops login` is the explicit request: CI=true does not forbid it.
-    let mut policy = LoginPolicy::from_env(
-        false,
-        ctx.args.switch("no-browser"),
-        ctx.args.switch("use-device-code"),
-    );
+    let mut policy = LoginPolicy::from_env(false, ctx.args.no_browser, ctx.args.use_device_code);
     policy.allowed = true;
     policy.use_device_code |= device_code;
     // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
@@ -104,7 +100,7 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
         .filter(|p| &p.session == session)
         .map(|p| (p.account_id, p.role_name))
         .collect();
-    let project = crate::config::discover::project(None)
+    let project = crate::config::discover::project(None, false)
         .ok()
         .and_then(|p| p.trusted);
     let user = crate::config::ConfigFile::user().ok().flatten();

@@ -1,5 +1,5 @@
 //! One file per subcommand; each only wires arguments to the library modules.
-//! `run` dispatches on the parsed command name.
+//! `run` dispatches with an exhaustive `match` on the parsed [`Cmd`].
 
 pub mod complete;
 pub mod creds;
@@ -10,7 +10,7 @@ pub mod hook;
 pub mod login;
 pub mod trust;
 
-use crate::cli::Args;
+use crate::cli::{Args, Cmd};
 use crate::config::{self, Config, discover};
 use crate::error::{Error, Result};
 
@@ -23,8 +23,8 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(args: Args) -> Ctx {
-        let quiet = args.switch("quiet") || crate::settings::switch("DSOPS_QUIET");
-        let debug = args.switch("debug") || crate::settings::switch("DSOPS_DEBUG");
+        // The parser let DSOPS_QUIET and DSOPS_DEBUG stand in for the flags.
+        let (quiet, debug) = (args.quiet, args.debug);
         crate::settings::set_debug(debug);
         Ctx { args, quiet, debug }
     }
@@ -39,7 +39,7 @@ impl Ctx {
     /// The project layer (trusted or not) and the merged config without an
     /// untrusted project layer.
     pub fn config(&self) -> Result<(Config, discover::Project)> {
-        let project = discover::project(self.args.value("config"))?;
+        let project = self.project()?;
         if !self.quiet {
             for (p, why) in &project.skipped {
                 eprintln!("dsops: skipping {}: {why}", p.display());
@@ -60,30 +60,42 @@ impl Ctx {
 
     /// The env set name from `--env` / `DSOPS_ENV`.
     pub fn env_name(&self) -> Option<String> {
-        self.args
-            .value("env")
-            .map(str::to_string)
-            .or_else(|| std::env::var("DSOPS_ENV").ok().filter(|s| !s.is_empty()))
+        self.args.env.clone().filter(|s| !s.is_empty())
+    }
+
+    /// The project layer: `--config` / `DSOPS_CONFIG`, else the nearest
+    /// trusted config.
+    pub fn project(&self) -> Result<discover::Project> {
+        discover::project(self.args.config.as_deref(), self.args.config_from_env)
+    }
+
+    /// The login policy from the flags (and the variables standing in for
+    /// them) and `CI`.
+    pub fn login_policy(&self) -> crate::sso::LoginPolicy {
+        crate::sso::LoginPolicy::from_env(
+            self.args.no_login,
+            self.args.no_browser,
+            self.args.use_device_code,
+        )
     }
 }
 
 pub fn run(ctx: Ctx) -> Result<i32> {
     // Nonsense in a limit variable is a usage error before any work starts.
     crate::settings::load()?;
-    match ctx.args.command_name() {
-        "complete" => complete::run(&ctx),
-        "creds" => creds::run(&ctx),
-        "hook" => hook::hook(&ctx),
-        "hook-env" => hook::hook_env(&ctx),
-        "export" => export::run(&ctx),
-        "exec" => exec::run(&ctx),
-        "doctor" => doctor::run(&ctx),
-        "login" => login::login(&ctx),
-        "logout" => login::logout(&ctx),
-        "allow" => trust::allow(&ctx),
-        "deny" => trust::deny(&ctx),
-        other => Err(Error::usage(format!(
-            "'{other}' is not available in this build yet"
-        ))),
+    match ctx.args.cmd {
+        Cmd::Complete => complete::run(&ctx),
+        Cmd::Creds => creds::run(&ctx),
+        Cmd::Hook => hook::hook(&ctx),
+        Cmd::HookEnv => hook::hook_env(&ctx),
+        Cmd::Export => export::run(&ctx),
+        Cmd::Exec => exec::run(&ctx),
+        Cmd::Doctor => doctor::run(&ctx),
+        Cmd::Login => login::login(&ctx),
+        Cmd::Logout => login::logout(&ctx),
+        Cmd::Allow => trust::allow(&ctx),
+        Cmd::Deny => trust::deny(&ctx),
+        // `help` is answered by the parser.
+        Cmd::Help => Err(Error::usage("help is printed by the parser")),
     }
 }

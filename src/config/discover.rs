@@ -152,29 +152,24 @@ pub fn refused_error(path: &Path, why: &Refused) -> Error {
     }
 }
 
-/// `--config`, else `DSOPS_CONFIG` (which must be absolute).
-fn explicit_path(explicit: Option<&str>) -> Result<Option<PathBuf>> {
-    if let Some(p) = explicit {
-        return absolute(Path::new(p)).map(Some);
+/// `--config`, or `DSOPS_CONFIG` standing in for it (`from_env`), which
+/// must be absolute.
+fn explicit_path(explicit: Option<&str>, from_env: bool) -> Result<Option<PathBuf>> {
+    let Some(p) = explicit else {
+        return Ok(None);
+    };
+    if from_env && !Path::new(p).is_absolute() {
+        return Err(Error::usage(format!(
+            "DSOPS_CONFIG={p}: must be an absolute path (a relative one would name, and trust, a different file in every directory); use --config for a path relative to here"
+        )));
     }
-    match std::env::var_os("DSOPS_CONFIG").filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => {
-            let p = PathBuf::from(&v);
-            if !p.is_absolute() {
-                return Err(Error::usage(format!(
-                    "DSOPS_CONFIG={}: must be an absolute path (a relative one would name, and trust, a different file in every directory); use --config for a path relative to here",
-                    p.display()
-                )));
-            }
-            absolute(&p).map(Some)
-        }
-    }
+    absolute(Path::new(p)).map(Some)
 }
 
-/// Find, read once and judge the project layer. `explicit` is `--config`.
-pub fn project(explicit: Option<&str>) -> Result<Project> {
-    if let Some(path) = explicit_path(explicit)? {
+/// Find, read once and judge the project layer. `explicit` is `--config`
+/// (or `DSOPS_CONFIG`, then `from_env`).
+pub fn project(explicit: Option<&str>, from_env: bool) -> Result<Project> {
+    if let Some(path) = explicit_path(explicit, from_env)? {
         let source = ConfigFile::read(&path).map_err(|mut e| {
             e.message.push_str(" (named by --config/DSOPS_CONFIG)");
             e

@@ -3,7 +3,7 @@
 //! gives the same bytes; bump it when the page changes materially.
 
 use super::*;
-use crate::cli::EXIT_STATUSES;
+use crate::error::Exit;
 
 const DATE: &str = "2026-11-22";
 
@@ -316,8 +316,12 @@ pub fn page() -> String {
     }
 
     s.push_str(".SH EXIT STATUS\n");
-    for (code, what) in EXIT_STATUSES {
-        s.push_str(&format!(".TP\n.B {code}\n{}\n", text(&sentence(what))));
+    for e in Exit::ALL {
+        s.push_str(&format!(
+            ".TP\n.B {}\n{}\n",
+            e.code(),
+            text(&sentence(e.describe()))
+        ));
     }
 
     s.push_str(".SH EXAMPLES\n");

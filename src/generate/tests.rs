@@ -130,7 +130,8 @@ fn every_command_and_flag_is_in_every_output() {
             c.name
         );
     }
-    for (code, _) in crate::cli::EXIT_STATUSES {
+    for e in crate::error::Exit::ALL {
+        let code = e.code();
         assert!(man.contains(&format!(".B {code}\n")), "exit status {code}");
     }
     for (var, _) in environment() {

@@ -1,5 +1,9 @@
 //! Shell integration: quoting, the init scripts and the per-prompt state.
 
+/// The shells dsops speaks, as `hook SHELL`, `--shell` and the completions
+/// name them.
+pub const NAMES: &[&str] = &["bash", "zsh", "fish"];
+
 pub mod emit;
 pub mod hookenv;
 pub mod init;

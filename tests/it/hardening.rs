@@ -283,7 +283,11 @@ fn trust_check_and_parse_use_the_same_bytes() {
     let writer = std::thread::spawn(move || {
         let mut n = 0u64;
         while !flag.load(Ordering::Relaxed) {
-            let src = if n.is_multiple_of(2) { &evil_f } else { &good_f };
+            let src = if n.is_multiple_of(2) {
+                &evil_f
+            } else {
+                &good_f
+            };
             std::fs::copy(src, &tmp).unwrap();
             std::fs::rename(&tmp, &cfg).unwrap();
             n += 1;

@@ -1,11 +1,23 @@
-//! The one table of commands and flags, and the lexopt parser driven by it.
+//! The one table of commands and flags, and the typed arguments it fills.
 //!
 //! Everything user-visible about the command line (`-h`, `--help`, `help CMD`,
-//! the man page and the shell completions in `generate.rs`) is derived from
-//! `COMMANDS` and `FLAGS`. Nothing here touches a config file or the network, so
-//! help and version answer before any other work.
+//! the man page and the shell completions) is derived from `COMMANDS` and
+//! `FLAGS`. A flag's row carries what the parser needs besides its names: the
+//! environment variable that stands in for it, the values it accepts, and
+//! the field of [`Args`] it sets. A command's row carries its [`Cmd`], which
+//! `cmd::run` matches exhaustively: a command the dispatcher has not wired
+//! cannot be added to the table without the compiler saying so.
+//!
+//! The parser (`parse.rs`) touches no config file and no network, and it
+//! does not produce help or generated documents itself: those are parse
+//! results ([`Parsed`]) that `main` acts on.
 
-use crate::error::{Error, Result};
+mod help;
+mod parse;
+
+pub use help::{environment, help};
+pub use parse::parse;
+
 use std::ffi::OsString;
 
 /// What a flag's value completes to, for the generated completions.
@@ -18,28 +30,64 @@ pub enum Complete {
     SsoSession,
     Shell,
     Format,
-    Path,
     GenerateKind,
+    Path,
     /// A (non-hidden) command name, as for `help COMMAND`.
     Command,
 }
 
-#[derive(Debug)]
+/// How a flag sets [`Args`].
+#[derive(Clone, Copy)]
+pub enum Set {
+    Switch(fn(&mut Args)),
+    Value(fn(&mut Args, String)),
+    /// `--help` and `--version`: handled by the parser itself.
+    Meta,
+}
+
 pub struct Flag {
     pub long: &'static str,
     pub short: Option<char>,
     /// Name of the value in help text; `None` for a switch.
     pub value: Option<&'static str>,
     pub help: &'static str,
-    /// Environment variable that sets the same thing, if any.
+    /// Environment variable that sets the same thing when the flag is not
+    /// given (a switch variable follows `settings::is_on`).
     pub env: Option<&'static str>,
+    /// The values accepted (empty: any).
+    pub values: &'static [&'static str],
     pub complete: Complete,
     /// Accepted by every command (placed before or after the command name).
     pub global: bool,
+    pub set: Set,
+}
+
+impl std::fmt::Debug for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.long)
+    }
+}
+
+/// Every command, as dispatched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Creds,
+    Login,
+    Logout,
+    Hook,
+    HookEnv,
+    Complete,
+    Allow,
+    Deny,
+    Export,
+    Exec,
+    Doctor,
+    Help,
 }
 
 #[derive(Debug)]
 pub struct Command {
+    pub cmd: Cmd,
     pub name: &'static str,
     /// Positional arguments as shown in the synopsis, e.g. `[PATH]`.
     pub operands: &'static str,
@@ -51,7 +99,15 @@ pub struct Command {
     pub operand_complete: Complete,
     /// Internal commands are left out of `--help` and completions.
     pub hidden: bool,
+    /// Everything after the first operand (or `--`) is a command line of its
+    /// own (`exec -- CMD ARGS...`), not dsops's flags.
+    pub takes_command_line: bool,
 }
+
+/// The values of `--generate`.
+pub const GENERATE_KINDS: &[&str] = &["man", "complete-bash", "complete-zsh", "complete-fish"];
+/// The values of `export --format`.
+pub const FORMATS: &[&str] = &["shell", "dotenv", "json"];
 
 pub const FLAGS: &[Flag] = &[
     Flag {
@@ -60,8 +116,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("PATH"),
         help: "use exactly this file as the project config (trusted, because you named it)",
         env: Some("DSOPS_CONFIG"),
+        values: &[],
         complete: Complete::Path,
         global: true,
+        set: Set::Value(|a, v| a.config = Some(v)),
     },
     Flag {
         long: "env",
@@ -69,8 +127,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "the env set to use",
         env: Some("DSOPS_ENV"),
+        values: &[],
         complete: Complete::Env,
         global: true,
+        set: Set::Value(|a, v| a.env = Some(v)),
     },
     Flag {
         long: "quiet",
@@ -78,8 +138,10 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print no status lines",
         env: Some("DSOPS_QUIET"),
+        values: &[],
         complete: Complete::None,
         global: true,
+        set: Set::Switch(|a| a.quiet = true),
     },
     Flag {
         long: "debug",
@@ -87,8 +149,10 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print what dsops does on stderr (secret values are redacted)",
         env: Some("DSOPS_DEBUG"),
+        values: &[],
         complete: Complete::None,
         global: true,
+        set: Set::Switch(|a| a.debug = true),
     },
     Flag {
         long: "help",
@@ -96,8 +160,10 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print help (-h: short, --help: long)",
         env: None,
+        values: &[],
         complete: Complete::None,
         global: true,
+        set: Set::Meta,
     },
     Flag {
         long: "version",
@@ -105,8 +171,10 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print the version",
         env: None,
+        values: &[],
         complete: Complete::None,
         global: true,
+        set: Set::Meta,
     },
     Flag {
         long: "store",
@@ -114,8 +182,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an aws.sso store of the dsops config",
         env: None,
+        values: &[],
         complete: Complete::Store,
         global: false,
+        set: Set::Value(|a, v| a.store = Some(v)),
     },
     Flag {
         long: "profile",
@@ -123,8 +193,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an AWS config profile with SSO settings",
         env: None,
+        values: &[],
         complete: Complete::Profile,
         global: false,
+        set: Set::Value(|a, v| a.profile = Some(v)),
     },
     Flag {
         long: "sso-session",
@@ -132,8 +204,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an [sso-session NAME] section of the AWS config",
         env: None,
+        values: &[],
         complete: Complete::SsoSession,
         global: false,
+        set: Set::Value(|a, v| a.sso_session = Some(v)),
     },
     Flag {
         long: "no-login",
@@ -141,8 +215,10 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "never sign in; fail with exit status 5 when a sign-in is needed",
         env: Some("DSOPS_NO_LOGIN"),
+        values: &[],
         complete: Complete::None,
         global: false,
+        set: Set::Switch(|a| a.no_login = true),
     },
     Flag {
         long: "no-browser",
@@ -150,17 +226,21 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "do not open a browser; print the URL and code only",
         env: Some("AWS_SSO_DISABLE_BROWSER"),
+        values: &[],
         complete: Complete::None,
         global: false,
+        set: Set::Switch(|a| a.no_browser = true),
     },
     Flag {
         long: "use-device-code",
         short: None,
         value: None,
         help: "sign in with the device code flow instead of the authorization code flow",
-        env: None,
+        env: Some("DSOPS_USE_DEVICE_CODE"),
+        values: &[],
         complete: Complete::None,
         global: false,
+        set: Set::Switch(|a| a.use_device_code = true),
     },
     Flag {
         long: "format",
@@ -168,8 +248,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("FORMAT"),
         help: "output format: shell, dotenv or json",
         env: None,
+        values: FORMATS,
         complete: Complete::Format,
         global: false,
+        set: Set::Value(|a, v| a.format = Some(v)),
     },
     Flag {
         long: "shell",
@@ -177,8 +259,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("SHELL"),
         help: "shell syntax for --format shell: bash, zsh or fish",
         env: None,
+        values: crate::shell::NAMES,
         complete: Complete::Shell,
         global: false,
+        set: Set::Value(|a, v| a.shell = Some(v)),
     },
     Flag {
         long: "generate",
@@ -186,13 +270,16 @@ pub const FLAGS: &[Flag] = &[
         value: Some("KIND"),
         help: "print generated text: man, complete-bash, complete-zsh or complete-fish",
         env: None,
+        values: GENERATE_KINDS,
         complete: Complete::GenerateKind,
         global: false,
+        set: Set::Value(|a, v| a.generate = Some(v)),
     },
 ];
 
 pub const COMMANDS: &[Command] = &[
     Command {
+        cmd: Cmd::Creds,
         name: "creds",
         operands: "",
         summary: "print credential_process JSON for an aws.sso store or an SSO profile",
@@ -206,8 +293,10 @@ pub const COMMANDS: &[Command] = &[
         ],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Login,
         name: "login",
         operands: "",
         summary: "sign in to IAM Identity Center",
@@ -221,8 +310,10 @@ pub const COMMANDS: &[Command] = &[
         ],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Logout,
         name: "logout",
         operands: "",
         summary: "sign out: revoke the token, delete it and the cached role credentials",
@@ -230,8 +321,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &["store", "profile", "sso-session"],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Hook,
         name: "hook",
         operands: "SHELL",
         summary: "print the shell init code: eval \"$(dsops hook zsh)\"",
@@ -239,8 +332,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::Shell,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::HookEnv,
         name: "hook-env",
         operands: "SHELL",
         summary: "what the init code runs when something changed (internal)",
@@ -248,8 +343,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::Shell,
         hidden: true,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Complete,
         name: "complete",
         operands: "KIND",
         summary: "print names for the shell completions (internal)",
@@ -257,8 +354,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::None,
         hidden: true,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Allow,
         name: "allow",
         operands: "[PATH]",
         summary: "trust a project config (default: the nearest one)",
@@ -266,8 +365,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::Path,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Deny,
         name: "deny",
         operands: "[PATH]",
         summary: "distrust a project config (default: the nearest one)",
@@ -275,8 +376,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::Path,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Export,
         name: "export",
         operands: "",
         summary: "resolve an env set once and print it",
@@ -290,8 +393,10 @@ pub const COMMANDS: &[Command] = &[
         ],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Exec,
         name: "exec",
         operands: "-- CMD [ARGS...]",
         summary: "run CMD with an env set added to its environment",
@@ -299,8 +404,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &["no-login", "no-browser", "use-device-code"],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: true,
     },
     Command {
+        cmd: Cmd::Doctor,
         name: "doctor",
         operands: "",
         summary: "check configs, trust, stores, the hook and file permissions",
@@ -308,8 +415,10 @@ pub const COMMANDS: &[Command] = &[
         flags: &["store"],
         operand_complete: Complete::None,
         hidden: false,
+        takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Help,
         name: "help",
         operands: "[COMMAND]",
         summary: "print help for dsops or one command",
@@ -317,6 +426,7 @@ pub const COMMANDS: &[Command] = &[
         flags: &[],
         operand_complete: Complete::Command,
         hidden: false,
+        takes_command_line: false,
     },
 ];
 
@@ -332,7 +442,17 @@ pub fn command(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == name)
 }
 
-/// Flags a command accepts: its own, then the globals.
+/// The table row of a command.
+pub fn row(cmd: Cmd) -> &'static Command {
+    COMMANDS
+        .iter()
+        .find(|c| c.cmd == cmd)
+        // A `Cmd` is only ever made from a row (the parser), so it has one.
+        .expect("every Cmd comes from a row of COMMANDS")
+}
+
+/// Flags a command accepts: its own, then the globals. Without a command,
+/// the top-level ones (`--generate`) and the globals.
 pub fn flags_of(cmd: Option<&Command>) -> Vec<&'static Flag> {
     let mut v: Vec<&'static Flag> = cmd
         .map(|c| c.flags.iter().map(|n| flag(n)).collect())
@@ -344,290 +464,73 @@ pub fn flags_of(cmd: Option<&Command>) -> Vec<&'static Flag> {
     v
 }
 
-/// The parsed command line.
-#[derive(Debug, Default)]
+/// The parsed command line: every flag as a typed field, the environment
+/// standing in for flags not given (see [`Flag::env`]).
+#[derive(Debug, Clone)]
 pub struct Args {
-    pub command: Option<&'static Command>,
-    values: Vec<(&'static str, String)>,
-    switches: Vec<&'static str>,
+    pub cmd: Cmd,
+    pub config: Option<String>,
+    /// `--config` came from `DSOPS_CONFIG` (which must be absolute).
+    pub config_from_env: bool,
+    pub env: Option<String>,
+    pub quiet: bool,
+    pub debug: bool,
+    pub store: Option<String>,
+    pub profile: Option<String>,
+    pub sso_session: Option<String>,
+    pub no_login: bool,
+    pub no_browser: bool,
+    pub use_device_code: bool,
+    pub format: Option<String>,
+    pub shell: Option<String>,
+    pub generate: Option<String>,
     pub operands: Vec<OsString>,
 }
 
 impl Args {
-    pub fn value(&self, long: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == long)
-            .map(|(_, v)| v.as_str())
+    pub fn new(cmd: Cmd) -> Args {
+        Args {
+            cmd,
+            config: None,
+            config_from_env: false,
+            env: None,
+            quiet: false,
+            debug: false,
+            store: None,
+            profile: None,
+            sso_session: None,
+            no_login: false,
+            no_browser: false,
+            use_device_code: false,
+            format: None,
+            shell: None,
+            generate: None,
+            operands: vec![],
+        }
     }
-    pub fn switch(&self, long: &str) -> bool {
-        self.switches.contains(&long)
-    }
+
     pub fn command_name(&self) -> &'static str {
-        self.command.map(|c| c.name).unwrap_or("")
+        row(self.cmd).name
     }
 }
 
 /// What `main` should do after parsing.
 pub enum Parsed {
     Run(Args),
-    /// Text for stdout, then exit 0 (help, version, generated files).
-    Print(String),
-}
-
-fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let best = candidates
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, c)) => format!(" (did you mean '{c}'?)"),
-        None => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_iter(argv);
-    let mut args = Args::default();
-    let mut want_help: Option<bool> = None; // Some(long?)
-    while let Some(arg) = parser.next().map_err(|e| Error::usage(e.to_string()))? {
-        let accepted = flags_of(args.command);
-        let found = match &arg {
-            Long(name) => accepted
-                .iter()
-                .find(|f| f.long == *name)
-                .copied()
-                .ok_or_else(|| {
-                    let all = accepted.iter().map(|f| f.long);
-                    let hint = suggest(name, all);
-                    let elsewhere = FLAGS
-                        .iter()
-                        .find(|f| f.long == *name)
-                        .map(|_| format!(" (not a flag of '{}')", args.command_name()));
-                    Error::usage(format!(
-                        "unknown flag '--{name}'{}",
-                        elsewhere.unwrap_or(hint)
-                    ))
-                })?,
-            Short(c) => accepted
-                .iter()
-                .find(|f| f.short == Some(*c))
-                .copied()
-                .ok_or_else(|| Error::usage(format!("unknown flag '-{c}'")))?,
-            Value(v) => {
-                if args.command.is_none() {
-                    let name = v.to_string_lossy();
-                    match command(&name) {
-                        Some(c) => args.command = Some(c),
-                        None => {
-                            let hint = suggest(
-                                &name,
-                                COMMANDS.iter().filter(|c| !c.hidden).map(|c| c.name),
-                            );
-                            return Err(Error::usage(format!("unknown command '{name}'{hint}")));
-                        }
-                    }
-                } else {
-                    args.operands.push(v.clone());
-                    if args.command_name() == "exec" {
-                        args.operands
-                            .extend(parser.raw_args().map_err(|e| Error::usage(e.to_string()))?);
-                    }
-                }
-                continue;
-            }
-        };
-        match found.long {
-            "help" => {
-                want_help = Some(matches!(arg, Long(_)));
-                continue;
-            }
-            "version" => {
-                return Ok(Parsed::Print(format!(
-                    "dsops {}\n",
-                    env!("CARGO_PKG_VERSION")
-                )));
-            }
-            _ => {}
-        }
-        if found.value.is_some() {
-            let v = parser.value().map_err(|e| Error::usage(e.to_string()))?;
-            let v = v.into_string().map_err(|v| {
-                Error::usage(format!(
-                    "--{}: value is not valid UTF-8: {}",
-                    found.long,
-                    v.to_string_lossy()
-                ))
-            })?;
-            args.values.push((found.long, v));
-        } else {
-            args.switches.push(found.long);
-        }
-        // `exec --env X -- CMD`: everything after `--` is the command.
-        if args.command_name() == "exec" && !args.operands.is_empty() {
-            break;
-        }
-    }
-    if let Some(long) = want_help {
-        return Ok(Parsed::Print(help(args.command, long)));
-    }
-    if args.command_name() == "help" {
-        let name = args
-            .operands
-            .first()
-            .map(|o| o.to_string_lossy().into_owned());
-        return match name {
-            None => Ok(Parsed::Print(help(None, true))),
-            Some(n) => match command(&n) {
-                Some(c) => Ok(Parsed::Print(help(Some(c), true))),
-                None => Err(Error::usage(format!(
-                    "no command '{n}'{}",
-                    suggest(&n, COMMANDS.iter().map(|c| c.name))
-                ))),
-            },
-        };
-    }
-    if let Some(kind) = args.value("generate") {
-        return crate::generate::generate(kind).map(Parsed::Print);
-    }
-    if args.command.is_none() {
-        return Ok(Parsed::Print(help(None, false)));
-    }
-    Ok(Parsed::Run(args))
-}
-
-fn flag_synopsis(f: &Flag) -> String {
-    let mut s = match f.short {
-        Some(c) => format!("-{c}, --{}", f.long),
-        None => format!("    --{}", f.long),
-    };
-    if let Some(v) = f.value {
-        s.push(' ');
-        s.push_str(v);
-    }
-    s
-}
-
-fn flag_lines(out: &mut String, flags: &[&Flag], long: bool) {
-    for f in flags {
-        let syn = flag_synopsis(f);
-        out.push_str(&format!("  {syn:<28} {}", f.help));
-        if long && let Some(env) = f.env {
-            out.push_str(&format!(" [env: {env}]"));
-        }
-        out.push('\n');
-    }
+    /// Help text (of dsops or of a command; long or short), on stdout.
+    Help(Option<&'static Command>, bool),
+    Version,
+    /// `--generate KIND`: a generated document on stdout.
+    Generate(String),
 }
 
 /// What dsops is, in one line (help and the man page's NAME).
 pub const TAGLINE: &str =
     "AWS IAM Identity Center credentials and direnv-style project environments";
 
-/// `-h` (short) and `--help` / `help CMD` (long) text, from the table.
-pub fn help(cmd: Option<&Command>, long: bool) -> String {
-    let mut out = String::new();
-    match cmd {
-        None => {
-            out.push_str(&format!(
-                "dsops {}: {TAGLINE}\n\n",
-                env!("CARGO_PKG_VERSION")
-            ));
-            out.push_str("Usage: dsops [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
-            for c in COMMANDS.iter().filter(|c| !c.hidden) {
-                out.push_str(&format!("  {:<10} {}\n", c.name, c.summary));
-            }
-            out.push_str("\nOptions:\n");
-            flag_lines(&mut out, &flags_of(None), long);
-            if long {
-                out.push_str("\nEnvironment:\n");
-                let (own, other): (Vec<_>, Vec<_>) = crate::generate::environment()
-                    .into_iter()
-                    .partition(|(var, _)| var.starts_with("DSOPS_"));
-                for (var, what) in own {
-                    out.push_str(&format!("  {var:<22} {what}\n"));
-                }
-                let other: Vec<&str> = other.iter().map(|(var, _)| *var).collect();
-                out.push_str(&format!(
-                    "  Also read (see 'man dsops'): {}\n",
-                    other.join(", ")
-                ));
-                out.push_str("\nExit status:\n");
-                for (code, what) in EXIT_STATUSES {
-                    out.push_str(&format!("  {code:<3} {what}\n"));
-                }
-                out.push_str("\nSee 'dsops help COMMAND' or 'man dsops' for more.\n");
-            } else {
-                out.push_str("\nUse --help for more, or 'dsops help COMMAND'.\n");
-            }
-        }
-        Some(c) => {
-            out.push_str(&format!(
-                "dsops {}: {}\n\nUsage: dsops {} [OPTIONS]",
-                c.name, c.summary, c.name
-            ));
-            if !c.operands.is_empty() {
-                out.push(' ');
-                out.push_str(c.operands);
-            }
-            out.push('\n');
-            if long {
-                out.push('\n');
-                out.push_str(c.about);
-                out.push('\n');
-            }
-            out.push_str("\nOptions:\n");
-            flag_lines(&mut out, &flags_of(Some(c)), long);
-        }
-    }
-    out
-}
-
-pub const EXIT_STATUSES: &[(i32, &str)] = &[
-    (0, "success"),
-    (
-        1,
-        "runtime error: network, AWS API, a store, a file that could not be written; doctor found a problem",
-    ),
-    (
-        2,
-        "usage error: unknown command or flag, missing or bad argument",
-    ),
-    (
-        3,
-        "configuration error: a dsops or AWS config file is missing, malformed or invalid",
-    ),
-    (4, "the project config is not trusted: run 'dsops allow'"),
-    (
-        5,
-        "sign-in required but not allowed here (--no-login, DSOPS_NO_LOGIN=1, CI=true)",
-    ),
-    (6, "sign-in did not complete: denied, expired or timed out"),
-    (7, "gave up waiting for another dsops process's lock"),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(args: &[&str]) -> Result<Parsed> {
-        parse(args.iter().map(OsString::from))
-    }
 
     #[test]
     fn table_invariants() {
@@ -654,50 +557,15 @@ mod tests {
                     a.long
                 );
             }
+            match a.set {
+                Set::Switch(_) => assert!(a.value.is_none(), "{}", a.long),
+                Set::Value(_) => assert!(a.value.is_some(), "{}", a.long),
+                Set::Meta => {}
+            }
         }
         for (i, a) in COMMANDS.iter().enumerate() {
             assert!(COMMANDS[i + 1..].iter().all(|b| b.name != a.name));
+            assert!(COMMANDS[i + 1..].iter().all(|b| b.cmd != a.cmd));
         }
-    }
-
-    #[test]
-    fn suggestions() {
-        let err = run(&["dsops", "cerds"]).err().unwrap();
-        assert!(
-            err.message.contains("did you mean 'creds'"),
-            "{}",
-            err.message
-        );
-        let err = run(&["dsops", "creds", "--stor", "x"]).err().unwrap();
-        assert!(
-            err.message.contains("did you mean 'store'"),
-            "{}",
-            err.message
-        );
-        assert_eq!(err.code, 2);
-    }
-
-    #[test]
-    fn values_and_exec_operands() {
-        let Parsed::Run(a) = run(&[
-            "dsops",
-            "--env",
-            "dev",
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "echo --env",
-        ])
-        .unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.value("env"), Some("dev"));
-        assert_eq!(a.operands, vec!["sh", "-c", "echo --env"]);
-        let Parsed::Run(a) = run(&["dsops", "creds", "--store=x", "--no-login"]).unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.value("store"), Some("x"));
-        assert!(a.switch("no-login"));
     }
 }

@@ -1,0 +1,263 @@
+//! The lexopt parser driven by the table: it fills [`Args`] through each
+//! flag's setter, checks values against the row's allowed list, lets the
+//! row's environment variable stand in for a flag not given, and suggests
+//! the nearest name for an unknown command or flag.
+
+use super::{Args, COMMANDS, Cmd, Command, FLAGS, Flag, Parsed, Set, command, flags_of};
+use crate::error::{Error, Result};
+use std::ffi::OsString;
+
+fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let best = candidates
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, c)) => format!(" (did you mean '{c}'?)"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `--format x`: one of the row's values, or a usage error listing them.
+fn check_value(f: &Flag, v: &str, origin: &str) -> Result<()> {
+    if f.values.is_empty() || f.values.contains(&v) {
+        return Ok(());
+    }
+    let list = match f.values {
+        [.., last] if f.values.len() > 1 => {
+            format!("{} or {last}", f.values[..f.values.len() - 1].join(", "))
+        }
+        _ => f.values.join(", "),
+    };
+    Err(Error::usage(format!("{origin} {v}: expected {list}")))
+}
+
+fn set(args: &mut Args, f: &Flag, value: Option<String>) {
+    match (f.set, value) {
+        (Set::Switch(s), _) => s(args),
+        (Set::Value(s), Some(v)) => s(args, v),
+        _ => {}
+    }
+}
+
+/// The environment standing in for flags of `cmd` not given on the line.
+fn environment_fallback(args: &mut Args, given: &[&str], cmd: Option<&Command>) -> Result<()> {
+    for f in flags_of(cmd) {
+        let Some(var) = f.env else { continue };
+        if given.contains(&f.long) {
+            continue;
+        }
+        match f.set {
+            Set::Switch(_) if crate::settings::switch(var) => set(args, f, None),
+            Set::Value(_) => {
+                if let Some(v) = crate::settings::var(var) {
+                    check_value(f, &v, var)?;
+                    if f.long == "config" {
+                        args.config_from_env = true;
+                    }
+                    set(args, f, Some(v));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_iter(argv);
+    let mut cmd: Option<&'static Command> = None;
+    // Flags before the command are collected and applied once it is known.
+    let mut args = Args::new(Cmd::Help);
+    let mut given: Vec<&'static str> = vec![];
+    let mut want_help: Option<bool> = None; // Some(long?)
+    while let Some(arg) = parser.next().map_err(|e| Error::usage(e.to_string()))? {
+        let accepted = flags_of(cmd);
+        let name_of = |c: Option<&Command>| c.map(|c| c.name).unwrap_or("");
+        let found = match &arg {
+            Long(name) => accepted
+                .iter()
+                .find(|f| f.long == *name)
+                .copied()
+                .ok_or_else(|| {
+                    let all = accepted.iter().map(|f| f.long);
+                    let hint = suggest(name, all);
+                    let elsewhere = FLAGS
+                        .iter()
+                        .find(|f| f.long == *name)
+                        .map(|_| format!(" (not a flag of '{}')", name_of(cmd)));
+                    Error::usage(format!(
+                        "unknown flag '--{name}'{}",
+                        elsewhere.unwrap_or(hint)
+                    ))
+                })?,
+            Short(c) => accepted
+                .iter()
+                .find(|f| f.short == Some(*c))
+                .copied()
+                .ok_or_else(|| Error::usage(format!("unknown flag '-{c}'")))?,
+            Value(v) => {
+                match cmd {
+                    None => {
+                        let name = v.to_string_lossy();
+                        let c = command(&name).ok_or_else(|| {
+                            let hint = suggest(
+                                &name,
+                                COMMANDS.iter().filter(|c| !c.hidden).map(|c| c.name),
+                            );
+                            Error::usage(format!("unknown command '{name}'{hint}"))
+                        })?;
+                        cmd = Some(c);
+                        args.cmd = c.cmd;
+                    }
+                    Some(c) => {
+                        args.operands.push(v.clone());
+                        if c.takes_command_line {
+                            args.operands.extend(
+                                parser.raw_args().map_err(|e| Error::usage(e.to_string()))?,
+                            );
+                        }
+                    }
+                }
+                continue;
+            }
+        };
+        match found.long {
+            "help" => {
+                want_help = Some(matches!(arg, Long(_)));
+                continue;
+            }
+            "version" => return Ok(Parsed::Version),
+            _ => {}
+        }
+        let value = if found.value.is_some() {
+            let v = parser.value().map_err(|e| Error::usage(e.to_string()))?;
+            let v = v.into_string().map_err(|v| {
+                Error::usage(format!(
+                    "--{}: value is not valid UTF-8: {}",
+                    found.long,
+                    v.to_string_lossy()
+                ))
+            })?;
+            check_value(found, &v, &format!("--{}", found.long))?;
+            Some(v)
+        } else {
+            None
+        };
+        set(&mut args, found, value);
+        given.push(found.long);
+        // `exec --env X -- CMD`: everything after `--` is the command.
+        if cmd.is_some_and(|c| c.takes_command_line) && !args.operands.is_empty() {
+            break;
+        }
+    }
+    if let Some(long) = want_help {
+        return Ok(Parsed::Help(cmd, long));
+    }
+    if args.cmd == Cmd::Help && cmd.is_some() {
+        return match args.operands.first() {
+            None => Ok(Parsed::Help(None, true)),
+            Some(n) => {
+                let n = n.to_string_lossy();
+                match command(&n) {
+                    Some(c) => Ok(Parsed::Help(Some(c), true)),
+                    None => Err(Error::usage(format!(
+                        "no command '{n}'{}",
+                        suggest(&n, COMMANDS.iter().map(|c| c.name))
+                    ))),
+                }
+            }
+        };
+    }
+    if let Some(kind) = args.generate.take() {
+        return Ok(Parsed::Generate(kind));
+    }
+    let Some(c) = cmd else {
+        return Ok(Parsed::Help(None, false));
+    };
+    environment_fallback(&mut args, &given, Some(c))?;
+    Ok(Parsed::Run(args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Parsed> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn suggestions() {
+        let err = run(&["dsops", "cerds"]).err().unwrap();
+        assert!(
+            err.message.contains("did you mean 'creds'"),
+            "{}",
+            err.message
+        );
+        let err = run(&["dsops", "creds", "--stor", "x"]).err().unwrap();
+        assert!(
+            err.message.contains("did you mean 'store'"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.code, 2);
+    }
+
+    #[test]
+    fn values_and_exec_operands() {
+        let Parsed::Run(a) = run(&[
+            "dsops",
+            "--env",
+            "dev",
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "echo --env",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.env.as_deref(), Some("dev"));
+        assert_eq!(a.cmd, Cmd::Exec);
+        assert_eq!(a.operands, vec!["sh", "-c", "echo --env"]);
+        let Parsed::Run(a) = run(&["dsops", "creds", "--store=x", "--no-login"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.store.as_deref(), Some("x"));
+        assert!(a.no_login);
+    }
+
+    #[test]
+    fn allowed_values_are_checked() {
+        let e = run(&["dsops", "export", "--format", "yaml"]).err().unwrap();
+        assert_eq!(e.code, 2);
+        assert!(
+            e.message.contains("expected shell, dotenv or json"),
+            "{}",
+            e.message
+        );
+        let e = run(&["dsops", "export", "--shell", "tcsh"]).err().unwrap();
+        assert!(e.message.contains("bash, zsh or fish"), "{}", e.message);
+        assert!(matches!(
+            run(&["dsops", "--generate", "man"]).unwrap(),
+            Parsed::Generate(k) if k == "man"
+        ));
+    }
+}
