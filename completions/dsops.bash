@@ -123,7 +123,7 @@ _dsops() {
             login) _dsops_words '--store --profile --sso-session --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             logout) _dsops_words '--store --profile --sso-session --config --env --quiet --debug --help --version' "$cur" ;;
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
-            allow) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
+            allow) _dsops_words '--show --yes --config --env --quiet --debug --help --version' "$cur" ;;
             deny) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             export) _dsops_words '--format --shell --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             exec) _dsops_words '--no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;

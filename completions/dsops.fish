@@ -143,6 +143,8 @@ complete -c dsops -n '__dsops_flags_of logout' -l sso-session -x -a '(__dsops_na
 complete -c dsops -n '__dsops_operand_of hook' -x -a 'bash zsh fish'
 
 # dsops allow
+complete -c dsops -n '__dsops_flags_of allow' -l show -d 'print what changed since the config was allowed, by risk, and change nothing'
+complete -c dsops -n '__dsops_flags_of allow' -s y -l yes -d 'do not ask for confirmation'
 complete -c dsops -n '__dsops_operand_of allow' -r -F
 
 # dsops deny

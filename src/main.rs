@@ -81,7 +81,7 @@ fn run(args: Vec<OsString>) -> ! {
         Ok(cli::Parsed::Help(cmd, long)) => printed(Ok(cli::help(cmd, long))),
         Ok(cli::Parsed::Version) => printed(Ok(format!("dsops {}\n", env!("CARGO_PKG_VERSION")))),
         Ok(cli::Parsed::Generate(kind)) => printed(generate::generate(&kind)),
-        Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(args)) {
+        Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(*args)) {
             Ok(code) => code,
             Err(e) => report(&e),
         },

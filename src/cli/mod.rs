@@ -265,6 +265,28 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Value(|a, v| a.shell = Some(v)),
     },
     Flag {
+        long: "show",
+        short: None,
+        value: None,
+        help: "print what changed since the config was allowed, by risk, and change nothing",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.show = true),
+    },
+    Flag {
+        long: "yes",
+        short: Some('y'),
+        value: None,
+        help: "do not ask for confirmation",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.yes = true),
+    },
+    Flag {
         long: "generate",
         short: None,
         value: Some("KIND"),
@@ -361,8 +383,8 @@ pub const COMMANDS: &[Command] = &[
         name: "allow",
         operands: "[PATH]",
         summary: "trust a project config (default: the nearest one)",
-        about: "Records that the project config at PATH (default: the nearest .dsops.yaml or dsops.yaml) is trusted, with a hash of its content: any edit needs a new allow.",
-        flags: &[],
+        about: "Records that the project config at PATH (default: the nearest .dsops.yaml or dsops.yaml) is trusted, with a hash of its content and a copy of it. An edit that leaves the parsed config unchanged (comments, white space, key order, quoting) stays trusted; any other edit needs a new allow. With --show, prints what changed since it was allowed, each change classified high (exec commands, where credentials come from or go), medium (which secrets are read) or low, and changes nothing. On a terminal, allow prints the changes and asks before trusting a high-risk one, unless --yes.",
+        flags: &["show", "yes"],
         operand_complete: Complete::Path,
         hidden: false,
         takes_command_line: false,
@@ -484,6 +506,8 @@ pub struct Args {
     pub format: Option<String>,
     pub shell: Option<String>,
     pub generate: Option<String>,
+    pub show: bool,
+    pub yes: bool,
     pub operands: Vec<OsString>,
 }
 
@@ -505,6 +529,8 @@ impl Args {
             format: None,
             shell: None,
             generate: None,
+            show: false,
+            yes: false,
             operands: vec![],
         }
     }
@@ -516,7 +542,7 @@ impl Args {
 
 /// What `main` should do after parsing.
 pub enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     /// Help text (of dsops or of a command; long or short), on stdout.
     Help(Option<&'static Command>, bool),
     Version,

@@ -191,7 +191,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         return Ok(Parsed::Help(None, false));
     };
     environment_fallback(&mut args, &given, Some(c))?;
-    Ok(Parsed::Run(args))
+    Ok(Parsed::Run(Box::new(args)))
 }
 
 #[cfg(test)]

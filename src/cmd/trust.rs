@@ -1,9 +1,12 @@
-//! `dsops allow` and `dsops deny`.
+//! `dsops allow` (with `--show` and `--yes`) and `dsops deny`.
 
 use super::Ctx;
-use crate::config::{discover, trust};
+use crate::config::diff::{self, Change, Risk};
+use crate::config::trust::{self, Comparison};
+use crate::config::{ConfigFile, discover};
 use crate::error::{Error, Result};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 fn target(ctx: &Ctx) -> Result<PathBuf> {
     match ctx.args.operands.first() {
@@ -35,9 +38,75 @@ fn target(ctx: &Ctx) -> Result<PathBuf> {
     }
 }
 
+/// The full report of `allow --show`, a line per change.
+fn report(path: &Path, review: &Comparison) -> String {
+    let lines = |changes: &[Change]| -> String {
+        changes
+            .iter()
+            .map(|c| format!("  {:<6}  {}\n", c.risk.name(), c.long))
+            .collect()
+    };
+    let p = path.display();
+    match review {
+        Comparison::Same => format!("{p}: unchanged since it was allowed\n"),
+        Comparison::New(changes) => {
+            format!(
+                "{p}: not allowed; everything in it is new:\n{}",
+                lines(changes)
+            )
+        }
+        Comparison::Changes(changes) if changes.is_empty() => {
+            format!("{p}: edited since it was allowed, but the parsed config is the same\n")
+        }
+        Comparison::Changes(changes) => {
+            format!("{p}: changed since it was allowed:\n{}", lines(changes))
+        }
+        Comparison::Nothing(why) => format!("{p}: changed since it was allowed; {why}\n"),
+        Comparison::Broken(e) => format!("{p}: changed since it was allowed, and {e}\n"),
+    }
+}
+
+/// Ask on the terminal; `true` for yes.
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, Read, Write};
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().take(256).read_line(&mut answer);
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
 pub fn allow(ctx: &Ctx) -> Result<i32> {
     let path = target(ctx)?;
-    trust::allow(&path)?;
+    // One read: what is shown, confirmed and recorded are the same bytes.
+    let source = ConfigFile::read(&path)?;
+    let review = trust::review(&path, source.text.as_bytes());
+    if ctx.args.show {
+        crate::output::print(report(&path, &review).as_bytes())?;
+        return Ok(0);
+    }
+    if let Comparison::Broken(e) = review {
+        return Err(e);
+    }
+    let changes = match &review {
+        Comparison::Changes(c) | Comparison::New(c) => c.as_slice(),
+        _ => &[],
+    };
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if terminal && !changes.is_empty() && !ctx.quiet {
+        eprint!("{}", report(&path, &review));
+    }
+    if terminal
+        && !ctx.args.yes
+        && diff::highest(changes) == Some(Risk::High)
+        && !confirm("dsops: trust these changes, high risk included?")
+    {
+        return Err(Error::new(
+            crate::error::exit::UNTRUSTED,
+            format!("{}: not allowed", path.display()),
+        ));
+    }
+    trust::allow(&source)?;
     if !ctx.quiet {
         eprintln!("dsops: allowed {}", path.display());
     }

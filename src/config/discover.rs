@@ -145,7 +145,7 @@ impl Project {
 
 pub fn refused_error(path: &Path, why: &Refused) -> Error {
     match why {
-        Refused::Trust(t) => trust::untrusted_error(path, *t),
+        Refused::Trust(t) => trust::untrusted_error(path, t.clone()),
         Refused::Unusable(reason) => {
             Error::config(format!("{}: {reason}; not loaded", path.display()))
         }

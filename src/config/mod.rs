@@ -9,6 +9,7 @@
 //! `${VAR}` in store fields is expanded only when a store is used, so a missing
 //! variable names the store field that needs it. Nothing here does network I/O.
 
+pub mod diff;
 pub mod discover;
 pub mod trust;
 
@@ -90,6 +91,11 @@ pub struct Store {
 }
 
 impl Store {
+    /// The scalar fields as written (before `${VAR}` expansion).
+    pub fn fields(&self) -> &BTreeMap<String, String> {
+        &self.fields
+    }
+
     /// The same store settings (wherever they were written)?
     pub fn same_settings(&self, other: &Store) -> bool {
         self.kind == other.kind
@@ -165,6 +171,10 @@ pub struct Config {
     pub user_file: Option<PathBuf>,
     pub project_file: Option<PathBuf>,
     pub default_env: Option<String>,
+    /// `trust: {auto_allow: low}`: honoured from the user config only.
+    pub auto_allow: Option<diff::Risk>,
+    /// The file has a `trust:` section (which a project may not have).
+    pub has_trust_section: bool,
     pub stores: BTreeMap<String, Store>,
     /// In file order, user layer first.
     pub envs: Vec<EnvSet>,
@@ -396,11 +406,24 @@ pub fn load(user: Option<&ConfigFile>, project: Option<&ConfigFile>) -> Result<C
     }
     if let Some(p) = project {
         let layer = p.parse()?;
+        refuse_trust_section(p, &layer)?;
         cfg.merge(layer)?;
         cfg.project_file = Some(p.path.clone());
     }
     cfg.validate_references()?;
     Ok(cfg)
+}
+
+/// How far trust goes is the user's to say, not a project's.
+pub fn refuse_trust_section(file: &ConfigFile, layer: &Config) -> Result<()> {
+    if layer.has_trust_section {
+        return Err(Error::config(format!(
+            "{}: trust: only the user config ({}) may set how dsops trusts project configs",
+            file.path.display(),
+            crate::paths::user_config().display()
+        )));
+    }
+    Ok(())
 }
 
 /// The user config alone, parsed and checked (an empty config when there is
@@ -443,6 +466,30 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
                 Value::String(s) if s == "1" => {}
                 _ => return Err(err("version", "only version 1 is supported")),
             },
+            "trust" => {
+                cfg.has_trust_section = true;
+                let m = as_map(v).ok_or_else(|| err("trust", "expected {auto_allow: low}"))?;
+                for (k, v) in m {
+                    match (key_str(k), scalar(v).as_deref()) {
+                        (Some("auto_allow"), Some("low")) => cfg.auto_allow = Some(diff::Risk::Low),
+                        (Some("auto_allow"), Some("off")) | (Some("auto_allow"), Some("false")) => {
+                            cfg.auto_allow = None
+                        }
+                        (Some("auto_allow"), _) => {
+                            return Err(err(
+                                "trust.auto_allow",
+                                "expected low or off (medium and high changes always need dsops allow)",
+                            ));
+                        }
+                        (other, _) => {
+                            return Err(err(
+                                &format!("trust.{}", other.unwrap_or("?")),
+                                "unknown key (known: auto_allow)",
+                            ));
+                        }
+                    }
+                }
+            }
             "defaultEnv" => {
                 cfg.default_env =
                     Some(scalar(v).ok_or_else(|| err("defaultEnv", "expected a string"))?)

@@ -149,8 +149,9 @@ fn untrusted_project_config_is_not_used() {
     assert_eq!(run(&sb, &["allow"]).0, 0);
     let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
     assert_eq!(code, 5, "{err}");
-    // An edit needs a new allow.
-    std::fs::write(&cfg, format!("{store}# edited\n")).unwrap();
+    // An edit needs a new allow (one that changes the parsed config: a
+    // comment alone does not, see tests/it/trust.rs).
+    std::fs::write(&cfg, store.replace("role_name: R", "role_name: R2")).unwrap();
     let (code, _, err) = run(&sb, &["creds", "--store", "p", "--no-login"]);
     assert_eq!(code, 4);
     assert!(err.contains("changed since it was allowed"), "{err}");

@@ -14,3 +14,4 @@ mod hook;
 mod pkce;
 mod seeds;
 mod stores;
+mod trust;
