@@ -13,3 +13,4 @@ mod hook;
 mod pkce;
 mod seeds;
 mod stores;
+mod yaml;
