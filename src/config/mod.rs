@@ -12,12 +12,13 @@
 pub mod diff;
 pub mod discover;
 pub mod trust;
+pub mod yaml;
 
 use crate::error::{Error, Result};
-use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use yaml::Node;
 
 /// Configs are small; anything bigger is refused before it is read.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
@@ -434,47 +435,45 @@ pub fn load_user() -> Result<Config> {
 }
 
 /// Parse and validate one layer.
+///
+/// Scalars are taken as written in the file (see [`yaml`]): an unquoted
+/// `1.10`, `0x10`, `1e3`, `007`, `True` or `yes` is that text, never a number
+/// or boolean rewritten by YAML. A plain scalar YAML reads as null (empty,
+/// `~`, `null`, `Null`, `NULL`) is refused with a message that says to quote
+/// it, so that nothing is exported that the file does not show. Quoted and
+/// block scalars are their parsed string. The fields that are booleans
+/// (`optional`, `use_device_code`) take `true`/`false` (also `True`, `TRUE`,
+/// `False`, `FALSE`), unquoted.
 pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
     let file = path.display().to_string();
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        let place = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        Error::config(format!(
-            "{file}{place}: invalid YAML: {}",
-            strip_location(&e.to_string())
-        ))
-    })?;
+    let doc = yaml::read(&file, text)?;
     let err = |place: &str, problem: &str| Error::config(format!("{file}: {place}: {problem}"));
     let mut cfg = Config::default();
-    let top = match doc {
-        Value::Null => return Ok(cfg),
-        Value::Mapping(m) => m,
-        other => {
-            return Err(err(
+    let top = match &doc {
+        None => return Ok(cfg),
+        Some(d) if d.is_null() => return Ok(cfg),
+        Some(d) => d.as_map().ok_or_else(|| {
+            err(
                 "top level",
-                &format!("expected a mapping, found {}", kind_of(&other)),
-            ));
-        }
+                &format!("expected a mapping, found {}", kind_of(d)),
+            )
+        })?,
     };
-    for (k, v) in &top {
+    for (k, v) in top {
         let k = key_str(k).ok_or_else(|| err("top level", "keys must be strings"))?;
         match k {
-            "version" => match v {
-                Value::Number(n) if n.as_u64() == Some(1) => {}
-                Value::String(s) if s == "1" => {}
-                _ => return Err(err("version", "only version 1 is supported")),
-            },
+            "version" => {
+                if v.scalar() != Some("1") {
+                    return Err(err("version", "only version 1 is supported"));
+                }
+            }
             "trust" => {
                 cfg.has_trust_section = true;
                 let m = as_map(v).ok_or_else(|| err("trust", "expected {auto_allow: low}"))?;
                 for (k, v) in m {
-                    match (key_str(k), scalar(v).as_deref()) {
+                    match (key_str(k), v.scalar()) {
                         (Some("auto_allow"), Some("low")) => cfg.auto_allow = Some(diff::Risk::Low),
-                        (Some("auto_allow"), Some("off")) | (Some("auto_allow"), Some("false")) => {
-                            cfg.auto_allow = None
-                        }
+                        (Some("auto_allow"), Some("off")) => cfg.auto_allow = None,
                         (Some("auto_allow"), _) => {
                             return Err(err(
                                 "trust.auto_allow",
@@ -483,7 +482,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
                         }
                         (other, _) => {
                             return Err(err(
-                                &format!("trust.{}", other.unwrap_or("?")),
+                                &format!("trust.{}", yaml::shown(other.unwrap_or("?"))),
                                 "unknown key (known: auto_allow)",
                             ));
                         }
@@ -491,8 +490,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
                 }
             }
             "defaultEnv" => {
-                cfg.default_env =
-                    Some(scalar(v).ok_or_else(|| err("defaultEnv", "expected a string"))?)
+                cfg.default_env = Some(scalar(v).map_err(|p| err("defaultEnv", &p))?);
             }
             "secretStores" => {
                 let m = as_map(v)
@@ -515,16 +513,15 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
             }
             other => {
                 // The seed docs show store bodies at top level ("Organize by Environment").
-                let hint = match v.as_mapping() {
-                    Some(m) if m.contains_key("account_id") || m.contains_key("type") => {
-                        " (is it a store? stores go under secretStores:, each with a type)"
-                    }
-                    _ => "",
+                let hint = if v.get("account_id").is_some() || v.get("type").is_some() {
+                    " (is it a store? stores go under secretStores:, each with a type)"
+                } else {
+                    ""
                 };
                 return Err(err(
-                    other,
+                    &yaml::shown(other),
                     &format!(
-                        "unknown top-level key (known: version, defaultEnv, secretStores, envs){hint}"
+                        "unknown top-level key (known: version, defaultEnv, secretStores, envs, trust){hint}"
                     ),
                 ));
             }
@@ -533,7 +530,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
     Ok(cfg)
 }
 
-fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
+fn parse_store(path: &Path, name: &str, body: &Node) -> Result<Store> {
     let place = format!("{}: secretStores.{name}", path.display());
     let err = |sub: &str, problem: &str| {
         Error::config(if sub.is_empty() {
@@ -543,7 +540,7 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
         })
     };
     let m = as_map(body).ok_or_else(|| err("", "expected a mapping with a type"))?;
-    let ty = m.get("type").ok_or_else(|| {
+    let ty = body.get("type").ok_or_else(|| {
         err(
             "",
             &format!(
@@ -556,7 +553,7 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
             ),
         )
     })?;
-    let ty = scalar(ty).ok_or_else(|| err("type", "expected a string"))?;
+    let ty = scalar(ty).map_err(|p| err("type", &p))?;
     let kind = StoreType::ALL
         .iter()
         .find(|(n, _)| *n == ty)
@@ -565,7 +562,8 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
             err(
                 "type",
                 &format!(
-                    "unknown store type '{ty}' (known: {})",
+                    "unknown store type '{}' (known: {})",
+                    yaml::shown(&ty),
                     StoreType::ALL
                         .iter()
                         .map(|(n, _)| *n)
@@ -589,7 +587,7 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
         }
         if !kind.fields().contains(&k) {
             return Err(err(
-                k,
+                &yaml::shown(k),
                 &format!(
                     "unknown field for a {ty} store (known: {})",
                     kind.fields().join(", ")
@@ -602,44 +600,46 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
                     .ok_or_else(|| err("values", "expected a mapping of names to values"))?;
                 for (vk, vv) in vm {
                     let vk = key_str(vk).ok_or_else(|| err("values", "keys must be strings"))?;
-                    let vv = scalar(vv)
-                        .ok_or_else(|| err(&format!("values.{vk}"), "expected a string"))?;
+                    let vv = scalar(vv).map_err(|p| err(&format!("values.{vk}"), &p))?;
                     store.values.push((vk.to_string(), vv));
                 }
             }
             (StoreType::Exec, "command") => {
                 let seq = v
-                    .as_sequence()
+                    .as_seq()
                     .ok_or_else(|| err("command", "expected a list: [program, args...]"))?;
                 for (i, item) in seq.iter().enumerate() {
-                    store.command.push(
-                        scalar(item)
-                            .ok_or_else(|| err(&format!("command[{i}]"), "expected a string"))?,
-                    );
+                    store
+                        .command
+                        .push(scalar(item).map_err(|p| err(&format!("command[{i}]"), &p))?);
                 }
                 if store.command.is_empty() {
                     return Err(err("command", "the list is empty"));
                 }
             }
             (_, "account_id") => {
-                let s = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
+                // As written: an unquoted 012345678901 keeps its leading zero.
+                let s = match v.scalar() {
+                    Some(s) if !v.is_null() => s,
                     _ => return Err(err(k, "expected a 12-digit account id")),
                 };
                 let twelve_digits = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
                 if !s.contains("${") && !twelve_digits {
                     return Err(err(
                         k,
-                        &format!("'{s}' is not a 12-digit account id (quote it: \"012345678901\")"),
+                        &format!("'{}' is not a 12-digit account id", yaml::shown(s)),
                     ));
                 }
-                store.fields.insert(k.to_string(), s);
+                store.fields.insert(k.to_string(), s.to_string());
+            }
+            (_, "use_device_code") => {
+                let b = boolean(v).ok_or_else(|| err(k, "expected true or false"))?;
+                store.fields.insert(k.to_string(), b.to_string());
             }
             _ => {
-                let s = scalar(v)
-                    .ok_or_else(|| err(k, &format!("expected a string, found {}", kind_of(v))))?;
-                store.fields.insert(k.to_string(), s);
+                store
+                    .fields
+                    .insert(k.to_string(), scalar(v).map_err(|p| err(k, &p))?);
             }
         }
     }
@@ -656,7 +656,7 @@ fn parse_store(path: &Path, name: &str, body: &Value) -> Result<Store> {
                 }
             }
         }
-        StoreType::Literal if !m.contains_key("values") => {
+        StoreType::Literal if body.get("values").is_none() => {
             return Err(err("", "a literal store needs values: {NAME: value}"));
         }
         StoreType::Exec if store.command.is_empty() => {
@@ -687,7 +687,7 @@ pub fn valid_var_name(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
+fn parse_env(path: &Path, name: &str, body: &Node) -> Result<EnvSet> {
     let place = format!("{}: envs.{name}", path.display());
     let err = |sub: &str, problem: &str| Error::config(format!("{place}.{sub}: {problem}"));
     let mut env = EnvSet {
@@ -695,39 +695,35 @@ fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
         origin: path.to_path_buf(),
         vars: vec![],
     };
-    let m = match body {
-        Value::Null => return Ok(env),
-        Value::Mapping(m) => m,
-        _ => {
-            return Err(Error::config(format!(
-                "{place}: expected a mapping of variable names"
-            )));
-        }
-    };
+    if body.is_null() {
+        return Ok(env);
+    }
+    let m = as_map(body)
+        .ok_or_else(|| Error::config(format!("{place}: expected a mapping of variable names")))?;
     for (k, v) in m {
         let var = key_str(k)
             .ok_or_else(|| Error::config(format!("{place}: variable names must be strings")))?;
         if !valid_var_name(var) {
             return Err(err(
-                var,
+                &yaml::shown(var),
                 "invalid variable name (letters, digits and _, not starting with a digit)",
             ));
         }
-        let (source, optional) = match v {
-            Value::Mapping(vm) => {
+        let (source, optional) = match as_map(v) {
+            Some(vm) => {
                 let mut optional = false;
                 let mut source = None;
                 for (fk, fv) in vm {
                     match key_str(fk) {
                         Some("optional") => {
-                            optional = fv.as_bool().ok_or_else(|| {
+                            optional = boolean(fv).ok_or_else(|| {
                                 err(&format!("{var}.optional"), "expected true or false")
                             })?
                         }
                         Some("value") => {
-                            source = Some(Source::Literal(scalar(fv).ok_or_else(|| {
-                                err(&format!("{var}.value"), "expected a string")
-                            })?))
+                            source = Some(Source::Literal(
+                                scalar(fv).map_err(|p| err(&format!("{var}.value"), &p))?,
+                            ))
                         }
                         Some("from") => {
                             source =
@@ -738,7 +734,7 @@ fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
                                 var,
                                 &format!(
                                     "unknown field '{}' (known: from, value, optional)",
-                                    other.unwrap_or("?")
+                                    yaml::shown(other.unwrap_or("?"))
                                 ),
                             ));
                         }
@@ -751,13 +747,10 @@ fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
                     optional,
                 )
             }
-            other => (
-                Source::Literal(
-                    scalar(other)
-                        .ok_or_else(|| err(var, "expected a string or a mapping with from:"))?,
-                ),
-                false,
-            ),
+            None if v.as_seq().is_some() => {
+                return Err(err(var, "expected a string or a mapping with from:"));
+            }
+            None => (Source::Literal(scalar(v).map_err(|p| err(var, &p))?), false),
         };
         env.vars.push(Var {
             name: var.to_string(),
@@ -768,7 +761,7 @@ fn parse_env(path: &Path, name: &str, body: &Value) -> Result<EnvSet> {
     Ok(env)
 }
 
-fn parse_ref(place: &str, v: &Value) -> Result<Reference> {
+fn parse_ref(place: &str, v: &Node) -> Result<Reference> {
     let err = |problem: &str| Error::config(format!("{place}: {problem}"));
     let m = as_map(v).ok_or_else(|| err("expected {store: NAME, key: KEY}"))?;
     let mut r = Reference {
@@ -780,8 +773,7 @@ fn parse_ref(place: &str, v: &Value) -> Result<Reference> {
     };
     for (k, v) in m {
         let k = key_str(k).ok_or_else(|| err("keys must be strings"))?;
-        let s =
-            scalar(v).ok_or_else(|| Error::config(format!("{place}.{k}: expected a string")))?;
+        let s = scalar(v).map_err(|p| Error::config(format!("{place}.{}: {p}", yaml::shown(k))))?;
         match k {
             "store" => r.store = s,
             "key" => r.key = s,
@@ -790,7 +782,8 @@ fn parse_ref(place: &str, v: &Value) -> Result<Reference> {
             "version_id" => r.version_id = Some(s),
             other => {
                 return Err(Error::config(format!(
-                    "{place}.{other}: unknown field (known: store, key, field, version_stage, version_id)"
+                    "{place}.{}: unknown field (known: store, key, field, version_stage, version_id)",
+                    yaml::shown(other)
                 )));
             }
         }
@@ -832,41 +825,46 @@ pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
     Ok(out)
 }
 
-fn strip_location(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+fn key_str(v: &Node) -> Option<&str> {
+    v.scalar()
+}
+
+fn as_map(v: &Node) -> Option<&[(Node, Node)]> {
+    v.as_map()
+}
+
+/// A scalar's value: its text as written in the file. A plain scalar YAML
+/// would read as null is refused with a message that says to quote it; a
+/// list or mapping is refused. The error is the problem, for the caller to
+/// place.
+fn scalar(v: &Node) -> std::result::Result<String, String> {
+    if v.is_null() {
+        return Err(match v.plain() {
+            Some(t) if !t.is_empty() => format!(
+                "{t} means null in YAML, not text: quote it (\"{t}\"), or write \"\" for an empty value"
+            ),
+            _ => {
+                "no value, which YAML reads as null: quote it (\"\") for an empty value".to_string()
+            }
+        });
     }
+    v.scalar()
+        .map(str::to_string)
+        .ok_or_else(|| format!("expected a string, found {}", kind_of(v)))
 }
 
-fn key_str(v: &Value) -> Option<&str> {
-    v.as_str()
-}
-
-fn as_map(v: &Value) -> Option<&serde_yaml::Mapping> {
-    v.as_mapping()
-}
-
-/// A scalar as a string (numbers and booleans are written as YAML wrote them).
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+/// The value of a boolean field: unquoted `true` or `false` (any of YAML's
+/// capitalisations).
+fn boolean(v: &Node) -> Option<bool> {
+    match v.plain()? {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
         _ => None,
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
+fn kind_of(v: &Node) -> &'static str {
+    v.kind_name()
 }
 
 #[cfg(test)]

@@ -15,3 +15,4 @@ mod pkce;
 mod seeds;
 mod stores;
 mod trust;
+mod yaml;
