@@ -6,6 +6,7 @@
 //! role lock while holding a session lock, so there is no deadlock.
 
 pub mod cache;
+pub mod callback;
 pub mod client;
 pub mod login;
 pub mod pkce;
@@ -220,6 +221,14 @@ fn session_desc(s: &SsoSession) -> String {
         Some(n) => format!("sso-session '{n}' ({})", s.start_url),
         None => s.start_url.clone(),
     }
+}
+
+/// `now + d`, or the furthest instant that can be had (no overflow panic).
+pub fn deadline_after(d: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(86_400)))
+        .unwrap_or(now)
 }
 
 /// A valid access token for `session`: from the cache, refreshed, or from a
