@@ -563,3 +563,150 @@ fn server_faults_are_retried_and_debug_redacts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn device_code_polling_is_bounded_by_the_login_timeout() {
+    // The code would live 20 s; DSOPS_LOGIN_TIMEOUT says 2.
+    let idc = FakeIdc::start(&["--device-expires", "20"]);
+    let mut sb = setup(&idc);
+    sb.set("BROWSER", "true").set("DSOPS_LOGIN_TIMEOUT", "2");
+    let start = Instant::now();
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "polled for {:?}",
+        start.elapsed()
+    );
+    assert!(err.contains("DSOPS_LOGIN_TIMEOUT"), "{err}");
+    assert!(!token_file(&sb, "my-sso").exists());
+}
+
+fn cached_role_entries(sb: &Sandbox) -> usize {
+    std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn empty_credentials_are_not_credentials() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    sign_in(&sb);
+    let entry = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    // A cache entry with an empty field is fetched again, not served.
+    for field in ["AccessKeyId", "SecretAccessKey", "SessionToken"] {
+        let mut v = parse_json(&std::fs::read(&entry).unwrap());
+        v["Credentials"][field] = json!("");
+        std::fs::write(&entry, v.to_string()).unwrap();
+        let before = idc.counter("get_role_credentials");
+        check_process_json(&sb.ok(&["creds", "--profile", "dev"]).stdout);
+        assert_eq!(idc.counter("get_role_credentials"), before + 1, "{field}");
+    }
+    // An answer with an empty or missing field is refused, and nothing cached.
+    for (field, value) in [
+        ("accessKeyId", json!("")),
+        ("secretAccessKey", Value::Null),
+        ("sessionToken", json!("")),
+    ] {
+        let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+        idc.configure(json!({"answer_overrides": {"get_role_credentials": {field: value}}}));
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{field}: {err}");
+        assert!(
+            err.contains("GetRoleCredentials returned") && err.contains(field),
+            "{field}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+        assert_eq!(cached_role_entries(&sb), 0, "{field}: nothing cached");
+    }
+}
+
+#[test]
+fn sign_in_answers_without_their_fields_are_refused() {
+    let idc = FakeIdc::start(&[]);
+    for (op, field, value) in [
+        ("register", "clientId", json!("")),
+        ("register", "clientSecret", Value::Null),
+        ("device_authorization", "deviceCode", json!("")),
+        ("device_authorization", "userCode", Value::Null),
+        ("device_authorization", "verificationUri", json!("")),
+        ("token_device_code", "accessToken", json!("")),
+    ] {
+        let sb = setup(&idc);
+        idc.configure(json!({"answer_overrides": {op: {field: value}}}));
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{op}.{field}: {err}");
+        let last = err.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("dsops: ") && last.contains(" returned ") && last.contains(field),
+            "{op}.{field}: {err}"
+        );
+        assert_eq!(err.matches("dsops: ").count(), 1, "one error line: {err}");
+        assert!(!token_file(&sb, "my-sso").exists(), "{op}.{field}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn numbers_from_the_service_never_panic_or_hang() {
+    let idc = FakeIdc::start(&[]);
+    for (op, field, value, status) in [
+        ("token_device_code", "expiresIn", json!(-5), 1),
+        ("token_device_code", "expiresIn", json!(0), 1),
+        ("token_device_code", "expiresIn", json!(i32::MAX), 0),
+        ("token_device_code", "expiresIn", json!(1e30), 1),
+        ("get_role_credentials", "expiration", json!(i64::MAX), 1),
+        ("get_role_credentials", "expiration", json!(i64::MIN), 1),
+        ("get_role_credentials", "expiration", json!(-1), 1),
+        ("register", "clientSecretExpiresAt", json!(i64::MAX), 1),
+        ("register", "clientSecretExpiresAt", json!(-1), 0),
+        // Polled at the deadline at the latest, when the browser has approved.
+        ("device_authorization", "interval", json!(i32::MAX), 0),
+        ("device_authorization", "interval", json!(-7), 0),
+        ("device_authorization", "expiresIn", json!(i32::MAX), 0),
+        ("device_authorization", "expiresIn", json!(-1), 6),
+    ] {
+        let mut sb = setup(&idc);
+        sb.set("DSOPS_LOGIN_TIMEOUT", "2");
+        idc.configure(json!({"answer_overrides": {op: {field: value}}}));
+        let start = Instant::now();
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{op}.{field}={value}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{op}.{field}={value}: {err}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{op}.{field}={value}: took {:?}",
+            start.elapsed()
+        );
+    }
+    idc.configure(json!({"answer_overrides": {}}));
+}
