@@ -10,7 +10,9 @@
 //! Files are read leniently (timestamps in any form the writers use; unknown
 //! fields kept) and written atomically with mode 0600. A corrupted file is
 //! treated as absent (a fresh sign-in or fetch replaces it), never a panic.
-//! A credential with an empty field is corrupt too.
+//! The AWS SDKs for JavaScript and Rust rewrite the token file in place, so
+//! a file that does not parse is read once more after a short pause before
+//! it counts as corrupt. A credential with an empty field is corrupt too.
 
 use crate::awsconfig::SsoSession;
 use crate::error::Result;
@@ -148,6 +150,21 @@ pub enum Read<T> {
     Found(T),
 }
 
+/// How long to wait before reading an unreadable cache file once more: a
+/// writer that rewrites it in place is done by then.
+const REREAD_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `read`, and once more after [`REREAD_PAUSE`] when it finds the file corrupt.
+fn read_twice<T>(read: impl Fn() -> Read<T>) -> Read<T> {
+    match read() {
+        Read::Corrupt(_) => {
+            std::thread::sleep(REREAD_PAUSE);
+            read()
+        }
+        found_or_missing => found_or_missing,
+    }
+}
+
 fn read_object(path: &Path) -> Read<Map<String, Value>> {
     let bytes = match fsutil::read_bounded(path, MAX_CACHE_BYTES) {
         Ok(b) => b,
@@ -163,11 +180,11 @@ fn read_object(path: &Path) -> Read<Map<String, Value>> {
 }
 
 pub fn read_token(path: &Path) -> Read<Token> {
-    match read_object(path) {
+    read_twice(|| match read_object(path) {
         Read::Found(raw) => Read::Found(Token { raw }),
         Read::Missing => Read::Missing,
         Read::Corrupt(m) => Read::Corrupt(m),
-    }
+    })
 }
 
 pub fn write_token(path: &Path, token: &Token) -> Result<()> {
@@ -213,6 +230,10 @@ impl RoleCredentials {
 }
 
 pub fn read_role(path: &Path) -> Read<RoleCredentials> {
+    read_twice(|| read_role_once(path))
+}
+
+fn read_role_once(path: &Path) -> Read<RoleCredentials> {
     let m = match read_object(path) {
         Read::Found(m) => m,
         Read::Missing => return Read::Missing,

@@ -279,14 +279,30 @@ pub fn access_token(
                 cache::write_token(&path, &token)?;
                 return Ok(new.access_token);
             }
-            Err(client::TokenError::Other(e))
-                if !usable(&token, MUST_REFRESH_SECS) && !policy.allowed =>
-            {
-                return Err(e.context("refreshing the SSO token"));
+            Err(e) => {
+                // The AWS CLI and the SDKs refresh (and rotate the refresh
+                // token) without our lock: a refusal may only mean that one
+                // of them got there first. Its token is as good as ours.
+                if let Read::Found(theirs) = cache::read_token(&path) {
+                    if usable(&theirs, MUST_REFRESH_SECS) {
+                        crate::settings::debug(
+                            "the refresh failed, but another program has cached a new token meanwhile; using it",
+                        );
+                        return Ok(theirs.access_token().unwrap_or_default().to_string());
+                    }
+                    token = theirs;
+                }
+                match e {
+                    client::TokenError::Other(e)
+                        if !usable(&token, MUST_REFRESH_SECS) && !policy.allowed =>
+                    {
+                        return Err(e.context("refreshing the SSO token"));
+                    }
+                    // Refused or failed: a token with over 10 minutes left is
+                    // still good to use; otherwise sign in again below.
+                    _ => {}
+                }
             }
-            // Refused or failed: a token with over 10 minutes left is still
-            // good to use; otherwise sign in again below.
-            Err(_) => {}
         }
     }
     if usable(&token, MUST_REFRESH_SECS) {

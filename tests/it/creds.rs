@@ -710,3 +710,165 @@ fn numbers_from_the_service_never_panic_or_hang() {
     }
     idc.configure(json!({"answer_overrides": {}}));
 }
+
+#[test]
+fn a_refused_refresh_uses_the_token_another_tool_cached_meanwhile() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 5 * 60, 86400);
+    let browser_before = browser_calls(&sb);
+    let path = token_file(&sb, "my-sso");
+    let mut t = parse_json(&std::fs::read(&path).unwrap());
+    // Another tool (the AWS CLI, an SDK) refreshes without dsops's lock,
+    // and the service then refuses the refresh token dsops holds.
+    let theirs = idc.post(
+        "/token",
+        json!({"clientId": t["clientId"], "clientSecret": t["clientSecret"],
+               "grantType": "refresh_token", "refreshToken": t["refreshToken"]}),
+    );
+    assert!(theirs["accessToken"].is_string(), "{theirs}");
+    idc.configure(json!({"revoke_refresh_tokens": true, "latency_ms": 1500}));
+    idc.post("/_control/reset", json!({}));
+    let child = sb
+        .std_cmd()
+        .args(["creds", "--profile", "dev"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While dsops's refresh is on its way, the other tool writes its token.
+    let start = Instant::now();
+    while idc.counter("token_refresh") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no refresh came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t["accessToken"] = theirs["accessToken"].clone();
+    t["refreshToken"] = theirs["refreshToken"].clone();
+    t["expiresAt"] = json!(iso(8 * 3600));
+    std::fs::write(&path, t.to_string()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_process_json(&out.stdout);
+    let c = idc.counters();
+    assert_eq!(c["token_refresh"], 1, "{c}");
+    assert_eq!(c["device_authorization"], 0, "no new sign-in: {c}");
+    assert_eq!(browser_calls(&sb), browser_before, "no browser");
+    assert_eq!(c["get_role_credentials"], 1);
+}
+
+/// Block until some process has opened `path` for reading and closed it.
+fn wait_for_a_read(path: &std::path::Path, start: impl FnOnce()) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: plain syscalls on a descriptor this function owns and closes.
+    unsafe {
+        let fd = libc::inotify_init1(libc::IN_CLOEXEC);
+        assert!(fd >= 0, "inotify_init1");
+        assert!(libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_CLOSE_NOWRITE) >= 0);
+        start();
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        assert_eq!(libc::poll(&mut pfd, 1, 20_000), 1, "nobody read {path:?}");
+        libc::close(fd);
+    }
+}
+
+/// Cut `path` in half, start `dsops ARGS`, and complete the file in place
+/// 20 ms after dsops's first read of it, as an SDK rewriting it would.
+fn complete_after_first_read(sb: &Sandbox, path: &std::path::Path, args: &[&str]) -> Value {
+    let full = std::fs::read(path).unwrap();
+    let (head, tail) = full.split_at(full.len() / 2);
+    std::fs::write(path, head).unwrap();
+    let mut child = None;
+    wait_for_a_read(path, || {
+        child = Some(
+            sb.std_cmd()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(tail)
+        .unwrap();
+    let out = child.unwrap().wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_process_json(&out.stdout)
+}
+
+#[test]
+fn cache_files_caught_half_written_are_read_again() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 8 * 3600, 86400);
+    let browser_before = browser_calls(&sb);
+    let token = token_file(&sb, "my-sso");
+    complete_after_first_read(&sb, &token, &["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 0, "no sign-in: {c}");
+    assert_eq!(c["token_refresh"], 0, "{c}");
+    assert_eq!(browser_calls(&sb), browser_before);
+    assert_eq!(c["get_role_credentials"], 1);
+    // The role cache entry, likewise: no second GetRoleCredentials.
+    let entry = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    complete_after_first_read(&sb, &entry, &["creds", "--profile", "dev"]);
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+}
+
+#[test]
+fn a_token_file_without_dsops_own_fields_refreshes_and_signs_in() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    let path = token_file(&sb, "my-sso");
+    // As the Rust SDK leaves it after a refresh: no dsopsGrantTypes.
+    let cli_cache = sb.path(".aws/cli/cache");
+    let strip = |expires_in: i64| {
+        let mut t = parse_json(&std::fs::read(&path).unwrap());
+        t.as_object_mut().unwrap().remove("dsopsGrantTypes");
+        t["expiresAt"] = json!(iso(expires_in));
+        std::fs::write(&path, t.to_string()).unwrap();
+        let _ = std::fs::remove_dir_all(&cli_cache);
+    };
+    seed_token(&sb, &idc, 8 * 3600, 86400);
+    strip(12 * 60);
+    sb.ok(&["creds", "--profile", "dev", "--no-login"]);
+    assert_eq!(idc.counter("token_refresh"), 1);
+    // A new device-code sign-in with that registration.
+    idc.configure(json!({"refuse_refresh": true}));
+    strip(-60);
+    sb.ok(&["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 1, "{c}");
+    // A browser sign-in: a registration of unknown grant types is not
+    // offered to /authorize (a device-code one would strand the browser on
+    // an error page); a new one is made.
+    sb.set("DSOPS_USE_DEVICE_CODE", "0");
+    strip(-60);
+    sb.ok(&["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["authorize"], 1, "{c}");
+    assert_eq!(c["token_authorization_code"], 1, "{c}");
+}
