@@ -46,6 +46,7 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
         ctx.args.switch("use-device-code"),
     );
     policy.allowed = true;
+    policy.explicit = true;
     policy.use_device_code |= device_code;
     // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
     // login`, which always opens the browser, dsops signs in only when needed.

@@ -491,6 +491,8 @@ fn login_command_signs_in_for_a_session() {
 fn no_browser_prints_only_and_an_expired_code_fails_cleanly() {
     let idc = FakeIdc::start(&["--device-expires", "1"]);
     let mut sb = setup(&idc);
+    // The second sign-in follows the first one's failure at once.
+    sb.set("DSOPS_LOGIN_COOLDOWN", "0");
     for args in [
         &["login", "--sso-session", "my-sso", "--no-browser"][..],
         &["creds", "--profile", "dev"][..],

@@ -393,3 +393,138 @@ fn parallel_callers_make_one_pkce_sign_in() {
     assert_eq!(c["get_role_credentials"], 4);
     assert_eq!(browser_calls(&sb), 1);
 }
+
+/// The sign-in failure note beside the token file of `my-sso`.
+fn failure_note(sb: &Sandbox) -> std::path::PathBuf {
+    // sha1("my-sso")
+    sb.path(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json.failed")
+}
+
+#[test]
+fn a_denied_sign_in_is_not_repeated_by_every_waiting_caller() {
+    // Latency keeps the one sign-in going while the others queue for it.
+    let idc = FakeIdc::start(&["--latency-ms", "300"]);
+    let mut sb = setup(&idc);
+    idc.configure(json!({"authorize_error": "access_denied"}));
+    let roles = [
+        "DeveloperAccess",
+        "ReadOnlyAccess",
+        "AdministratorAccess",
+        "PowerUserAccess",
+    ];
+    let mut cfg = String::from("version: 1\nsecretStores:\n");
+    for r in roles {
+        cfg.push_str(&format!("  {r}:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: {r}\n"));
+    }
+    sb.write(".config/dsops/config.yaml", &cfg);
+    sb.set("DSOPS_LOCK_TIMEOUT", "60");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            sb.std_cmd()
+                .args(["creds", "--store", roles[i % 4]])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(6), "{err}");
+        assert!(out.stdout.is_empty());
+        assert!(err.contains("denied"), "the reason is passed on: {err}");
+    }
+    let c = idc.counters();
+    assert_eq!(c["authorize"], 1, "{c}");
+    assert_eq!(browser_calls(&sb), 1, "one browser tab for eight callers");
+    assert_eq!(file_mode(&failure_note(&sb)), 0o600);
+    // Within the cool-down, a new caller fails at once, without a browser.
+    let start = std::time::Instant::now();
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(start.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("failed")
+            && err.contains("s ago")
+            && err.contains("'dsops login --profile dev'"),
+        "{err}"
+    );
+    assert_eq!(browser_calls(&sb), 1);
+    // `dsops login` by hand signs in all the same, and clears the note.
+    idc.configure(json!({"authorize_error": null}));
+    sb.ok(&["login", "--profile", "dev"]);
+    assert_eq!(browser_calls(&sb), 2);
+    assert!(token_exists(&sb));
+    assert!(!failure_note(&sb).exists());
+    sb.ok(&["creds", "--store", "ReadOnlyAccess", "--no-login"]);
+}
+
+#[test]
+fn the_cool_down_ends_spares_terminals_and_ignores_garbage() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    let forget = |sb: &Sandbox| {
+        let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+        for e in std::fs::read_dir(sb.path(".aws/sso/cache"))
+            .unwrap()
+            .flatten()
+        {
+            if e.path().extension().is_some_and(|x| x == "json") {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+    };
+    let deny = |sb: &Sandbox| {
+        idc.configure(json!({"authorize_error": "access_denied"}));
+        sb.fails(&["creds", "--profile", "dev"], 6);
+        assert!(failure_note(sb).exists());
+        idc.configure(json!({"authorize_error": null}));
+    };
+    // After the cool-down, a caller signs in again.
+    deny(&sb);
+    sb.set("DSOPS_LOGIN_COOLDOWN", "0.5");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    sb.ok(&["creds", "--profile", "dev"]);
+    assert_eq!(browser_calls(&sb), 2);
+    assert!(!failure_note(&sb).exists(), "a success clears the note");
+    // Someone at a terminal (stdin and stderr) is not held off.
+    sb.set("DSOPS_LOGIN_COOLDOWN", "600");
+    forget(&sb);
+    deny(&sb);
+    if require_tool("script") {
+        let out = std::process::Command::new("script")
+            .env_clear()
+            .envs(sb.base_env())
+            .current_dir(sb.path("project"))
+            .args([
+                "-qec",
+                &format!("'{}' creds --profile dev", bin().display()),
+                "/dev/null",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(browser_calls(&sb), 4);
+    }
+    // A note that is not one is ignored.
+    forget(&sb);
+    let before = browser_calls(&sb);
+    for garbage in [
+        "",
+        "{\"failedAtMs\": \"soon\"}",
+        "\u{0}\u{1}\u{2}",
+        "{\"failedAtMs\": 99999999999999}",
+    ] {
+        std::fs::write(failure_note(&sb), garbage).unwrap();
+        let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+        forget(&sb);
+        sb.ok(&["creds", "--profile", "dev"]);
+    }
+    assert_eq!(browser_calls(&sb), before + 4);
+}
