@@ -156,7 +156,6 @@ pub struct Limits {
     pub hook: Duration,
     /// `DSOPS_LOGIN_COOLDOWN`: after a sign-in failed or was abandoned, how
     /// long non-interactive callers fail at once instead of starting another.
-    #[allow(dead_code)] // read by the sign-in cool-down, which lands next
     pub login_cooldown: Duration,
     /// `AWS_MAX_ATTEMPTS`: attempts per AWS request, as the AWS SDKs read it.
     pub max_attempts: u32,

@@ -42,6 +42,7 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
     // `dsops login` is the explicit request: CI=true does not forbid it.
     let mut policy = LoginPolicy::from_env(false, ctx.args.no_browser, ctx.args.use_device_code);
     policy.allowed = true;
+    policy.explicit = true;
     policy.use_device_code |= device_code;
     // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
     // login`, which always opens the browser, dsops signs in only when needed.

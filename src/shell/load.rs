@@ -66,6 +66,7 @@ fn policy() -> LoginPolicy {
         no_browser: true,
         use_device_code: false,
         quiet: true,
+        explicit: false,
     }
 }
 

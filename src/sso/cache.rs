@@ -10,6 +10,9 @@
 //! Files are read leniently (timestamps in any form the writers use; unknown
 //! fields kept) and written atomically with mode 0600. A corrupted file is
 //! treated as absent (a fresh sign-in or fetch replaces it), never a panic.
+//! The AWS SDKs for JavaScript and Rust rewrite the token file in place, so
+//! a file that does not parse is read once more after a short pause before
+//! it counts as corrupt. A credential with an empty field is corrupt too.
 
 use crate::awsconfig::SsoSession;
 use crate::error::Result;
@@ -147,6 +150,21 @@ pub enum Read<T> {
     Found(T),
 }
 
+/// How long to wait before reading an unreadable cache file once more: a
+/// writer that rewrites it in place is done by then.
+const REREAD_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `read`, and once more after [`REREAD_PAUSE`] when it finds the file corrupt.
+fn read_twice<T>(read: impl Fn() -> Read<T>) -> Read<T> {
+    match read() {
+        Read::Corrupt(_) => {
+            std::thread::sleep(REREAD_PAUSE);
+            read()
+        }
+        found_or_missing => found_or_missing,
+    }
+}
+
 fn read_object(path: &Path) -> Read<Map<String, Value>> {
     // A cache directory others can write could hold a planted token.
     if let Some(dir) = path.parent()
@@ -168,11 +186,11 @@ fn read_object(path: &Path) -> Read<Map<String, Value>> {
 }
 
 pub fn read_token(path: &Path) -> Read<Token> {
-    match read_object(path) {
+    read_twice(|| match read_object(path) {
         Read::Found(raw) => Read::Found(Token { raw }),
         Read::Missing => Read::Missing,
         Read::Corrupt(m) => Read::Corrupt(m),
-    }
+    })
 }
 
 pub fn write_token(path: &Path, token: &Token) -> Result<()> {
@@ -218,6 +236,10 @@ impl RoleCredentials {
 }
 
 pub fn read_role(path: &Path) -> Read<RoleCredentials> {
+    read_twice(|| read_role_once(path))
+}
+
+fn read_role_once(path: &Path) -> Read<RoleCredentials> {
     let m = match read_object(path) {
         Read::Found(m) => m,
         Read::Missing => return Read::Missing,
@@ -229,10 +251,12 @@ pub fn read_role(path: &Path) -> Read<RoleCredentials> {
             .and_then(Value::as_str)
             .map(str::to_string)
     };
+    // An empty key, secret or session token is no credential.
+    let nonempty = |k: &str| field(k).filter(|v| !v.is_empty());
     match (
-        field("AccessKeyId"),
-        field("SecretAccessKey"),
-        field("SessionToken"),
+        nonempty("AccessKeyId"),
+        nonempty("SecretAccessKey"),
+        nonempty("SessionToken"),
         field("Expiration").as_deref().and_then(timefmt::parse),
     ) {
         (Some(a), Some(s), Some(t), Some(e)) => Read::Found(RoleCredentials {
@@ -242,7 +266,10 @@ pub fn read_role(path: &Path) -> Read<RoleCredentials> {
             expiration: e,
             account_id: field("AccountId").unwrap_or_default(),
         }),
-        _ => Read::Corrupt(format!("{}: missing credential fields", path.display())),
+        _ => Read::Corrupt(format!(
+            "{}: missing or empty credential fields",
+            path.display()
+        )),
     }
 }
 
@@ -312,10 +339,64 @@ mod tests {
     }
 
     #[test]
+    fn extreme_timestamps_are_no_panic() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("t.json");
+        let now = timefmt::now();
+        for t in [
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T23:30:00-01:00",
+            "9999-12-31T23:59:59.999999999+14:00",
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00+23:59",
+            "0000-01-01T00:00:00-23:59",
+            "1970-01-01T00:00:00Z",
+        ] {
+            let token = json!({"accessToken": "a", "expiresAt": t, "refreshToken": "r",
+                "clientId": "c", "clientSecret": "s", "registrationExpiresAt": t});
+            std::fs::write(&p, token.to_string()).unwrap();
+            let Read::Found(tok) = read_token(&p) else {
+                panic!("{t}")
+            };
+            let _ = tok.remaining(now);
+            let _ = tok.registration(now);
+            let role = json!({"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S",
+                "SessionToken": "T", "Expiration": t}});
+            std::fs::write(&p, role.to_string()).unwrap();
+            if let Read::Found(c) = read_role(&p) {
+                let _ = c.remaining(now);
+                let _ = c.process_json();
+            }
+        }
+        let good = json!({"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S",
+            "SessionToken": "T", "Expiration": "2030-01-01T00:00:00Z"}});
+        std::fs::write(&p, good.to_string()).unwrap();
+        assert!(matches!(read_role(&p), Read::Found(_)));
+    }
+
+    #[test]
     fn corrupt_files_are_reported_not_panics() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("t.json");
-        for bad in ["", "{", "[]", "{\"Credentials\": 5}", "\u{0}\u{1}"] {
+        let empty = |k: &str| {
+            let mut c = json!({"AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": "T",
+                "Expiration": "2030-01-01T00:00:00Z"});
+            c[k] = json!("");
+            json!({"Credentials": c}).to_string()
+        };
+        let empties: Vec<String> = [
+            "AccessKeyId",
+            "SecretAccessKey",
+            "SessionToken",
+            "Expiration",
+        ]
+        .iter()
+        .map(|k| empty(k))
+        .collect();
+        for bad in ["", "{", "[]", "{\"Credentials\": 5}", "\u{0}\u{1}"]
+            .into_iter()
+            .chain(empties.iter().map(String::as_str))
+        {
             std::fs::write(&p, bad).unwrap();
             assert!(matches!(read_token(&p), Read::Corrupt(_) | Read::Found(_)));
             assert!(matches!(read_role(&p), Read::Corrupt(_)), "{bad}");

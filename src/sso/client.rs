@@ -136,8 +136,8 @@ impl Oidc {
         let expires = OffsetDateTime::from_unix_timestamp(out.client_secret_expires_at())
             .map_err(|_| Error::runtime("RegisterClient returned a bad clientSecretExpiresAt"))?;
         Ok(Registration {
-            client_id: out.client_id().unwrap_or_default().to_string(),
-            client_secret: out.client_secret().unwrap_or_default().to_string(),
+            client_id: required("RegisterClient", "clientId", out.client_id())?,
+            client_secret: required("RegisterClient", "clientSecret", out.client_secret())?,
             expires_at: expires,
             grant_types: grant_types.iter().map(|s| s.to_string()).collect(),
         })
@@ -162,13 +162,19 @@ impl Oidc {
                 describe(&e, &self.endpoint)
             ))
         })?;
+        let op = "StartDeviceAuthorization";
         Ok(DeviceAuth {
-            device_code: out.device_code().unwrap_or_default().to_string(),
-            user_code: out.user_code().unwrap_or_default().to_string(),
-            verification_uri: out.verification_uri().unwrap_or_default().to_string(),
-            verification_uri_complete: out.verification_uri_complete().map(str::to_string),
-            expires_in: Duration::from_secs(out.expires_in().max(0) as u64),
-            interval: Duration::from_secs(out.interval().max(0) as u64),
+            device_code: required(op, "deviceCode", out.device_code())?,
+            user_code: required(op, "userCode", out.user_code())?,
+            verification_uri: required(op, "verificationUri", out.verification_uri())?,
+            verification_uri_complete: out
+                .verification_uri_complete()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            // i32 seconds: never negative, at most 68 years; callers bound
+            // their waits by DSOPS_LOGIN_TIMEOUT.
+            expires_in: Duration::from_secs(u64::try_from(out.expires_in()).unwrap_or(0)),
+            interval: Duration::from_secs(u64::try_from(out.interval()).unwrap_or(0)),
         })
     }
 
@@ -201,14 +207,27 @@ impl Oidc {
         };
         let result = block_on(req.send()).map_err(TokenError::Other)?;
         match result {
-            Ok(out) => Ok(NewToken {
-                access_token: out.access_token().unwrap_or_default().to_string(),
-                expires_at: timefmt::now() + time::Duration::seconds(i64::from(out.expires_in())),
-                refresh_token: out
-                    .refresh_token()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            }),
+            Ok(out) => {
+                let access_token = required("CreateToken", "accessToken", out.access_token())
+                    .map_err(TokenError::Other)?;
+                let expires_at = (out.expires_in() > 0)
+                    .then(|| {
+                        timefmt::now()
+                            .checked_add(time::Duration::seconds(i64::from(out.expires_in())))
+                    })
+                    .flatten()
+                    .ok_or_else(|| {
+                        TokenError::Other(Error::runtime("CreateToken returned a bad expiresIn"))
+                    })?;
+                Ok(NewToken {
+                    access_token,
+                    expires_at,
+                    refresh_token: out
+                        .refresh_token()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                })
+            }
             Err(e) => {
                 let text = describe(&e, &self.endpoint);
                 Err(match e.into_service_error() {
@@ -296,10 +315,17 @@ impl Portal {
                 "GetRoleCredentials returned a bad expiration",
             ))
         })?;
+        if expiration <= timefmt::now() {
+            return Err(RoleError::Other(Error::runtime(
+                "GetRoleCredentials returned an expiration in the past (or none)",
+            )));
+        }
+        let op = "GetRoleCredentials";
+        let field = |name, v| required(op, name, v).map_err(RoleError::Other);
         Ok(RoleCredentials {
-            access_key_id: rc.access_key_id().unwrap_or_default().to_string(),
-            secret_access_key: rc.secret_access_key().unwrap_or_default().to_string(),
-            session_token: rc.session_token().unwrap_or_default().to_string(),
+            access_key_id: field("accessKeyId", rc.access_key_id())?,
+            secret_access_key: field("secretAccessKey", rc.secret_access_key())?,
+            session_token: field("sessionToken", rc.session_token())?,
             expiration,
             account_id: account_id.to_string(),
         })
@@ -309,6 +335,16 @@ impl Portal {
         block_on(self.client.logout().access_token(access_token).send())?
             .map(|_| ())
             .map_err(|e| Error::runtime(format!("Logout failed: {}", describe(&e, &self.endpoint))))
+    }
+}
+
+/// A field an answer must carry, not empty; else an error naming the
+/// operation and the field (never a value).
+fn required(op: &str, field: &str, value: Option<&str>) -> Result<String> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        Some(_) => Err(Error::runtime(format!("{op} returned an empty {field}"))),
+        None => Err(Error::runtime(format!("{op} returned no {field}"))),
     }
 }
 

@@ -99,7 +99,11 @@ pub fn sign_in(session: &SsoSession, cached: &Token, policy: &LoginPolicy) -> Re
         let auth = match oidc.start_device_authorization(&registration, &session.start_url) {
             Ok(a) => a,
             // A cached registration the service no longer knows: register once more.
-            Err(e) if !fresh && e.message.contains("InvalidClient") => {
+            Err(e)
+                if !fresh
+                    && (e.message.contains("InvalidClient")
+                        || e.message.contains("UnauthorizedClient")) =>
+            {
                 registration = register_device(&oidc, session)?;
                 fresh = true;
                 continue;
@@ -159,12 +163,28 @@ fn poll_device(
         .clone()
         .unwrap_or_else(|| auth.verification_uri.clone());
     announce(&url, &auth.user_code, policy);
-    let deadline = Instant::now() + auth.expires_in;
+    // The code's own life (`expiresIn`) and DSOPS_LOGIN_TIMEOUT, whichever
+    // ends first, bound the wait; both are only read, never added to
+    // without a check.
+    let timeout = crate::settings::limits().login;
+    let by_setting = timeout < auth.expires_in;
+    let deadline = super::deadline_after(timeout.min(auth.expires_in));
     // Honour the server's interval; a 0 (seen from test servers) still gets a
     // short pause so that we never spin.
     let mut interval = auth.interval.max(Duration::from_millis(50));
     loop {
-        std::thread::sleep(interval);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(if by_setting {
+                TokenError::Other(client::login_failed(format!(
+                    "the sign-in was not approved within {}s (DSOPS_LOGIN_TIMEOUT)",
+                    timeout.as_secs_f64()
+                )))
+            } else {
+                TokenError::Expired("device code expired".to_string())
+            });
+        }
+        std::thread::sleep(interval.min(left));
         match oidc.create_token(reg, Grant::DeviceCode(&auth.device_code)) {
             Ok(t) => {
                 say("Successfully logged in to SSO!");
@@ -172,11 +192,8 @@ fn poll_device(
             }
             Err(TokenError::Pending) => {}
             // RFC 8628: slow_down adds 5 seconds to the interval for good.
-            Err(TokenError::SlowDown) => interval += Duration::from_secs(5),
+            Err(TokenError::SlowDown) => interval = interval.saturating_add(Duration::from_secs(5)),
             Err(e) => return Err(e),
-        }
-        if Instant::now() + interval >= deadline {
-            return Err(TokenError::Expired("device code expired".to_string()));
         }
     }
 }

@@ -6,7 +6,9 @@
 //! role lock while holding a session lock, so there is no deadlock.
 
 pub mod cache;
+pub mod callback;
 pub mod client;
+pub mod cooldown;
 pub mod login;
 pub mod pkce;
 
@@ -194,6 +196,9 @@ pub struct LoginPolicy {
     pub use_device_code: bool,
     /// Say nothing about waiting for another process's lock (the hook).
     pub quiet: bool,
+    /// Asked for by hand (`dsops login`): sign in whatever happened to the
+    /// last sign-in (no cool-down, see [`cooldown`]).
+    pub explicit: bool,
 }
 
 impl LoginPolicy {
@@ -211,6 +216,7 @@ impl LoginPolicy {
             no_browser: no_browser_flag || truthy("AWS_SSO_DISABLE_BROWSER"),
             use_device_code: use_device_code || truthy("DSOPS_USE_DEVICE_CODE"),
             quiet: false,
+            explicit: false,
         }
     }
 }
@@ -222,6 +228,27 @@ fn session_desc(s: &SsoSession) -> String {
     }
 }
 
+/// `now + d`, or the furthest instant that can be had (no overflow panic).
+pub fn deadline_after(d: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(86_400)))
+        .unwrap_or(now)
+}
+
+/// When this process first asked for a token or role credentials (ms since
+/// the epoch). A sign-in that failed after that ran while we waited for it.
+fn started_ms() -> u64 {
+    static STARTED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(cooldown::now_ms)
+}
+
+/// stdin and stderr are terminals: a person is there to sign in.
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// A valid access token for `session`: from the cache, refreshed, or from a
 /// new sign-in. `reject` is a token the portal refused: a cached token equal to
 /// it is not reused.
@@ -231,6 +258,7 @@ pub fn access_token(
     hint: &str,
     reject: Option<&str>,
 ) -> Result<String> {
+    let started = started_ms();
     let path = cache::token_path(session);
     let usable = |t: &Token, min: i64| {
         t.remaining(crate::timefmt::now()).is_some_and(|r| r > min) && t.access_token() != reject
@@ -268,16 +296,33 @@ pub fn access_token(
             Ok(new) => {
                 apply_token(&mut token, session, &new, None);
                 cache::write_token(&path, &token)?;
+                cooldown::clear(&path);
                 return Ok(new.access_token);
             }
-            Err(client::TokenError::Other(e))
-                if !usable(&token, MUST_REFRESH_SECS) && !policy.allowed =>
-            {
-                return Err(e.context("refreshing the SSO token"));
+            Err(e) => {
+                // The AWS CLI and the SDKs refresh (and rotate the refresh
+                // token) without our lock: a refusal may only mean that one
+                // of them got there first. Its token is as good as ours.
+                if let Read::Found(theirs) = cache::read_token(&path) {
+                    if usable(&theirs, MUST_REFRESH_SECS) {
+                        crate::settings::debug(
+                            "the refresh failed, but another program has cached a new token meanwhile; using it",
+                        );
+                        return Ok(theirs.access_token().unwrap_or_default().to_string());
+                    }
+                    token = theirs;
+                }
+                match e {
+                    client::TokenError::Other(e)
+                        if !usable(&token, MUST_REFRESH_SECS) && !policy.allowed =>
+                    {
+                        return Err(e.context("refreshing the SSO token"));
+                    }
+                    // Refused or failed: a token with over 10 minutes left is
+                    // still good to use; otherwise sign in again below.
+                    _ => {}
+                }
             }
-            // Refused or failed: a token with over 10 minutes left is still
-            // good to use; otherwise sign in again below.
-            Err(_) => {}
         }
     }
     if usable(&token, MUST_REFRESH_SECS) {
@@ -295,10 +340,54 @@ pub fn access_token(
             ),
         ));
     }
-    let new = login::sign_in(session, &token, policy)?;
-    apply_token(&mut token, session, &new.token, Some(&new.registration));
-    cache::write_token(&path, &token)?;
-    Ok(new.token.access_token)
+    if !policy.explicit {
+        hold_off(session, &path, hint, started)?;
+    }
+    match login::sign_in(session, &token, policy) {
+        Ok(new) => {
+            apply_token(&mut token, session, &new.token, Some(&new.registration));
+            cache::write_token(&path, &token)?;
+            cooldown::clear(&path);
+            Ok(new.token.access_token)
+        }
+        Err(e) => {
+            // Denied, abandoned, timed out: spare the callers waiting on the
+            // lock (and, for a while, new ones) another browser tab each.
+            if e.code == exit::LOGIN_FAILED {
+                cooldown::write(&path, &e.message);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Refuse to start a sign-in right after one failed (see [`cooldown`]): when
+/// it failed after this process started (we waited for it on the lock), or,
+/// for a caller nobody sits at, within `DSOPS_LOGIN_COOLDOWN`.
+fn hold_off(session: &SsoSession, path: &std::path::Path, hint: &str, started: u64) -> Result<()> {
+    let Some(note) = cooldown::read(path) else {
+        return Ok(());
+    };
+    let reason = if note.reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", note.reason)
+    };
+    if note.at_ms >= started {
+        return Err(client::login_failed(format!(
+            "the sign-in for {} that another caller started did not complete{reason}; run '{hint}'",
+            session_desc(session)
+        )));
+    }
+    let age = note.age(cooldown::now_ms());
+    if age < crate::settings::limits().login_cooldown && !interactive() {
+        return Err(client::login_failed(format!(
+            "the last sign-in for {} failed {}s ago{reason}; run '{hint}' (DSOPS_LOGIN_COOLDOWN)",
+            session_desc(session),
+            age.as_secs()
+        )));
+    }
+    Ok(())
 }
 
 /// Put a new token (and registration) into a token file's fields, keeping
@@ -333,6 +422,7 @@ fn apply_token(
 
 /// Role credentials for `target`, from the shared cache or from the portal.
 pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCredentials> {
+    started_ms();
     let policy = &target.policy(policy);
     let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
     let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > FRESH_SECS;

@@ -3,18 +3,18 @@
 //! Identity Center redirects to a one-shot callback server on 127.0.0.1, and
 //! the code is exchanged with the PKCE verifier.
 //!
-//! The callback server binds 127.0.0.1 only, answers exactly one
-//! `/oauth/callback` request (anything else gets a 404 and is ignored), checks
-//! `state`, and gives up after `DSOPS_LOGIN_TIMEOUT` seconds (default 600).
+//! The callback server ([`callback`]) binds 127.0.0.1 only, waits for the
+//! one `/oauth/callback` request that carries our `state` (anything else is
+//! answered and ignored), and gives up after `DSOPS_LOGIN_TIMEOUT` seconds
+//! (default 600).
 
 use super::cache::Registration;
+use super::callback::{self, Callback};
 use super::client::{self, Grant, NewToken, Oidc, TokenError};
 use crate::awsconfig::SsoSession;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
 
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
 const REDIRECT_REGISTERED: &str = "http://127.0.0.1/oauth/callback";
@@ -87,7 +87,7 @@ fn url_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query_param(query: &str, name: &str) -> Option<String> {
+pub(super) fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         (url_decode(k) == name).then(|| url_decode(v))
@@ -150,8 +150,43 @@ pub fn sign_in(
             "no browser could be opened",
         )));
     }
-    let code = wait_for_code(&listener, &state, crate::settings::limits().login)
-        .map_err(PkceError::Failed)?;
+    let timeout = crate::settings::limits().login;
+    let code = match callback::wait(&listener, &state, timeout) {
+        Ok(Callback::Code(code)) => code,
+        Ok(Callback::Refused { error, description }) => {
+            let text = format!(
+                "{error}{}{description}",
+                if description.is_empty() { "" } else { ": " }
+            );
+            return Err(match error.as_str() {
+                "access_denied" => {
+                    PkceError::Failed(client::login_failed(format!("sign-in was denied ({text})")))
+                }
+                // The service does not accept this registration for the
+                // flow: the caller registers anew once.
+                "unauthorized_client" | "invalid_client" => {
+                    PkceError::Token(TokenError::InvalidClient(text))
+                }
+                _ => PkceError::Failed(client::login_failed(format!("sign-in failed ({text})"))),
+            });
+        }
+        Ok(Callback::Empty) => {
+            return Err(PkceError::Failed(client::login_failed(
+                "the sign-in callback carried no code",
+            )));
+        }
+        Err(callback::WaitError::TimedOut) => {
+            return Err(PkceError::Failed(client::login_failed(format!(
+                "no sign-in arrived within {}s (DSOPS_LOGIN_TIMEOUT); try 'dsops login --use-device-code'",
+                timeout.as_secs_f64()
+            ))));
+        }
+        Err(callback::WaitError::Listener(e)) => {
+            return Err(PkceError::Failed(Error::runtime(format!(
+                "sign-in callback: {e}"
+            ))));
+        }
+    };
     oidc.create_token(
         reg,
         Grant::AuthorizationCode {
@@ -161,112 +196,6 @@ pub fn sign_in(
         },
     )
     .map_err(PkceError::Token)
-}
-
-/// Serve the callback until a request with our `state` arrives or the time is up.
-fn wait_for_code(listener: &TcpListener, state: &str, timeout: Duration) -> Result<String> {
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::runtime(e.to_string()))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if let Some(result) = handle(stream, state) {
-                    return result;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
-                    return Err(client::login_failed(format!(
-                        "no sign-in arrived within {}s (DSOPS_LOGIN_TIMEOUT); try 'dsops login --use-device-code'",
-                        timeout.as_secs()
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => return Err(Error::runtime(format!("sign-in callback: {e}"))),
-        }
-    }
-}
-
-/// One HTTP request on the callback port. `None`: not the callback, keep waiting.
-fn handle(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut line = String::new();
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    reader.read_line(&mut line).ok()?;
-    // Drain the headers so the browser sees a clean response.
-    let mut h = String::new();
-    while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
-        h.clear();
-    }
-    let target = line.split_whitespace().nth(1).unwrap_or("");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path != "/oauth/callback" {
-        respond(&mut stream, "404 Not Found", "Not found.");
-        return None;
-    }
-    if query_param(query, "state").as_deref() != Some(state) {
-        respond(
-            &mut stream,
-            "400 Bad Request",
-            "This sign-in request does not match the one dsops started. Nothing was signed in.",
-        );
-        return Some(Err(client::login_failed(
-            "the sign-in callback had the wrong state (a stale or forged request); nothing was cached",
-        )));
-    }
-    if let Some(err) = query_param(query, "error") {
-        let desc = query_param(query, "error_description").unwrap_or_default();
-        respond(
-            &mut stream,
-            "200 OK",
-            "Sign-in was not completed. You can close this tab.",
-        );
-        let what = if err == "access_denied" {
-            "sign-in was denied"
-        } else {
-            "sign-in failed"
-        };
-        return Some(Err(client::login_failed(format!(
-            "{what} ({err}{}{desc})",
-            if desc.is_empty() { "" } else { ": " }
-        ))));
-    }
-    match query_param(query, "code") {
-        Some(code) if !code.is_empty() => {
-            respond(
-                &mut stream,
-                "200 OK",
-                "Signed in to AWS IAM Identity Center. You can close this tab and return to your terminal.",
-            );
-            Some(Ok(code))
-        }
-        _ => {
-            respond(
-                &mut stream,
-                "400 Bad Request",
-                "The callback carried no code.",
-            );
-            Some(Err(client::login_failed(
-                "the sign-in callback carried no code",
-            )))
-        }
-    }
-}
-
-fn respond(stream: &mut TcpStream, status: &str, text: &str) {
-    let body = format!(
-        "<!doctype html><html><head><title>dsops</title></head><body><p>{text}</p></body></html>"
-    );
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.flush();
 }
 
 #[cfg(test)]

@@ -491,6 +491,8 @@ fn login_command_signs_in_for_a_session() {
 fn no_browser_prints_only_and_an_expired_code_fails_cleanly() {
     let idc = FakeIdc::start(&["--device-expires", "1"]);
     let mut sb = setup(&idc);
+    // The second sign-in follows the first one's failure at once.
+    sb.set("DSOPS_LOGIN_COOLDOWN", "0");
     for args in [
         &["login", "--sso-session", "my-sso", "--no-browser"][..],
         &["creds", "--profile", "dev"][..],
@@ -562,4 +564,313 @@ fn server_faults_are_retried_and_debug_redacts() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn device_code_polling_is_bounded_by_the_login_timeout() {
+    // The code would live 20 s; DSOPS_LOGIN_TIMEOUT says 2.
+    let idc = FakeIdc::start(&["--device-expires", "20"]);
+    let mut sb = setup(&idc);
+    sb.set("BROWSER", "true").set("DSOPS_LOGIN_TIMEOUT", "2");
+    let start = Instant::now();
+    let err = sb.fails(&["creds", "--profile", "dev"], 6);
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "polled for {:?}",
+        start.elapsed()
+    );
+    assert!(err.contains("DSOPS_LOGIN_TIMEOUT"), "{err}");
+    assert!(!token_file(&sb, "my-sso").exists());
+}
+
+fn cached_role_entries(sb: &Sandbox) -> usize {
+    std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn empty_credentials_are_not_credentials() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    sign_in(&sb);
+    let entry = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    // A cache entry with an empty field is fetched again, not served.
+    for field in ["AccessKeyId", "SecretAccessKey", "SessionToken"] {
+        let mut v = parse_json(&std::fs::read(&entry).unwrap());
+        v["Credentials"][field] = json!("");
+        std::fs::write(&entry, v.to_string()).unwrap();
+        let before = idc.counter("get_role_credentials");
+        check_process_json(&sb.ok(&["creds", "--profile", "dev"]).stdout);
+        assert_eq!(idc.counter("get_role_credentials"), before + 1, "{field}");
+    }
+    // An answer with an empty or missing field is refused, and nothing cached.
+    for (field, value) in [
+        ("accessKeyId", json!("")),
+        ("secretAccessKey", Value::Null),
+        ("sessionToken", json!("")),
+    ] {
+        let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
+        idc.configure(json!({"answer_overrides": {"get_role_credentials": {field: value}}}));
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{field}: {err}");
+        assert!(
+            err.contains("GetRoleCredentials returned") && err.contains(field),
+            "{field}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+        assert_eq!(cached_role_entries(&sb), 0, "{field}: nothing cached");
+    }
+}
+
+#[test]
+fn sign_in_answers_without_their_fields_are_refused() {
+    let idc = FakeIdc::start(&[]);
+    for (op, field, value) in [
+        ("register", "clientId", json!("")),
+        ("register", "clientSecret", Value::Null),
+        ("device_authorization", "deviceCode", json!("")),
+        ("device_authorization", "userCode", Value::Null),
+        ("device_authorization", "verificationUri", json!("")),
+        ("token_device_code", "accessToken", json!("")),
+    ] {
+        let sb = setup(&idc);
+        idc.configure(json!({"answer_overrides": {op: {field: value}}}));
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{op}.{field}: {err}");
+        let last = err.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("dsops: ") && last.contains(" returned ") && last.contains(field),
+            "{op}.{field}: {err}"
+        );
+        assert_eq!(err.matches("dsops: ").count(), 1, "one error line: {err}");
+        assert!(!token_file(&sb, "my-sso").exists(), "{op}.{field}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn numbers_from_the_service_never_panic_or_hang() {
+    let idc = FakeIdc::start(&[]);
+    for (op, field, value, status) in [
+        ("token_device_code", "expiresIn", json!(-5), 1),
+        ("token_device_code", "expiresIn", json!(0), 1),
+        ("token_device_code", "expiresIn", json!(i32::MAX), 0),
+        ("token_device_code", "expiresIn", json!(1e30), 1),
+        ("get_role_credentials", "expiration", json!(i64::MAX), 1),
+        ("get_role_credentials", "expiration", json!(i64::MIN), 1),
+        ("get_role_credentials", "expiration", json!(-1), 1),
+        ("register", "clientSecretExpiresAt", json!(i64::MAX), 1),
+        ("register", "clientSecretExpiresAt", json!(-1), 0),
+        // Polled at the deadline at the latest, when the browser has approved.
+        ("device_authorization", "interval", json!(i32::MAX), 0),
+        ("device_authorization", "interval", json!(-7), 0),
+        ("device_authorization", "expiresIn", json!(i32::MAX), 0),
+        ("device_authorization", "expiresIn", json!(-1), 6),
+    ] {
+        let mut sb = setup(&idc);
+        sb.set("DSOPS_LOGIN_TIMEOUT", "2");
+        idc.configure(json!({"answer_overrides": {op: {field: value}}}));
+        let start = Instant::now();
+        let out = sb
+            .cmd()
+            .args(["creds", "--profile", "dev"])
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{op}.{field}={value}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{op}.{field}={value}: {err}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{op}.{field}={value}: took {:?}",
+            start.elapsed()
+        );
+    }
+    idc.configure(json!({"answer_overrides": {}}));
+}
+
+#[test]
+fn a_refused_refresh_uses_the_token_another_tool_cached_meanwhile() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 5 * 60, 86400);
+    let browser_before = browser_calls(&sb);
+    let path = token_file(&sb, "my-sso");
+    let mut t = parse_json(&std::fs::read(&path).unwrap());
+    // Another tool (the AWS CLI, an SDK) refreshes without dsops's lock,
+    // and the service then refuses the refresh token dsops holds.
+    let theirs = idc.post(
+        "/token",
+        json!({"clientId": t["clientId"], "clientSecret": t["clientSecret"],
+               "grantType": "refresh_token", "refreshToken": t["refreshToken"]}),
+    );
+    assert!(theirs["accessToken"].is_string(), "{theirs}");
+    idc.configure(json!({"revoke_refresh_tokens": true, "latency_ms": 1500}));
+    idc.post("/_control/reset", json!({}));
+    let child = sb
+        .std_cmd()
+        .args(["creds", "--profile", "dev"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While dsops's refresh is on its way, the other tool writes its token.
+    let start = Instant::now();
+    while idc.counter("token_refresh") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no refresh came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t["accessToken"] = theirs["accessToken"].clone();
+    t["refreshToken"] = theirs["refreshToken"].clone();
+    t["expiresAt"] = json!(iso(8 * 3600));
+    std::fs::write(&path, t.to_string()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_process_json(&out.stdout);
+    let c = idc.counters();
+    assert_eq!(c["token_refresh"], 1, "{c}");
+    assert_eq!(c["device_authorization"], 0, "no new sign-in: {c}");
+    assert_eq!(browser_calls(&sb), browser_before, "no browser");
+    assert_eq!(c["get_role_credentials"], 1);
+}
+
+/// Block until some process has opened `path` for reading and closed it.
+fn wait_for_a_read(path: &std::path::Path, start: impl FnOnce()) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: plain syscalls on a descriptor this function owns and closes.
+    unsafe {
+        let fd = libc::inotify_init1(libc::IN_CLOEXEC);
+        assert!(fd >= 0, "inotify_init1");
+        assert!(libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_CLOSE_NOWRITE) >= 0);
+        start();
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        assert_eq!(libc::poll(&mut pfd, 1, 20_000), 1, "nobody read {path:?}");
+        libc::close(fd);
+    }
+}
+
+/// Cut `path` in half, start `dsops ARGS`, and complete the file in place
+/// 20 ms after dsops's first read of it, as an SDK rewriting it would.
+fn complete_after_first_read(sb: &Sandbox, path: &std::path::Path, args: &[&str]) -> Value {
+    let full = std::fs::read(path).unwrap();
+    let (head, tail) = full.split_at(full.len() / 2);
+    std::fs::write(path, head).unwrap();
+    let mut child = None;
+    wait_for_a_read(path, || {
+        child = Some(
+            sb.std_cmd()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(tail)
+        .unwrap();
+    let out = child.unwrap().wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_process_json(&out.stdout)
+}
+
+#[test]
+fn cache_files_caught_half_written_are_read_again() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    seed_token(&sb, &idc, 8 * 3600, 86400);
+    let browser_before = browser_calls(&sb);
+    let token = token_file(&sb, "my-sso");
+    complete_after_first_read(&sb, &token, &["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 0, "no sign-in: {c}");
+    assert_eq!(c["token_refresh"], 0, "{c}");
+    assert_eq!(browser_calls(&sb), browser_before);
+    assert_eq!(c["get_role_credentials"], 1);
+    // The role cache entry, likewise: no second GetRoleCredentials.
+    let entry = std::fs::read_dir(sb.path(".aws/cli/cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    complete_after_first_read(&sb, &entry, &["creds", "--profile", "dev"]);
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+}
+
+#[test]
+fn a_token_file_without_dsops_own_fields_refreshes_and_signs_in() {
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    let path = token_file(&sb, "my-sso");
+    // As the Rust SDK leaves it after a refresh: no dsopsGrantTypes.
+    let cli_cache = sb.path(".aws/cli/cache");
+    let strip = |expires_in: i64| {
+        let mut t = parse_json(&std::fs::read(&path).unwrap());
+        t.as_object_mut().unwrap().remove("dsopsGrantTypes");
+        t["expiresAt"] = json!(iso(expires_in));
+        std::fs::write(&path, t.to_string()).unwrap();
+        let _ = std::fs::remove_dir_all(&cli_cache);
+    };
+    seed_token(&sb, &idc, 8 * 3600, 86400);
+    strip(12 * 60);
+    sb.ok(&["creds", "--profile", "dev", "--no-login"]);
+    assert_eq!(idc.counter("token_refresh"), 1);
+    // A new device-code sign-in with that registration.
+    idc.configure(json!({"refuse_refresh": true}));
+    strip(-60);
+    sb.ok(&["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["device_authorization"], 1, "{c}");
+    // A browser sign-in: a registration of unknown grant types is not
+    // offered to /authorize (a device-code one would strand the browser on
+    // an error page); a new one is made.
+    sb.set("DSOPS_USE_DEVICE_CODE", "0");
+    strip(-60);
+    sb.ok(&["creds", "--profile", "dev"]);
+    let c = idc.counters();
+    assert_eq!(c["authorize"], 1, "{c}");
+    assert_eq!(c["token_authorization_code"], 1, "{c}");
 }

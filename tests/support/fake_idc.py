@@ -137,6 +137,13 @@ DEFAULT_CONFIG = {
     "strict_assignments": False,  # GetRoleCredentials for unassigned account/role -> 403
     "error_type_suffix": True,   # append ":http://internal.amazon.com/coral/..." to x-amzn-ErrorType
     "accounts": DEFAULT_ACCOUNTS,  # [{accountId, accountName, emailAddress, roles: [...]}]
+    # Rewrite fields of successful answers, to play a broken service:
+    # {op: {field: value}}, where op is an operation name as counted
+    # (register, device_authorization, token_device_code, token_refresh,
+    # token_authorization_code, get_role_credentials) and a value of null
+    # removes the field. For get_role_credentials the fields are those of
+    # roleCredentials. Example: {"get_role_credentials": {"accessKeyId": ""}}.
+    "answer_overrides": {},
 }
 ONE_SHOT_ACTIONS = ("expire_access_tokens", "expire_registrations",
                     "expire_device_codes", "revoke_refresh_tokens")
@@ -506,9 +513,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if bad_json:
                 raise oidc_error("InvalidRequestException", "Request body is not a JSON object")
             handler = getattr(self, "op_" + op)
-            return op, handler(body, query)
+            return op, self.override_answer(op, handler(body, query))
         except ApiError as e:
             return op, self.error_response(e)
+
+    def override_answer(self, op, resp):
+        st = self.server.state
+        with st.lock:
+            fields = dict(st.config["answer_overrides"].get(op) or {})
+        if not fields or resp.status != 200 or resp.content_type != "application/json":
+            return resp
+        answer = json.loads(resp.body)
+        target = answer.get("roleCredentials", {}) if op == "get_role_credentials" else answer
+        for field, value in fields.items():
+            if value is None:
+                target.pop(field, None)
+            else:
+                target[field] = value
+        return json_response(answer, resp.status)
 
     def inject_faults(self, op, kind):
         st = self.server.state
@@ -909,6 +931,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if value is not None and not (isinstance(value, list)
                                               and all(isinstance(v, str) for v in value)):
                     return json_response({"message": "fail_ops must be a list or null"}, 400)
+            elif key == "answer_overrides":
+                if not (isinstance(value, dict) and all(
+                        isinstance(op, str) and isinstance(fields, dict)
+                        for op, fields in value.items())):
+                    return json_response({"message": "answer_overrides must be "
+                                          "{op: {field: value or null}}"}, 400)
             elif key == "accounts":
                 if not (isinstance(value, list) and all(
                         isinstance(a, dict) and isinstance(a.get("accountId"), str)

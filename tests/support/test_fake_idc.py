@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -339,6 +340,33 @@ class FakeIdcTest(unittest.TestCase):
         ref = self.oidc.create_token(clientId=reg["clientId"], clientSecret=reg["clientSecret"],
                                      grantType="refresh_token", refreshToken=tok["refreshToken"])
         self.sso.list_accounts(accessToken=ref["accessToken"])
+
+    def test_answer_overrides(self):
+        self.ctl("POST", "config", {"answer_overrides": {
+            "get_role_credentials": {"accessKeyId": "", "sessionToken": None},
+            "register": {"clientSecret": None},
+        }})
+        reg = self.register()
+        self.assertNotIn("clientSecret", reg)
+        self.ctl("POST", "config", {"answer_overrides": {
+            "get_role_credentials": {"accessKeyId": "", "sessionToken": None}}})
+        _, tok = self.device_login()
+        creds = self.sso.get_role_credentials(roleName="R", accountId="333333333333",
+                                              accessToken=tok["accessToken"])["roleCredentials"]
+        self.assertEqual(creds["accessKeyId"], "")
+        self.assertNotIn("sessionToken", creds)
+        self.assertTrue(creds["secretAccessKey"])
+        # errors are left alone
+        with self.assertRaises(ClientError) as ctx:
+            self.sso.get_role_credentials(roleName="R", accountId="333333333333",
+                                          accessToken="nope")
+        self.assert_error(ctx, "UnauthorizedException", 401)
+        for bad in ({"x": 1}, [], {"register": []}):
+            with self.assertRaises(urllib.error.HTTPError) as ctx:
+                self.ctl("POST", "config", {"answer_overrides": bad})
+            self.assertEqual(ctx.exception.code, 400)
+        self.ctl("POST", "reset", {"all": True})
+        self.assertEqual(self.ctl("GET", "config")["answer_overrides"], {})
 
     def test_strict_assignments(self):
         self.ctl("POST", "config", {"strict_assignments": True})
