@@ -338,3 +338,78 @@ dynamodb =
         assert_eq!(strip_inline_comment("a#b"), "a#b");
     }
 }
+
+/// Property tests: any text as an AWS config is read or refused with the
+/// file named, never a panic. `PROPTEST_CASES=200000` runs a longer campaign.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "\n",
+        "\r\n",
+        "  ",
+        "\t",
+        "[",
+        "]",
+        "[profile ",
+        "[sso-session ",
+        "[default]",
+        "[services x]",
+        "=",
+        " = ",
+        "#",
+        ";",
+        " #",
+        " ;",
+        "sso_session",
+        "sso_start_url",
+        "sso_region",
+        "sso_account_id",
+        "sso_role_name",
+        "region",
+        "p",
+        "s",
+        "https://x/start",
+        "\u{feff}",
+        "\0",
+        "é",
+        "\\",
+        "\"",
+        "'",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+                ProptestConfig::default().cases
+            } else {
+                2000
+            },
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn prop_any_text_is_read_or_refused(
+            parts in proptest::collection::vec(
+                prop_oneof![4 => proptest::sample::select(PIECES).prop_map(str::to_string), 1 => any::<String>()],
+                0..60,
+            )
+        ) {
+            let text = parts.concat();
+            match AwsConfig::parse("cfg".into(), &text) {
+                Ok(c) => {
+                    for name in c.profiles.keys() {
+                        let _ = c.sso_profile(name);
+                    }
+                    for name in c.sso_sessions.keys() {
+                        let _ = c.sso_session(name);
+                    }
+                    let _ = c.only_sso_session();
+                }
+                Err(e) => prop_assert!(e.message.starts_with("cfg:"), "{}", e.message),
+            }
+        }
+    }
+}

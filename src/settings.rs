@@ -413,4 +413,36 @@ mod tests {
             assert_eq!(p(bad), None, "{bad}");
         }
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(
+                if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 3000 }
+            ))]
+
+            #[test]
+            fn prop_any_text_is_a_bounded_duration_or_none(s in any::<String>(), max in 0u64..1_000_000) {
+                let max = Duration::from_secs(max);
+                if let Some(d) = parse_duration(&s, max) {
+                    prop_assert!(d <= max);
+                }
+            }
+
+            #[test]
+            fn prop_duration_shapes(s in "[0-9.]{0,8}(ms|s|m|h|d|x)?([0-9.]{0,8}(ms|s|m|h|d))?|[-+]?(inf|nan|[0-9]{1,400}(\\.[0-9]*)?(e[-+]?[0-9]{1,4})?)") {
+                let max = Duration::from_secs(86_400);
+                if let Some(d) = parse_duration(&s, max) {
+                    prop_assert!(d <= max);
+                }
+            }
+
+            #[test]
+            fn prop_whole_seconds_are_exact(n in 0u64..86_400) {
+                prop_assert_eq!(parse_duration(&n.to_string(), DAY), Some(Duration::from_secs(n)));
+            }
+        }
+    }
 }

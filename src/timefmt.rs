@@ -94,3 +94,40 @@ mod tests {
         );
     }
 }
+
+/// Property tests: any string parses or is `None`, never a panic; what dsops
+/// writes it reads back to the second.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 3000 }
+        ))]
+
+        #[test]
+        fn prop_any_string_parses_or_not(s in any::<String>()) {
+            if let Some(t) = parse(&s) {
+                let _ = format(t);
+            }
+        }
+
+        #[test]
+        fn prop_timestamp_shapes_parse_or_not(
+            s in "[0-9+-]{1,6}-[0-9]{1,3}-[0-9]{1,3}[T ][0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}(\\.[0-9]{0,12})?(Z|UTC|[+-][0-9]{2}:[0-9]{2}| UTC)?"
+        ) {
+            if let Some(t) = parse(&s) {
+                prop_assert_eq!(parse(&format(t)).map(|x| x.unix_timestamp()), Some(t.unix_timestamp()));
+            }
+        }
+
+        #[test]
+        fn prop_written_form_reads_back(secs in 0i64..253_402_300_799i64, ms in 0i64..=i64::from(i32::MAX)) {
+            let t = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            prop_assert_eq!(parse(&format(t)), Some(t));
+            let _ = from_millis(ms * 1000);
+        }
+    }
+}

@@ -177,7 +177,12 @@ fn read_object(path: &Path) -> Read<Map<String, Value>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
         Err(e) => return Read::Corrupt(format!("{}: {e}", path.display())),
     };
-    match serde_json::from_slice::<Value>(&bytes) {
+    parse_object(path, &bytes)
+}
+
+/// A cache file's bytes as a JSON object.
+fn parse_object(path: &Path, bytes: &[u8]) -> Read<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Read::Found(m),
         Ok(_) => Read::Corrupt(format!("{}: not a JSON object", path.display())),
         // The serde error names line and column only, never the content.
@@ -240,11 +245,15 @@ pub fn read_role(path: &Path) -> Read<RoleCredentials> {
 }
 
 fn read_role_once(path: &Path) -> Read<RoleCredentials> {
-    let m = match read_object(path) {
-        Read::Found(m) => m,
-        Read::Missing => return Read::Missing,
-        Read::Corrupt(m) => return Read::Corrupt(m),
-    };
+    match read_object(path) {
+        Read::Found(m) => role_from(path, &m),
+        Read::Missing => Read::Missing,
+        Read::Corrupt(m) => Read::Corrupt(m),
+    }
+}
+
+/// Role credentials from a role cache file's object.
+fn role_from(path: &Path, m: &Map<String, Value>) -> Read<RoleCredentials> {
     let c = m.get("Credentials").and_then(Value::as_object);
     let field = |k: &str| {
         c.and_then(|c| c.get(k))
@@ -400,6 +409,146 @@ mod tests {
             std::fs::write(&p, bad).unwrap();
             assert!(matches!(read_token(&p), Read::Corrupt(_) | Read::Found(_)));
             assert!(matches!(read_role(&p), Read::Corrupt(_)), "{bad}");
+        }
+    }
+}
+
+/// Property tests: any bytes in a cache file are a token, role credentials
+/// or a corrupt entry, never a panic; what dsops writes it reads back.
+/// `PROPTEST_CASES=200000 cargo test --bin dsops cache::props` runs longer.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cases() -> ProptestConfig {
+        let c = ProptestConfig::default();
+        if std::env::var_os("PROPTEST_CASES").is_some() {
+            c
+        } else {
+            ProptestConfig { cases: 1000, ..c }
+        }
+    }
+
+    /// Timestamps in every form the writers use, and nonsense.
+    fn stamp() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|UTC|[+-][0-9]{2}:[0-9]{2}|\\.[0-9]{1,9}Z)?",
+            any::<String>(),
+            Just("9999-12-31T23:59:59-23:59".to_string()),
+            Just("-0001-01-01T00:00:00Z".to_string()),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            stamp().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            Just(Value::Null),
+            Just(json!([])),
+            Just(json!({})),
+        ]
+    }
+
+    fn object() -> impl Strategy<Value = Value> {
+        let keys = proptest::sample::select(vec![
+            "startUrl",
+            "region",
+            "accessToken",
+            "expiresAt",
+            "clientId",
+            "clientSecret",
+            "registrationExpiresAt",
+            "refreshToken",
+            GRANT_TYPES_FIELD,
+            "other",
+        ]);
+        let creds = proptest::collection::btree_map(
+            proptest::sample::select(vec![
+                "AccessKeyId",
+                "SecretAccessKey",
+                "SessionToken",
+                "Expiration",
+                "AccountId",
+                "x",
+            ]),
+            value(),
+            0..6,
+        );
+        (
+            proptest::collection::btree_map(keys, value(), 0..10),
+            creds,
+            any::<bool>(),
+        )
+            .prop_map(|(top, creds, nest)| {
+                let mut m: Map<String, Value> =
+                    top.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                if nest {
+                    let c: Map<String, Value> =
+                        creds.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                    m.insert("Credentials".into(), Value::Object(c));
+                }
+                Value::Object(m)
+            })
+    }
+
+    fn exercise(bytes: &[u8]) {
+        let p = Path::new("/c/x.json");
+        let now = timefmt::now();
+        if let Read::Found(m) = parse_object(p, bytes) {
+            let t = Token { raw: m.clone() };
+            let _ = (
+                t.access_token(),
+                t.refresh_token(),
+                t.client_id(),
+                t.client_secret(),
+            );
+            let _ = (
+                t.expires_at(),
+                t.registration_expires_at(),
+                t.remaining(now),
+            );
+            let _ = t.registration(now);
+            if let Read::Found(c) = role_from(p, &m) {
+                assert!(!c.access_key_id.is_empty() && !c.secret_access_key.is_empty());
+                let _ = (c.remaining(now), c.process_json(), c.key("expiration"));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases())]
+
+        #[test]
+        fn prop_any_bytes_are_a_token_or_corrupt(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn prop_any_json_object_is_a_token_or_corrupt(v in object()) {
+            exercise(v.to_string().as_bytes());
+        }
+
+        #[test]
+        fn prop_role_credentials_round_trip(
+            a in "[A-Za-z0-9/+]{1,40}", s in ".{1,60}", t in ".{1,80}",
+            secs in -62_000_000_000i64..253_000_000_000i64,
+        ) {
+            let d = tempfile::tempdir().unwrap();
+            let p = d.path().join("r.json");
+            let exp = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let c = RoleCredentials {
+                access_key_id: a, secret_access_key: s, session_token: t,
+                expiration: exp, account_id: "111111111111".into(),
+            };
+            write_role(&p, &c).unwrap();
+            match read_role(&p) {
+                Read::Found(back) => prop_assert_eq!(back, c),
+                other => prop_assert!(false, "{other:?}"),
+            }
         }
     }
 }
