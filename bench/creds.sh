@@ -2,6 +2,7 @@
 # Benchmark `dsops creds` side by side with the AWS CLI v2 and /bin/true.
 #
 #   bench/creds.sh            # builds the release binary first
+#   DSOPS=/path/to/dsops bench/creds.sh
 #
 # 1. Warm path: role credentials cached. dsops vs `aws configure
 #    export-credentials --format process` (AWS CLI v2, same warm cache) vs
@@ -13,8 +14,10 @@
 # Everything runs in a private HOME; nothing touches ~/.aws.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-DSOPS=$PWD/target/release/dsops
+if [[ -z ${DSOPS-} ]]; then
+  cargo build --release --quiet
+  DSOPS=$PWD/target/release/dsops
+fi
 AWS=${AWS_CLI:-/usr/bin/aws}
 command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install hyperfine)"; exit 1; }
 [ -x "$AWS" ] || { echo "the AWS CLI v2 is required at $AWS (apt-get install awscli)"; exit 1; }
