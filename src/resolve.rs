@@ -8,16 +8,10 @@
 use crate::awsconfig::AwsConfig;
 use crate::config::{Config, EnvSet, Reference, Source};
 use crate::error::{Error, Result};
-use crate::sso::LoginPolicy;
+pub use crate::stores::Options;
+use crate::stores::{Cx, FetchError, Fetched};
 use std::collections::BTreeMap;
-use std::time::Duration;
 use time::OffsetDateTime;
-
-pub struct Options {
-    pub login: LoginPolicy,
-    /// Bound for the whole resolution (exec stores, network calls).
-    pub timeout: Duration,
-}
 
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -28,16 +22,6 @@ pub struct Resolved {
     /// Optional variables left out because their key does not exist.
     pub skipped: Vec<String>,
 }
-
-/// Why one reference has no value.
-#[derive(Debug)]
-pub enum FetchError {
-    /// The key does not exist in the store (an `optional` variable is skipped).
-    NotFound(String),
-    Failed(Error),
-}
-
-pub type Fetched = BTreeMap<Reference, std::result::Result<String, FetchError>>;
 
 pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> Result<Resolved> {
     // Distinct references, grouped by store.
@@ -52,13 +36,16 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
     }
     let mut fetched = Fetched::new();
     let mut expires: Option<OffsetDateTime> = None;
+    let cx = Cx { cfg, aws, opts };
+    let cx = &cx;
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = by_store
             .iter()
             .map(|(name, refs)| {
                 let store = cfg.store(name);
                 scope.spawn(move || -> Result<(Fetched, Option<OffsetDateTime>)> {
-                    crate::stores::fetch(cfg, aws, store?, refs, opts)
+                    let batch = crate::stores::fetch(cx, store?, refs)?;
+                    Ok((batch.values, batch.expires))
                 })
             })
             .collect();

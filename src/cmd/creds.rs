@@ -18,7 +18,7 @@ pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
             // broken or hostile) can change or break it.
             let user = crate::config::load_user()?;
             if let Some(store) = user.stores.get(s) {
-                return Target::from_store(&aws, store);
+                return crate::stores::sso::target(&aws, store);
             }
             let (cfg, project) = ctx.config()?;
             let store = cfg.store(s).map_err(|e| match project.untrusted_error() {
@@ -26,17 +26,17 @@ pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
                 Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
                 None => e,
             })?;
-            Target::from_store(&aws, store)
+            crate::stores::sso::target(&aws, store)
         }
         (None, None) if allow_default => {
             let (cfg, _) = ctx.config()?;
             let sso: Vec<_> = cfg
                 .stores
                 .values()
-                .filter(|s| s.kind == crate::config::StoreType::Sso)
+                .filter(|s| s.kind.gives_credentials())
                 .collect();
             match sso.as_slice() {
-                [only] => Target::from_store(&aws, only),
+                [only] => crate::stores::sso::target(&aws, only),
                 _ => Err(Error::usage(
                     "name a store (--store NAME) or a profile (--profile NAME)",
                 )),

@@ -16,9 +16,10 @@
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::config::discover::{self, Refused};
-use crate::config::{self, Config, Store, StoreType, trust::Trust};
+use crate::config::{self, Config, Store, trust::Trust};
 use crate::error::Result;
-use crate::sso::{self, LoginPolicy, cache};
+use crate::sso::LoginPolicy;
+use crate::stores;
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ impl Report {
     }
 }
 
+/// A probe's bound (each request has its own, shorter one).
+const PROBE_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut r = Report::default();
     let cfg = check_configs(ctx, &mut r);
@@ -76,7 +80,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         // aws.sso stores first: a sign-in happens there, with its own line,
         // before the stores that take credentials from them.
         let mut stores: Vec<&Store> = cfg.stores.values().collect();
-        stores.sort_by_key(|s| s.kind != StoreType::Sso);
+        stores.sort_by_key(|s| !s.kind.gives_credentials());
         for store in stores {
             if only.is_none_or(|n| n == store.name) {
                 check_store(cfg, aws, store, &mut r);
@@ -202,117 +206,24 @@ fn interactive() -> bool {
 fn check_store(cfg: &Config, aws: &AwsConfig, store: &Store, r: &mut Report) {
     let head = format!("store '{}' ({})", store.name, store.kind.name());
     // Sign in only where a person can answer the browser.
-    let mut policy = LoginPolicy::from_env(false, false, false);
-    policy.allowed = policy.allowed && interactive();
-    match store.kind {
-        StoreType::Literal => r.ok(format_args!("{head}: {} value(s)", store.values.len())),
-        StoreType::Exec => match find_program(&store.command[0]) {
-            Some(p) => r.ok(format_args!("{head}: runs {}", p.display())),
-            None => r.fail(format_args!(
-                "{head}: {} is not an executable on PATH",
-                store.command[0]
-            )),
-        },
-        StoreType::Sso => check_sso(aws, store, &head, &policy, r),
-        StoreType::SecretsManager | StoreType::Ssm => {
-            let access = match crate::stores::aws::access(cfg, aws, store, &policy) {
-                Ok(a) => a,
-                Err(e) => return r.fail(format_args!("{head}: {e}")),
-            };
-            let probe = if store.kind == StoreType::SecretsManager {
-                crate::stores::secretsmanager::probe(store, &access)
-            } else {
-                crate::stores::ssm::probe(store, &access)
-            };
-            match probe {
-                Ok(how) => r.ok(format_args!(
-                    "{head}: {how}; region {}, credentials from {}",
-                    access.region, access.source
-                )),
-                Err(e) => r.fail(format_args!(
-                    "{head}: {e} (region {}, credentials from {})",
-                    access.region, access.source
-                )),
-            }
+    let mut login = LoginPolicy::from_env(false, false, false);
+    login.allowed = login.allowed && interactive();
+    let opts = stores::Options {
+        login,
+        timeout: PROBE_BOUND,
+    };
+    let cx = stores::Cx {
+        cfg,
+        aws,
+        opts: &opts,
+    };
+    for (status, line) in stores::kind_of(store).probe(&cx, store) {
+        match status {
+            stores::Status::Ok => r.ok(format_args!("{head}: {line}")),
+            stores::Status::Warn => r.warn(format_args!("{head}: {line}")),
+            stores::Status::Fail => r.fail(format_args!("{head}: {line}")),
         }
     }
-}
-
-fn check_sso(aws: &AwsConfig, store: &Store, head: &str, policy: &LoginPolicy, r: &mut Report) {
-    let target = match sso::Target::from_store(aws, store) {
-        Ok(t) => t,
-        Err(e) => return r.fail(format_args!("{head}: {e}")),
-    };
-    let path = cache::token_path(&target.session);
-    let now = crate::timefmt::now();
-    let state = match cache::read_token(&path) {
-        cache::Read::Found(t) => match t.remaining(now) {
-            Some(s) if s > 0 => format!("token valid for {}", human(s)),
-            Some(_) => "token expired".to_string(),
-            None => "token file incomplete".to_string(),
-        },
-        cache::Read::Missing => "not signed in".to_string(),
-        cache::Read::Corrupt(why) => format!("token file unreadable ({why})"),
-    };
-    // access_token reuses a fresh token, refreshes one that is about to
-    // expire, and signs in only when the policy allows it.
-    match sso::access_token(&target.session, policy, &target.login_hint, None) {
-        Ok(_) => {
-            let after = match cache::read_token(&path) {
-                cache::Read::Found(t) => t
-                    .expires_at()
-                    .map(|e| {
-                        format!(
-                            "signed in to {}, token valid until {} ({} left)",
-                            target.session.start_url,
-                            crate::timefmt::format(e),
-                            human((e - now).whole_seconds())
-                        )
-                    })
-                    .unwrap_or_else(|| state.clone()),
-                _ => state.clone(),
-            };
-            r.ok(format_args!("{head}: {after}"));
-        }
-        Err(e) => {
-            return r.fail(format_args!("{head}: {state}: {e}"));
-        }
-    }
-    match sso::role_credentials(&target, policy) {
-        Ok(c) => r.ok(format_args!(
-            "{head}: role {}/{}: credentials valid until {} ({} left)",
-            target.account_id,
-            target.role_name,
-            crate::timefmt::format(c.expiration),
-            human(c.remaining(crate::timefmt::now()))
-        )),
-        Err(e) => r.fail(format_args!(
-            "{head}: role {}/{}: {e}",
-            target.account_id, target.role_name
-        )),
-    }
-}
-
-fn human(secs: i64) -> String {
-    let s = secs.max(0);
-    match (s / 3600, (s % 3600) / 60) {
-        (0, m) => format!("{m}m"),
-        (h, m) => format!("{h}h {m:02}m"),
-    }
-}
-
-fn find_program(name: &str) -> Option<PathBuf> {
-    let executable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if name.contains('/') {
-        let p = PathBuf::from(name);
-        return executable(&p).then_some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| executable(p))
 }
 
 /// Secrets must not be readable by others, and nothing that decides what

@@ -107,7 +107,7 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
     let user = crate::config::ConfigFile::user().ok().flatten();
     if let Ok(cfg) = crate::config::load(user.as_ref(), project.as_ref()) {
         for store in cfg.stores.values() {
-            if let Ok(t) = sso::Target::from_store(&aws, store)
+            if let Some(Ok(t)) = crate::stores::kind_of(store).sign_in(&aws, store)
                 && t.session == *session
             {
                 roles.push((t.account_id, t.role_name));

@@ -81,6 +81,8 @@ impl Ctx {
 }
 
 pub fn run(ctx: Ctx) -> Result<i32> {
+    // The store types, before any config is read.
+    crate::stores::install();
     // Nonsense in a limit variable is a usage error before any work starts.
     crate::settings::load()?;
     match ctx.args.cmd {

@@ -7,11 +7,14 @@
 //!   `sso_start_url`, `sso_region`, `sso_session`, `endpoint_url`, a store's
 //!   `region`); a store's type; a new store of any type;
 //! - **medium**: which secrets are read (`key`, `field`, `version_*` of a
-//!   reference; a variable newly taken from a store), and store fields not
-//!   named here (unknown to this table is not harmless);
+//!   reference; a variable newly taken from a store; a file store's `path`);
 //! - **low**: literal values, `optional`, `defaultEnv`, a removed variable,
 //!   env set or store, and store fields that only shape how a value is
 //!   fetched (`timeout`, `use_device_code`).
+//!
+//! Each store type declares the risk of each of its fields in its schema
+//! (`config::schema`, implemented in `src/stores/`); a field a type does not
+//! declare counts as medium.
 //!
 //! Each change names the store or env set and the field, with old → new for
 //! values that are not secret. Never shown: static key fields, and literal
@@ -21,6 +24,7 @@
 //! an empty diff means the parsed configs are equal.
 
 use super::{Config, EnvSet, Reference, Source, Store, Var};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Risk {
@@ -49,31 +53,6 @@ pub struct Change {
     pub long: String,
 }
 
-/// Store fields whose change redirects credentials or where they go.
-const HIGH_FIELDS: &[&str] = &[
-    "credentials_from",
-    "profile",
-    "account_id",
-    "role_name",
-    "role_arn",
-    "role_session_name",
-    "external_id",
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "sso_start_url",
-    "sso_region",
-    "sso_session",
-    "endpoint_url",
-    "region",
-];
-
-/// Store fields that only shape how a value is fetched.
-const LOW_FIELDS: &[&str] = &["timeout", "use_device_code", "format", "description"];
-
-/// Fields whose values are secrets: never shown.
-const SECRET_FIELDS: &[&str] = &["access_key_id", "secret_access_key", "session_token"];
-
 /// Does a variable's (or literal key's) name look like it holds a secret?
 pub fn secret_name(name: &str) -> bool {
     let up = name.to_ascii_uppercase();
@@ -82,14 +61,14 @@ pub fn secret_name(name: &str) -> bool {
         .any(|w| up.contains(w))
 }
 
-fn field_risk(field: &str) -> Risk {
-    if HIGH_FIELDS.contains(&field) {
-        Risk::High
-    } else if LOW_FIELDS.contains(&field) {
-        Risk::Low
-    } else {
-        Risk::Medium
-    }
+/// What a change to `field` of `store` means, and whether its value may be
+/// shown: the store type's schema says; a field it does not know is medium.
+fn field_of(store: &Store, field: &str) -> (Risk, bool) {
+    store
+        .kind
+        .field(field)
+        .map(|f| (f.risk, f.secret))
+        .unwrap_or((Risk::Medium, false))
 }
 
 fn shown(v: Option<&str>) -> String {
@@ -143,11 +122,12 @@ fn stores(old: &Config, new: &Config, out: &mut Vec<Change>) {
 
 fn new_store(s: &Store) -> Change {
     let kind = s.kind.name();
-    let what = if s.command.is_empty() {
-        String::new()
-    } else {
-        format!(" (runs {})", command_text(&s.command))
-    };
+    // What it runs or reads, when a list says (an exec store's command).
+    let what: String = s
+        .lists()
+        .iter()
+        .map(|(f, items)| format!(" ({f}: {})", command_text(items)))
+        .collect();
     change(
         Risk::High,
         format!("+{kind} store '{}'{what}", s.name),
@@ -168,9 +148,17 @@ fn command_text(cmd: &[String]) -> String {
         .join(" ")
 }
 
+/// The union of two maps' keys, in order.
+fn keys<'a, V>(a: &'a BTreeMap<String, V>, b: &'a BTreeMap<String, V>) -> Vec<&'a String> {
+    let mut k: Vec<&String> = a.keys().chain(b.keys()).collect();
+    k.sort();
+    k.dedup();
+    k
+}
+
 fn store_changes(o: &Store, s: &Store, out: &mut Vec<Change>) {
     let name = &s.name;
-    if o.kind != s.kind {
+    if o.kind.name() != s.kind.name() {
         out.push(change(
             Risk::High,
             format!("store '{name}' type {} → {}", o.kind.name(), s.kind.name()),
@@ -181,67 +169,63 @@ fn store_changes(o: &Store, s: &Store, out: &mut Vec<Change>) {
             ),
         ));
     }
-    if o.command != s.command {
-        out.push(change(
-            Risk::High,
-            format!("exec store '{name}' command"),
-            format!(
-                "secretStores.{name}.command: [{}] → [{}]",
-                command_text(&o.command),
-                command_text(&s.command)
-            ),
-        ));
-    }
-    let fields = o.fields().keys().chain(s.fields().keys());
-    let mut seen: Vec<&String> = vec![];
-    for f in fields {
-        if seen.contains(&f) {
-            continue;
-        }
-        seen.push(f);
+    for f in keys(o.fields(), s.fields()) {
         let (a, b) = (o.raw(f), s.raw(f));
         if a == b {
             continue;
         }
-        let values = if SECRET_FIELDS.contains(&f.as_str()) {
+        let (risk, secret) = field_of(s, f);
+        let values = if secret {
             "changed".to_string()
         } else {
             format!("{} → {}", shown(a), shown(b))
         };
         out.push(change(
-            field_risk(f),
+            risk,
             format!("store '{name}' {f}"),
             format!("secretStores.{name}.{f}: {values}"),
         ));
     }
-    // Literal store values, by key.
-    let keys = o.values.iter().chain(s.values.iter()).map(|(k, _)| k);
-    let mut seen: Vec<&String> = vec![];
-    for k in keys {
-        if seen.contains(&k) {
-            continue;
-        }
-        seen.push(k);
-        fn get<'a>(st: &'a Store, k: &str) -> Option<&'a str> {
-            st.values
-                .iter()
-                .find(|(x, _)| x == k)
-                .map(|(_, v)| v.as_str())
-        }
-        let (a, b) = (get(o, k), get(s, k));
+    for f in keys(o.lists(), s.lists()) {
+        let (a, b) = (o.list(f), s.list(f));
         if a == b {
             continue;
         }
-        let values = if secret_name(k) {
-            "changed".to_string()
-        } else {
-            format!("{} → {}", shown(a), shown(b))
-        };
+        let (risk, _) = field_of(s, f);
         out.push(change(
-            Risk::Low,
-            format!("store '{name}' value {k}"),
-            format!("secretStores.{name}.values.{k}: {values}"),
+            risk,
+            format!("{} store '{name}' {f}", s.kind.name()),
+            format!(
+                "secretStores.{name}.{f}: [{}] → [{}]",
+                command_text(a),
+                command_text(b)
+            ),
         ));
+    }
+    for f in keys(o.maps(), s.maps()) {
+        let (risk, _) = field_of(s, f);
+        let (a, b) = (o.map(f), s.map(f));
+        let mut entry_keys: Vec<&String> = a.iter().chain(b.iter()).map(|(k, _)| k).collect();
+        entry_keys.sort();
+        entry_keys.dedup();
+        for k in entry_keys {
+            let get =
+                |m: &[(String, String)]| m.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+            let (va, vb) = (get(a), get(b));
+            if va == vb {
+                continue;
+            }
+            let values = if secret_name(k) {
+                "changed".to_string()
+            } else {
+                format!("{} → {}", shown(va.as_deref()), shown(vb.as_deref()))
+            };
+            out.push(change(
+                risk,
+                format!("store '{name}' {f} {k}"),
+                format!("secretStores.{name}.{f}.{k}: {values}"),
+            ));
+        }
     }
 }
 

@@ -1,6 +1,8 @@
+use super::expand::interpolate;
 use super::*;
+use std::path::Path;
 
-fn parse(text: &str) -> Result<Config> {
+fn parse(text: &str) -> crate::error::Result<Config> {
     let mut c = parse_str(Path::new("/p/.dsops.yaml"), text)?;
     c.project_file = Some("/p/.dsops.yaml".into());
     c.validate_references()?;
@@ -72,7 +74,7 @@ fn spec_example_loads() {
     );
     assert_eq!(env.vars[4].source, Source::Literal("on".into()));
     assert!(env.vars[5].optional);
-    assert_eq!(c.stores["onepassword"].command, ["op", "read"]);
+    assert_eq!(c.stores["onepassword"].list("command"), ["op", "read"]);
 }
 
 #[test]
@@ -251,14 +253,17 @@ fn scalars_are_taken_as_written() {
     assert_eq!(got, want);
     let c = parse("secretStores:\n  l:\n    type: literal\n    values: {A: 1.0, B: false}\n  x:\n    type: exec\n    command: [tool, 1.10, true]\n    timeout: 1e1\n").unwrap();
     assert_eq!(
-        c.stores["l"].values,
+        c.stores["l"].map("values"),
         [
             ("A".to_string(), "1.0".to_string()),
             ("B".to_string(), "false".to_string())
         ]
     );
-    assert_eq!(c.stores["x"].command, ["tool", "1.10", "true"]);
-    assert_eq!(c.stores["x"].timeout(), std::time::Duration::from_secs(10));
+    assert_eq!(c.stores["x"].list("command"), ["tool", "1.10", "true"]);
+    assert_eq!(
+        c.stores["x"].seconds("timeout"),
+        Some(std::time::Duration::from_secs(10))
+    );
 }
 
 #[test]
@@ -421,7 +426,10 @@ fn yaml_rules_name_the_line() {
         "secretStores:\n  p: {type: literal, values: &v {K: one}}\n  q: {type: literal, values: *v}\nenvs:\n  e: &e {A: 1.10}\n  f: *e\n",
     )
     .unwrap();
-    assert_eq!(c.stores["q"].values, [("K".to_string(), "one".to_string())]);
+    assert_eq!(
+        c.stores["q"].map("values"),
+        [("K".to_string(), "one".to_string())]
+    );
     assert_eq!(
         c.env("f").unwrap().vars[0].source,
         Source::Literal("1.10".into())

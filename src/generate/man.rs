@@ -301,6 +301,24 @@ pub fn page() -> String {
     s.push_str(".SH OPTIONS\n");
     flag_entries(&mut s, &top_flags());
 
+    s.push_str(".SH STORE TYPES\n");
+    s.push_str(&text(
+        "The type: of a store in secretStores, and the fields each takes (besides type).",
+    ));
+    s.push('\n');
+    for k in crate::stores::KINDS {
+        let fields: Vec<&str> = k.fields().iter().map(|f| f.name).collect();
+        s.push_str(&format!(
+            ".TP\n.B {}\n{}\n",
+            arg(k.name()),
+            text(&format!(
+                "{} Fields: {}.",
+                sentence(k.describe()),
+                fields.join(", ")
+            ))
+        ));
+    }
+
     s.push_str(".SH ENVIRONMENT\n");
     for (var, what) in environment() {
         s.push_str(&format!(

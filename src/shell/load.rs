@@ -11,7 +11,7 @@
 //! cannot hold the prompt past `DSOPS_HOOK_TIMEOUT` (+ a short grace).
 
 use crate::awsconfig::AwsConfig;
-use crate::config::{Config, EnvSet, Source, StoreType};
+use crate::config::{Config, EnvSet, Source};
 use crate::error::{Error, Result, exit};
 use crate::resolve::{self, Options, Resolved};
 use crate::sso::{self, LoginPolicy};
@@ -70,17 +70,10 @@ fn policy() -> LoginPolicy {
     }
 }
 
-/// The `aws.sso` store a variable's value depends on, if any.
+/// The store whose sign-in a variable's value depends on, if any.
 fn sso_root<'a>(cfg: &'a Config, store: &'a str) -> Option<&'a str> {
     let s = cfg.stores.get(store)?;
-    if s.kind == StoreType::Sso {
-        return Some(s.name.as_str());
-    }
-    let from = s.raw("credentials_from")?;
-    cfg.stores
-        .get(from)
-        .filter(|f| f.kind == StoreType::Sso)
-        .map(|f| f.name.as_str())
+    crate::stores::sign_in_root(cfg, s).map(|r| r.name.as_str())
 }
 
 fn resolve_for_hook(
@@ -117,7 +110,7 @@ fn resolve_for_hook(
     let mut blocked = vec![];
     for root in roots {
         let Ok(store) = cfg.store(root) else { continue };
-        let Ok(target) = sso::Target::from_store(aws, store) else {
+        let Some(Ok(target)) = crate::stores::kind_of(store).sign_in(aws, store) else {
             continue;
         };
         if let Err(e) = sso::role_credentials(&target, &opts.login)
@@ -154,7 +147,5 @@ fn resolve_for_hook(
 
 /// Does any store need the AWS config (so the hook should watch it)?
 pub fn uses_aws_config(cfg: &Config) -> bool {
-    cfg.stores
-        .values()
-        .any(|s| s.kind != StoreType::Literal && s.kind != StoreType::Exec)
+    crate::stores::read_aws_config(cfg)
 }

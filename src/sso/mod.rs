@@ -1,6 +1,9 @@
-//! IAM Identity Center: from a store or profile to role credentials, through
-//! the caches shared with the AWS CLI, under locks so that parallel callers
-//! make one sign-in and one GetRoleCredentials per account and role.
+//! IAM Identity Center: from a target (an account and role reached through a
+//! session) to role credentials, through the caches shared with the AWS
+//! CLI, under locks so that parallel callers make one sign-in and one
+//! GetRoleCredentials per account and role. Which target a dsops store names
+//! is the aws.sso store type's business (`stores/sso.rs`); a profile's is
+//! here (`Target::from_profile`).
 //!
 //! Lock order is always role entry, then session: a process never waits for a
 //! role lock while holding a session lock, so there is no deadlock.
@@ -13,18 +16,9 @@ pub mod login;
 pub mod pkce;
 
 use crate::awsconfig::{AwsConfig, SsoSession};
-use crate::config::{Store, StoreType};
 use crate::error::{Error, Result, exit};
 use crate::fsutil;
 use cache::{Read, RoleCredentials, Token};
-
-/// The keys an `aws.sso` store offers to env sets.
-pub const ROLE_KEYS: &[&str] = &[
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "expiration",
-];
 
 /// Reuse tokens and role credentials while more than this many seconds remain.
 const FRESH_SECS: i64 = 15 * 60;
@@ -57,42 +51,6 @@ impl Target {
             device_code: false,
         })
     }
-
-    /// The target of an `aws.sso` store.
-    pub fn from_store(aws: &AwsConfig, store: &Store) -> Result<Target> {
-        if store.kind != StoreType::Sso {
-            return Err(Error::config(format!(
-                "{}: secretStores.{}: is a {} store, not aws.sso",
-                store.origin.display(),
-                store.name,
-                store.kind.name()
-            )));
-        }
-        let session = session_of_store(aws, store)?;
-        let hint = format!("dsops login --store {}", store.name);
-        let (mut account, mut role, mut region) = (
-            store.get("account_id")?,
-            store.get("role_name")?,
-            store.get("region")?,
-        );
-        if let Some(profile) = store.get("profile")? {
-            let p = aws
-                .sso_profile(&profile)
-                .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
-            account = account.or(Some(p.account_id));
-            role = role.or(Some(p.role_name));
-            region = region.or(p.region);
-        }
-        let need = |v: Option<String>, f: &str| v.ok_or_else(|| store.error(f, "missing"));
-        Ok(Target {
-            session,
-            account_id: need(account, "account_id")?,
-            role_name: need(role, "role_name")?,
-            region,
-            login_hint: hint,
-            device_code: store.get("use_device_code")?.is_some_and(|v| v == "true"),
-        })
-    }
 }
 
 impl Target {
@@ -101,90 +59,6 @@ impl Target {
         let mut p = policy.clone();
         p.use_device_code |= self.device_code;
         p
-    }
-}
-
-/// The Identity Center session of an `aws.sso` store: `profile:`, then
-/// `sso_session:`, then a bare `sso_start_url`, then the AWS config's only
-/// `[sso-session]`.
-pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
-    let scopes = store.get("sso_registration_scopes")?.map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-    });
-    let with_scopes = |mut s: SsoSession| {
-        if let Some(sc) = &scopes {
-            s.scopes = sc.clone();
-        }
-        s
-    };
-    if let Some(profile) = store.get("profile")? {
-        let p = aws
-            .sso_profile(&profile)
-            .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
-        return Ok(with_scopes(p.session));
-    }
-    let start_url = store.get("sso_start_url")?;
-    let sso_region = store.get("sso_region")?;
-    if let Some(name) = store.get("sso_session")? {
-        if aws.sso_sessions.contains_key(&name) && start_url.is_none() {
-            return aws.sso_session(&name).map(with_scopes);
-        }
-        let start_url = start_url.ok_or_else(|| {
-            store.error(
-                "sso_session",
-                &format!(
-                    "no [sso-session {name}] in {} and no sso_start_url in the store",
-                    aws.path.display()
-                ),
-            )
-        })?;
-        let region = sso_region
-            .or(store.get("region")?)
-            .ok_or_else(|| store.error("sso_region", "missing"))?;
-        return Ok(with_scopes(SsoSession {
-            name: Some(name),
-            start_url,
-            region,
-            scopes: vec![],
-        }));
-    }
-    if let Some(start_url) = start_url {
-        let region = match sso_region.or(store.get("region")?) {
-            Some(r) => r,
-            // The AWS config's session for the same start URL knows the region.
-            None => aws
-                .sso_sessions
-                .keys()
-                .filter_map(|n| aws.sso_session(n).ok())
-                .find(|s| s.start_url == start_url)
-                .map(|s| s.region)
-                .ok_or_else(|| {
-                    store.error(
-                        "sso_region",
-                        "missing (the region of the Identity Center instance, e.g. us-east-1)",
-                    )
-                })?,
-        };
-        return Ok(with_scopes(SsoSession {
-            name: None,
-            start_url,
-            region,
-            scopes: vec![],
-        }));
-    }
-    match aws.only_sso_session() {
-        Some(s) => s.map(with_scopes),
-        None => Err(store.error(
-            "sso_start_url",
-            &format!(
-                "missing: set sso_start_url (and sso_region), sso_session or profile; the AWS config {} has {} [sso-session] sections, so none can be assumed",
-                aws.path.display(),
-                aws.sso_sessions.len()
-            ),
-        )),
     }
 }
 

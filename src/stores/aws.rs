@@ -1,5 +1,5 @@
 //! Credentials, region and SDK settings for the AWS API stores
-//! (`aws.secretsmanager`, `aws.ssm`).
+//! (`aws.secretsmanager`, `aws.ssm`), and what their doctor probes share.
 //!
 //! Credentials, first match wins:
 //! 1. `credentials_from: STORE`: role credentials of that `aws.sso` store,
@@ -18,20 +18,67 @@
 //! `credential_process` profiles, IMDS and container credentials: a profile
 //! using them gets an error saying so.
 
+use super::{Cx, Status};
 use crate::awsconfig::AwsConfig;
+use crate::config::diff::Risk;
+use crate::config::schema::{Field, Shape};
 use crate::config::{Config, Store};
 use crate::error::{Error, Result};
-use crate::resolve::FetchError;
 use crate::sso::{self, LoginPolicy, Target};
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
 use time::OffsetDateTime;
+
+/// The fields of the AWS API stores (`aws.secretsmanager`, `aws.ssm`).
+pub const API_FIELDS: &[Field] = &[
+    Field::new("region", Shape::Text, Risk::High),
+    Field::new("credentials_from", Shape::Text, Risk::High),
+    Field::new("profile", Shape::Text, Risk::High),
+    Field::secret("access_key_id", Risk::High),
+    Field::secret("secret_access_key", Risk::High),
+    Field::secret("session_token", Risk::High),
+    Field::new("endpoint_url", Shape::Text, Risk::High),
+];
+
+/// The checks of an AWS API store's fields taken together.
+pub fn check_api_store(store: &Store) -> std::result::Result<(), (&'static str, String)> {
+    if store.raw("access_key_id").is_some() != store.raw("secret_access_key").is_some() {
+        return Err(("", "access_key_id and secret_access_key go together".into()));
+    }
+    Ok(())
+}
+
+/// `dsops doctor` for an AWS API store: its credentials and region, then a
+/// cheap call (`probe`) to its endpoint with them.
+pub fn probe_api_store(
+    cx: &Cx,
+    store: &Store,
+    probe: fn(&Store, &Access) -> Result<String>,
+) -> Vec<(Status, String)> {
+    let access = match access(cx.cfg, cx.aws, store, &cx.opts.login) {
+        Ok(a) => a,
+        Err(e) => return vec![(Status::Fail, e.to_string())],
+    };
+    vec![match probe(store, &access) {
+        Ok(how) => (
+            Status::Ok,
+            format!(
+                "{how}; region {}, credentials from {}",
+                access.region, access.source
+            ),
+        ),
+        Err(e) => (
+            Status::Fail,
+            format!(
+                "{e} (region {}, credentials from {})",
+                access.region, access.source
+            ),
+        ),
+    }]
+}
 
 /// What a client of one AWS API store needs.
 #[derive(Debug, Clone)]
@@ -63,7 +110,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
     let mut profile_region: Option<String> = None;
     let (credentials, expires, source) = if let Some(from) = store.get("credentials_from")? {
         let sso_store = cfg.store(&from)?;
-        let target = Target::from_store(aws, sso_store)?;
+        let target = super::sso::target(aws, sso_store)?;
         region = region.or(target.region.clone());
         let rc = sso::role_credentials(&target, login)
             .map_err(|e| e.context(format!("credentials from store '{from}'")))?;
@@ -263,65 +310,6 @@ where
     }
 }
 
-/// How many requests one store has in flight at once. Secrets Manager
-/// allows thousands of GetSecretValue calls per second; the bound only keeps
-/// a huge env set from opening hundreds of connections.
-const CONCURRENCY: usize = 64;
-
-/// Run `futs` concurrently on one current-thread runtime (the transport runs
-/// each request on tokio's blocking pool, so they really run in parallel),
-/// at most `CONCURRENCY` at a time, in their order. `None` when the whole
-/// batch took longer than `bound`; a slot is `None` if its task panicked.
-pub fn run_concurrently<F, T>(futs: Vec<F>, bound: Duration) -> Result<Option<Vec<Option<T>>>>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let rt = crate::http::runtime()?;
-    let n = futs.len();
-    let out = rt.block_on(async move {
-        let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-        let mut set = tokio::task::JoinSet::new();
-        for (i, f) in futs.into_iter().enumerate() {
-            let sem = sem.clone();
-            set.spawn(async move {
-                let _permit = sem.acquire_owned().await;
-                (i, f.await)
-            });
-        }
-        let collect = async {
-            let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
-            while let Some(joined) = set.join_next().await {
-                if let Ok((i, v)) = joined {
-                    slots[i] = Some(v);
-                }
-            }
-            slots
-        };
-        tokio::time::timeout(bound, collect).await.ok()
-    });
-    // Requests still running on the blocking pool end with their own
-    // timeout; do not wait for them.
-    rt.shutdown_background();
-    Ok(out)
-}
-
-/// A copy of a fetch error, for every reference that shares one request.
-pub fn clone_err(e: &FetchError) -> FetchError {
-    match e {
-        FetchError::NotFound(m) => FetchError::NotFound(m.clone()),
-        FetchError::Failed(e) => FetchError::Failed(Error::new(e.code, e.message.clone())),
-    }
-}
-
-/// The error for every reference of a batch that did not finish in time.
-pub fn gave_up(bound: Duration) -> FetchError {
-    FetchError::Failed(Error::runtime(format!(
-        "gave up after {}s without an answer",
-        bound.as_secs_f64()
-    )))
-}
-
 /// Is this a service error with `code`?
 pub fn is_code<E, R>(e: &SdkError<E, R>, code: &str) -> bool
 where
@@ -347,78 +335,5 @@ where
             "reachable at {endpoint} (credentials accepted; {op} is denied, which dsops does not need)"
         )),
         Err(e) => Err(Error::runtime(describe(&e, endpoint))),
-    }
-}
-
-/// The value of a top-level field of a JSON object secret. Strings are
-/// returned as they are, other JSON values as compact JSON text. A missing or
-/// `null` field is "not found" (an `optional` variable is skipped); a value
-/// that is not a JSON object is an error. Messages name fields, never values.
-pub fn json_field(value: &str, field: &str, what: &str) -> std::result::Result<String, FetchError> {
-    use serde_json::Value;
-    let obj = match serde_json::from_str::<Value>(value) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) | Err(_) => {
-            return Err(FetchError::Failed(Error::runtime(format!(
-                "{what} is not a JSON object, so it has no field '{field}'"
-            ))));
-        }
-    };
-    match obj.get(field) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Null) => Err(FetchError::NotFound(format!(
-            "field '{field}' of {what} is null"
-        ))),
-        Some(v) => Ok(v.to_string()),
-        None => {
-            let mut names: Vec<&str> = obj.keys().map(String::as_str).collect();
-            names.truncate(20);
-            Err(FetchError::NotFound(format!(
-                "{what} has no field '{field}' (fields: {})",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            )))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_fields() {
-        let v = r#"{"password":"p\"w","port":5432,"nested":{"a":1},"nothing":null}"#;
-        assert_eq!(json_field(v, "password", "s").ok().unwrap(), "p\"w");
-        assert_eq!(json_field(v, "port", "s").ok().unwrap(), "5432");
-        assert_eq!(json_field(v, "nested", "s").ok().unwrap(), r#"{"a":1}"#);
-        assert!(matches!(
-            json_field(v, "nothing", "s"),
-            Err(FetchError::NotFound(_))
-        ));
-        match json_field(v, "user", "secret 'x'") {
-            Err(FetchError::NotFound(m)) => {
-                assert!(
-                    m.contains("no field 'user'") && m.contains("password"),
-                    "{m}"
-                );
-                assert!(!m.contains("p\\\"w"), "a value leaked: {m}");
-            }
-            _ => panic!("missing field must be NotFound"),
-        }
-        match json_field("hunter2", "user", "secret 'x'") {
-            Err(FetchError::Failed(e)) => {
-                assert!(e.message.contains("not a JSON object"), "{}", e.message);
-                assert!(!e.message.contains("hunter2"));
-            }
-            _ => panic!("non-JSON must fail"),
-        }
-        assert!(matches!(
-            json_field("[1]", "a", "s"),
-            Err(FetchError::Failed(_))
-        ));
     }
 }

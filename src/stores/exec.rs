@@ -12,7 +12,10 @@
 //! the direct child; and it is killed if dsops itself dies (Ctrl-C at the
 //! prompt), since the terminal's signals no longer reach its group.
 
-use crate::config::Store;
+use super::{Batch, Cx, FetchError, Fetched, Kind, Status};
+use crate::config::diff::Risk;
+use crate::config::schema::{Field, Schema, Shape};
+use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -40,11 +43,95 @@ fn drain(mut pipe: impl Read + Send + 'static, limit: u64) -> mpsc::Receiver<Vec
     rx
 }
 
+pub struct Exec;
+
+const FIELDS: &[Field] = &[
+    Field::new("command", Shape::List, Risk::High),
+    Field::new("timeout", Shape::Seconds, Risk::Low),
+];
+
+/// Without a `timeout`, a command may take this long.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Schema for Exec {
+    fn name(&self) -> &'static str {
+        "exec"
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
+        if store.list("command").is_empty() {
+            return Err(("", "an exec store needs command: [program, args...]".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Kind for Exec {
+    fn describe(&self) -> &'static str {
+        "the output of a command, run with the key as its last argument (no shell)"
+    }
+
+    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
+        // Each key is its own process: run them side by side, so an env set
+        // of several keys takes as long as the slowest, not the sum.
+        let timeout = cx
+            .opts
+            .timeout
+            .min(store.seconds("timeout").unwrap_or(DEFAULT_TIMEOUT));
+        let mut out = Fetched::new();
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = refs
+                .iter()
+                .map(|r| (r, scope.spawn(move || run(store, &r.key, timeout))))
+                .collect();
+            for (r, run) in runs {
+                let value = run
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::runtime("the exec store panicked")));
+                out.insert(r.clone(), value.map_err(FetchError::Failed));
+            }
+        });
+        Ok(Batch::of(out))
+    }
+
+    fn probe(&self, _cx: &Cx, store: &Store) -> Vec<(Status, String)> {
+        let program = store.list("command").first().cloned().unwrap_or_default();
+        vec![match find_program(&program) {
+            Some(p) => (Status::Ok, format!("runs {}", p.display())),
+            None => (
+                Status::Fail,
+                format!("{program} is not an executable on PATH"),
+            ),
+        }]
+    }
+}
+
+/// `name` as `execvp` would find it: a path, or the first executable on PATH.
+pub fn find_program(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let p = std::path::PathBuf::from(name);
+        return executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| executable(p))
+}
+
 pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
-    let program = &store.command[0];
+    let command = store.list("command");
+    let Some(program) = command.first() else {
+        return Err(store.error("command", "the list is empty"));
+    };
     let start = Instant::now();
     let mut cmd = Command::new(program);
-    cmd.args(&store.command[1..])
+    cmd.args(&command[1..])
         .arg(key)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -15,9 +15,11 @@
 //! `field` on a binary secret is an error.
 
 use super::aws::{self, Access};
+use super::{Batch, Cx, Kind, Status};
+use super::{FetchError, Fetched};
+use crate::config::schema::{Field, Schema};
 use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
-use crate::resolve::{FetchError, Fetched};
 use aws_sdk_secretsmanager::Client;
 use std::time::Duration;
 
@@ -88,6 +90,42 @@ async fn get(client: Client, w: Wanted, endpoint: String, region: String) -> Val
     }
 }
 
+pub struct SecretsManager;
+
+impl Schema for SecretsManager {
+    fn name(&self) -> &'static str {
+        "aws.secretsmanager"
+    }
+    fn fields(&self) -> &'static [Field] {
+        aws::API_FIELDS
+    }
+    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
+        aws::check_api_store(store)
+    }
+}
+
+impl Kind for SecretsManager {
+    fn describe(&self) -> &'static str {
+        "secrets from AWS Secrets Manager (key: a secret id or ARN; field, version_stage, version_id)"
+    }
+
+    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
+        let access = aws::access(cx.cfg, cx.aws, store, &cx.opts.login)?;
+        Ok(Batch {
+            values: fetch(store, &access, refs, cx.opts.timeout)?,
+            expires: access.expires,
+        })
+    }
+
+    fn probe(&self, cx: &Cx, store: &Store) -> Vec<(Status, String)> {
+        aws::probe_api_store(cx, store, probe)
+    }
+
+    fn reads_aws_config(&self) -> bool {
+        true
+    }
+}
+
 pub fn fetch(
     store: &Store,
     access: &Access,
@@ -113,7 +151,7 @@ pub fn fetch(
             )
         })
         .collect();
-    let results = aws::run_concurrently(futs, bound)?;
+    let results = super::batch::run_concurrently(futs, bound)?;
     let mut out = Fetched::new();
     for r in refs {
         let i = wanted
@@ -122,7 +160,7 @@ pub fn fetch(
             .unwrap_or_default();
         let what = describe_secret(&wanted[i]);
         let got: Value = match results.as_ref().map(|v| &v[i]) {
-            None => Err(aws::gave_up(bound)),
+            None => Err(super::batch::gave_up(bound)),
             Some(None) => Err(FetchError::Failed(Error::runtime(
                 "the request task failed unexpectedly",
             ))),
@@ -131,7 +169,7 @@ pub fn fetch(
         let value = match (got, &r.field) {
             (Err(e), _) => Err(e),
             (Ok(Secret::Text(s)), None) | (Ok(Secret::Binary(s)), None) => Ok(s),
-            (Ok(Secret::Text(s)), Some(f)) => aws::json_field(&s, f, &what),
+            (Ok(Secret::Text(s)), Some(f)) => super::json::json_field(&s, f, &what),
             (Ok(Secret::Binary(_)), Some(f)) => Err(FetchError::Failed(Error::runtime(format!(
                 "{what} is binary (SecretBinary), so it has no field '{f}'"
             )))),
@@ -145,7 +183,7 @@ fn dup(v: &Value) -> Value {
     match v {
         Ok(Secret::Text(s)) => Ok(Secret::Text(s.clone())),
         Ok(Secret::Binary(s)) => Ok(Secret::Binary(s.clone())),
-        Err(e) => Err(aws::clone_err(e)),
+        Err(e) => Err(e.duplicate()),
     }
 }
 

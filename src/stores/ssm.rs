@@ -12,9 +12,11 @@
 //! name with GetParameter so that each error lands on its own variable.
 
 use super::aws::{self, Access};
+use super::{Batch, Cx, Kind, Status};
+use super::{FetchError, Fetched};
+use crate::config::schema::{Field, Schema};
 use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
-use crate::resolve::{FetchError, Fetched};
 use aws_sdk_ssm::Client;
 use std::time::Duration;
 
@@ -146,6 +148,42 @@ async fn get_batch(
     v
 }
 
+pub struct Ssm;
+
+impl Schema for Ssm {
+    fn name(&self) -> &'static str {
+        "aws.ssm"
+    }
+    fn fields(&self) -> &'static [Field] {
+        aws::API_FIELDS
+    }
+    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
+        aws::check_api_store(store)
+    }
+}
+
+impl Kind for Ssm {
+    fn describe(&self) -> &'static str {
+        "parameters from AWS Systems Manager Parameter Store, SecureString decrypted (key: a name, :VERSION or :LABEL)"
+    }
+
+    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
+        let access = aws::access(cx.cfg, cx.aws, store, &cx.opts.login)?;
+        Ok(Batch {
+            values: fetch(store, &access, refs, cx.opts.timeout)?,
+            expires: access.expires,
+        })
+    }
+
+    fn probe(&self, cx: &Cx, store: &Store) -> Vec<(Status, String)> {
+        aws::probe_api_store(cx, store, probe)
+    }
+
+    fn reads_aws_config(&self) -> bool {
+        true
+    }
+}
+
 pub fn fetch(
     store: &Store,
     access: &Access,
@@ -187,7 +225,7 @@ pub fn fetch(
             )
         })
         .collect();
-    let results = aws::run_concurrently(futs, bound)?;
+    let results = super::batch::run_concurrently(futs, bound)?;
     for r in refs {
         if out.contains_key(r) {
             continue;
@@ -198,17 +236,17 @@ pub fn fetch(
             .find_map(|(b, names)| names.iter().position(|n| *n == r.key).map(|j| (b, j)))
             .unwrap_or_default();
         let got: Value = match results.as_ref().map(|v| &v[b]) {
-            None => Err(aws::gave_up(bound)),
+            None => Err(super::batch::gave_up(bound)),
             Some(None) => Err(FetchError::Failed(Error::runtime(
                 "the request task failed unexpectedly",
             ))),
             Some(Some(v)) => match &v[j] {
                 Ok(s) => Ok(s.clone()),
-                Err(e) => Err(aws::clone_err(e)),
+                Err(e) => Err(e.duplicate()),
             },
         };
         let value = match (&r.field, got) {
-            (Some(f), Ok(s)) => aws::json_field(&s, f, &format!("parameter '{}'", r.key)),
+            (Some(f), Ok(s)) => super::json::json_field(&s, f, &format!("parameter '{}'", r.key)),
             (_, got) => got,
         };
         out.insert(r.clone(), value);

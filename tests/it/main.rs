@@ -8,6 +8,7 @@ mod support;
 mod cli;
 mod compat;
 mod creds;
+mod file_store;
 mod generate;
 mod hardening;
 mod hook;
