@@ -145,21 +145,9 @@ pub fn runtime() -> crate::error::Result<tokio::runtime::Runtime> {
         .map_err(|e| crate::error::Error::runtime(format!("cannot start the network runtime: {e}")))
 }
 
-/// The endpoint override for a service, in the SDK's order: the
-/// service-specific variable (`AWS_ENDPOINT_URL_SSO_OIDC`), then
-/// `AWS_ENDPOINT_URL`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns both off.
+/// The endpoint override for a service (see `settings::endpoint_override`).
 pub fn endpoint_override(service_env: &str) -> Option<String> {
-    if std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return None;
-    }
-    [
-        format!("AWS_ENDPOINT_URL_{service_env}"),
-        "AWS_ENDPOINT_URL".to_string(),
-    ]
-    .iter()
-    .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    crate::settings::endpoint_override(service_env)
 }
 
 /// One line saying why a call failed: the HTTP status, the service's error

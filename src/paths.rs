@@ -23,13 +23,15 @@ fn expand_tilde(p: PathBuf) -> PathBuf {
 }
 
 pub fn aws_config_file() -> PathBuf {
-    var_path("AWS_CONFIG_FILE")
+    crate::settings::aws_config_file()
+        .map(PathBuf::from)
         .map(expand_tilde)
         .unwrap_or_else(|| home().join(".aws/config"))
 }
 
 pub fn aws_credentials_file() -> PathBuf {
-    var_path("AWS_SHARED_CREDENTIALS_FILE")
+    crate::settings::aws_credentials_file()
+        .map(PathBuf::from)
         .map(expand_tilde)
         .unwrap_or_else(|| home().join(".aws/credentials"))
 }

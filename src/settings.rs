@@ -37,6 +37,72 @@ pub fn switch(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| is_on(&v.to_string_lossy()))
 }
 
+// The variables the AWS SDKs and CLI define, read as they read them.
+
+/// `AWS_CONFIG_FILE`.
+pub fn aws_config_file() -> Option<String> {
+    var("AWS_CONFIG_FILE")
+}
+
+/// `AWS_SHARED_CREDENTIALS_FILE`.
+pub fn aws_credentials_file() -> Option<String> {
+    var("AWS_SHARED_CREDENTIALS_FILE")
+}
+
+/// Credentials from the environment (`AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY`, with `AWS_SESSION_TOKEN` when set), the first
+/// link of the SDKs' default chain.
+pub fn env_credentials() -> Option<(String, String, Option<String>)> {
+    Some((
+        var("AWS_ACCESS_KEY_ID")?,
+        var("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+    ))
+}
+
+/// `AWS_PROFILE`.
+pub fn aws_profile() -> Option<String> {
+    var("AWS_PROFILE")
+}
+
+/// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+pub fn aws_region() -> Option<String> {
+    var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"))
+}
+
+/// The endpoint override of a service, in the SDKs' order: the service's
+/// own variable (`AWS_ENDPOINT_URL_SSO_OIDC` for `SSO_OIDC`), then
+/// `AWS_ENDPOINT_URL`; `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns
+/// both off.
+pub fn endpoint_override(service: &str) -> Option<String> {
+    if std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return None;
+    }
+    var(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| var("AWS_ENDPOINT_URL"))
+}
+
+/// The browser command list: `AWS_SSO_BROWSER`, else `BROWSER`.
+pub fn browser() -> Option<String> {
+    var("AWS_SSO_BROWSER").or_else(|| var("BROWSER"))
+}
+
+/// `DSOPS_NO_LOGIN` or `CI`: never sign in.
+pub fn no_login() -> bool {
+    switch("DSOPS_NO_LOGIN") || switch("CI")
+}
+
+/// `AWS_SSO_DISABLE_BROWSER`: print the sign-in URL, open nothing.
+pub fn no_browser() -> bool {
+    switch("AWS_SSO_DISABLE_BROWSER")
+}
+
+/// `DSOPS_USE_DEVICE_CODE`: sign in with the device code flow.
+pub fn use_device_code() -> bool {
+    switch("DSOPS_USE_DEVICE_CODE")
+}
+
 static DEBUG: AtomicBool = AtomicBool::new(false);
 
 /// `--debug` or `DSOPS_DEBUG`: set once by the command context.

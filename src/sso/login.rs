@@ -228,10 +228,7 @@ fn announce(url: &str, code: &str, policy: &LoginPolicy) {
 /// commands; `%s` is the URL, else it is appended), or the desktop opener.
 /// The browser runs detached; we do not wait for it.
 pub fn open_browser(url: &str) -> bool {
-    let configured = std::env::var("AWS_SSO_BROWSER")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("BROWSER").ok().filter(|s| !s.is_empty()));
+    let configured = crate::settings::browser();
     let candidates: Vec<String> = match configured {
         Some(list) => list
             .split(':')

@@ -84,11 +84,11 @@ impl LoginPolicy {
         no_browser_flag: bool,
         use_device_code: bool,
     ) -> LoginPolicy {
-        let truthy = crate::settings::switch;
+        use crate::settings;
         LoginPolicy {
-            allowed: !(no_login_flag || truthy("DSOPS_NO_LOGIN") || truthy("CI")),
-            no_browser: no_browser_flag || truthy("AWS_SSO_DISABLE_BROWSER"),
-            use_device_code: use_device_code || truthy("DSOPS_USE_DEVICE_CODE"),
+            allowed: !(no_login_flag || settings::no_login()),
+            no_browser: no_browser_flag || settings::no_browser(),
+            use_device_code: use_device_code || settings::use_device_code(),
             quiet: false,
             explicit: false,
         }

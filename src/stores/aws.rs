@@ -24,6 +24,7 @@ use crate::config::diff::Risk;
 use crate::config::schema::{Field, Shape};
 use crate::config::{Config, Store};
 use crate::error::{Error, Result};
+use crate::settings;
 use crate::sso::{self, LoginPolicy, Target};
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -99,10 +100,6 @@ struct Keys {
     session_token: Option<String>,
 }
 
-fn env(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.is_empty())
-}
-
 /// Credentials and region for `store`. May sign in (per `login`) when the
 /// credentials come from an `aws.sso` store or an SSO profile.
 pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy) -> Result<Access> {
@@ -142,20 +139,18 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
             .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
         profile_region = r;
         (c, e, format!("AWS profile '{name}'"))
-    } else if let (Some(key), Some(secret)) =
-        (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    {
+    } else if let Some((key, secret, token)) = settings::env_credentials() {
         profile_region = aws
             .profiles
-            .get(&env("AWS_PROFILE").unwrap_or_else(|| "default".into()))
+            .get(&settings::aws_profile().unwrap_or_else(|| "default".into()))
             .and_then(|p| p.get("region").cloned());
         (
-            Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "dsops-env"),
+            Credentials::new(key, secret, token, None, "dsops-env"),
             None,
             "AWS_ACCESS_KEY_ID".to_string(),
         )
     } else {
-        let name = env("AWS_PROFILE");
+        let name = settings::aws_profile();
         let explicit = name.is_some();
         let name = name.unwrap_or_else(|| "default".into());
         if !explicit && !has_profile(aws, &name) {
@@ -178,8 +173,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
         (c, e, format!("AWS profile '{name}'"))
     };
     let region = region
-        .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .or_else(settings::aws_region)
         .or(profile_region)
         .ok_or_else(|| {
             store.error(
