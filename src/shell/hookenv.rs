@@ -248,7 +248,7 @@ fn apply(
             continue;
         }
         // Names from the old state are user input too.
-        if refuse_name(name).is_some() {
+        if refuse_name(opts.shell, name).is_some() {
             continue;
         }
         match &target {

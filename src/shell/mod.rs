@@ -6,5 +6,6 @@ pub mod init;
 pub mod load;
 pub mod plan;
 pub mod quote;
+pub mod reserved;
 pub mod stamp;
 pub mod state;

@@ -1284,3 +1284,158 @@ fn interactive(sh: Sh) {
         std::panic::resume_unwind(e);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Names a shell treats specially, half-applied evals, prior values.
+
+/// The variables `sh` itself reports as read-only (valid names only). zsh
+/// loads every module it ships first (the hook loads zsh/datetime; users
+/// load others); fish marks them in `set --show`.
+fn read_only_names(sb: &Sandbox, sh: Sh) -> Vec<String> {
+    let (args, code): (&[&str], &str) = match sh {
+        Sh::Bash => (&["--noprofile", "--norc", "-c"], "readonly -p"),
+        Sh::Zsh => (
+            &["-f", "-c"],
+            "for d in $module_path; do for f in $d/zsh/**/*.so(N); do m=${f#$d/}; zmodload ${m%.so}; done; done >/dev/null 2>&1; typeset +r",
+        ),
+        Sh::Fish => (
+            &["--no-config", "-c"],
+            "for v in (set -n); set --show $v | string match -q -r -- '^\\$'$v': .*\\(read-only\\)'; and echo $v; end",
+        ),
+    };
+    let out = Command::new(sh.name())
+        .args(args)
+        .arg(code)
+        .env_clear()
+        .envs(sb.base_env())
+        .current_dir(&sb.home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{sh:?}: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names = text.lines().filter_map(|l| match sh {
+        // declare -ir UID="0"
+        Sh::Bash => l
+            .strip_prefix("declare -")
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .map(|n| n.split('=').next().unwrap_or_default()),
+        _ => Some(l.trim()),
+    });
+    let valid = |n: &str| {
+        let mut c = n.chars();
+        matches!(c.next(), Some(f) if f == '_' || f.is_ascii_alphabetic())
+            && c.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    };
+    names.filter(|n| valid(n)).map(str::to_string).collect()
+}
+
+/// Ask each installed shell for its read-only variables: dsops refuses every
+/// one of them for that shell (checked through `export --format shell`,
+/// which uses the hook's lists).
+#[test]
+fn each_shells_read_only_names_are_refused_for_it() {
+    for sh in shells() {
+        let sb = Sandbox::new();
+        let names = read_only_names(&sb, sh);
+        let must: &[&str] = match sh {
+            Sh::Bash => &["BASHOPTS", "EUID", "SHELLOPTS"],
+            Sh::Zsh => &["LINENO", "EPOCHSECONDS", "HISTCMD", "TTYIDLE", "status"],
+            Sh::Fish => &["status", "fish_pid", "version"],
+        };
+        for m in must {
+            assert!(
+                names.iter().any(|n| n == m),
+                "{sh:?}: asking the shell for its read-only names did not work: {names:?}"
+            );
+        }
+        // The user config is trusted as it is: one env set per name.
+        let mut yaml = String::from("version: 1\nenvs:\n");
+        for (i, n) in names.iter().enumerate() {
+            yaml.push_str(&format!("  e{i}:\n    OK: fine\n    {n}: x\n"));
+        }
+        sb.write(".config/dsops/config.yaml", &yaml);
+        for (i, n) in names.iter().enumerate() {
+            let out = sb
+                .cmd()
+                .args(["export", "--format", "shell", "--shell", sh.name()])
+                .args(["--env", &format!("e{i}")])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success() && err.contains(&format!("refusing to export {n} ")),
+                "{sh:?}: {n} is read-only in {} and was not refused: {err}",
+                sh.name()
+            );
+            assert!(out.stdout.is_empty(), "{sh:?}: {n}: printed lines");
+        }
+    }
+}
+
+/// A set with a name the shell treats specially loads nothing, says so once
+/// with the reason, and leaves nothing of the set behind after leaving (zsh
+/// stopped the eval at a read-only name after earlier exports; an exported
+/// PROMPT_COMMAND removed the bash hook).
+#[test]
+fn special_names_load_nothing_and_leave_nothing() {
+    for sh in shells() {
+        let specials: &[(&str, &str)] = match sh {
+            Sh::Bash => &[
+                ("PROMPT_COMMAND", "reserved: the bash hook runs from it"),
+                ("LINENO", "reserved by bash"),
+            ],
+            Sh::Zsh => &[
+                ("LINENO", "reserved by zsh: read-only"),
+                ("EPOCHSECONDS", "reserved by zsh: read-only"),
+                ("HISTCMD", "reserved by zsh: read-only"),
+                ("TTYIDLE", "reserved by zsh: read-only"),
+                ("precmd_functions", "reserved: the zsh hook runs from it"),
+            ],
+            Sh::Fish => &[
+                ("fish_pid", "reserved by fish"),
+                ("status", "reserved by fish: read-only"),
+                ("status_generation", "reserved by fish: read-only"),
+            ],
+        };
+        let sb = Sandbox::new();
+        let mut s = Script::new(&sb, sh);
+        for (i, (name, _)) in specials.iter().enumerate() {
+            let cfg = sb.write(
+                &format!("p{i}/.dsops.yaml"),
+                &format!(
+                    "version: 1\nenvs:\n  e:\n    BEFORE_{i}: before-{i}-5d1c\n    SHADOW: shadow-{i}-9e0a\n    {name}: special-{i}\n    AFTER_{i}: after-{i}-3f7b\n"
+                ),
+            );
+            allow(&sb, &cfg);
+            s.cd(&sb.path(&format!("p{i}")))
+                .prompt()
+                .prompt()
+                .dump(&format!("in{i}"))
+                .cd(&sb.home)
+                .prompt()
+                .dump(&format!("out{i}"));
+        }
+        // The hook still runs afterwards: a plain project loads.
+        let ok = sb.write(
+            "plain/.dsops.yaml",
+            "version: 1\nenvs:\n  e:\n    PLAIN: plain-7a1e\n",
+        );
+        allow(&sb, &ok);
+        s.cd(&sb.path("plain")).prompt().dump("plain");
+        let r = s.run(&sb, &[("SHADOW", b"the user's own 'shadow'\n")]);
+        r.ok();
+        for (i, (name, why)) in specials.iter().enumerate() {
+            for tag in [format!("in{i}"), format!("out{i}")] {
+                for k in [format!("BEFORE_{i}"), format!("AFTER_{i}")] {
+                    assert_var(&r, &tag, &k, None);
+                }
+                assert_var(&r, &tag, "SHADOW", Some("the user's own 'shadow'\n"));
+            }
+            assert_var(&r, &format!("out{i}"), "DSOPS_STATE", None);
+            let said = format!("refusing to export {name}: {why}");
+            assert_eq!(r.count(&said), 1, "{sh:?}: {said}\n{}", r.stderr);
+        }
+        assert_var(&r, "plain", "PLAIN", Some("plain-7a1e"));
+    }
+}
