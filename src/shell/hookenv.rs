@@ -17,6 +17,9 @@
 //! restores what the user had. A failure loads nothing and is recorded in the
 //! state, shown once, and not retried until something it depends on changes.
 //!
+//! `DSOPS_ENV` is the shell's own value, exported or not: the init code
+//! passes it on the command line. Unset and empty are the same.
+//!
 //! Deliberately not done here: `--config`/`DSOPS_CONFIG` (the hook follows
 //! the directory; they are for `export`, `exec` and `creds`), and shell
 //! variables that were never exported (dsops cannot see them to restore).
@@ -69,7 +72,10 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         absent: ancestors,
         skipped,
     } = discover::walk(&dir);
-    let env_var = std::env::var_os("DSOPS_ENV").map(|v| v.to_string_lossy().into_owned());
+    // The shell passes its own value, exported or not; empty is unset.
+    let env_var = std::env::var_os("DSOPS_ENV")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
     let same_inputs = old.cfg == nearest_enc

@@ -1439,3 +1439,81 @@ fn special_names_load_nothing_and_leave_nothing() {
         assert_var(&r, "plain", "PLAIN", Some("plain-7a1e"));
     }
 }
+
+/// `DSOPS_ENV` set in the shell without export (bash, zsh) or without -x
+/// (fish) switches the set at the next prompt, in real interactive shells.
+#[test]
+fn interactive_unexported_dsops_env_switches_the_set() {
+    if !support::require_tool("tmux") {
+        return;
+    }
+    for sh in shells() {
+        interactive_unexported(sh);
+    }
+}
+
+fn interactive_unexported(sh: Sh) {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\ndefaultEnv: dev\nenvs:\n  dev:\n    UNEXP: unexp-dev-4e2a\n  prod:\n    UNEXP: unexp-prod-8c1f\n",
+    );
+    allow(&sb, &cfg);
+    let init = match sh {
+        Sh::Bash | Sh::Zsh => format!("eval \"$('{}' hook {})\"", dsops(), sh.name()),
+        Sh::Fish => format!("'{}' hook fish | source", dsops()),
+    };
+    let start = match sh {
+        Sh::Bash => {
+            let rc = sb.write("rc.bash", &format!("PS1='$ '\n{init}\n"));
+            format!("bash --noprofile --rcfile '{}' -i", rc.display())
+        }
+        Sh::Zsh => "zsh -f -i".to_string(),
+        Sh::Fish => "fish --no-config -i".to_string(),
+    };
+    let t = Tmux::start(&sb, &start);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if sh != Sh::Bash {
+            t.keys(&sb, &[&init, "Enter"]);
+        }
+        // What a process started from the shell sees.
+        let check = |tag: &str, want: &str| {
+            let p = sb.path(&format!("seen-{tag}"));
+            t.keys(
+                &sb,
+                &[&format!("printenv UNEXP > '{}'", p.display()), "Enter"],
+            );
+            assert!(
+                wait_for(tag, Duration::from_secs(10), || {
+                    std::fs::read_to_string(&p).is_ok_and(|s| s.trim_end() == want)
+                }),
+                "{sh:?} {tag}: {:?}\n{}",
+                std::fs::read_to_string(&p),
+                t.pane(&sb)
+            );
+        };
+        t.keys(
+            &sb,
+            &[&format!("cd '{}'", sb.path("project").display()), "Enter"],
+        );
+        check("entered", "unexp-dev-4e2a");
+        let (set, export, unset) = match sh {
+            Sh::Fish => (
+                "set DSOPS_ENV prod",
+                "set -x DSOPS_ENV prod",
+                "set -e DSOPS_ENV",
+            ),
+            _ => ("DSOPS_ENV=prod", "export DSOPS_ENV", "unset DSOPS_ENV"),
+        };
+        t.keys(&sb, &[set, "Enter"]);
+        check("unexported", "unexp-prod-8c1f");
+        t.keys(&sb, &[export, "Enter"]);
+        check("exported", "unexp-prod-8c1f");
+        t.keys(&sb, &[unset, "Enter"]);
+        check("unset", "unexp-dev-4e2a");
+    }));
+    t.kill(&sb);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
