@@ -292,4 +292,110 @@ mod tests {
         // Encoded again, it no longer holds the priors.
         assert!(!d.encode().contains(&b64_encode(b"old")));
     }
+
+    mod prop {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// `n` cases, unless `PROPTEST_CASES` asks for a longer campaign.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
+        /// Short strings of any characters (NUL, quotes, backslashes,
+        /// non-ASCII), cheap to generate.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), 0..12).prop_map(String::from_iter)
+        }
+
+        fn opt_str() -> impl Strategy<Value = Option<String>> {
+            proptest::option::of(text())
+        }
+
+        fn state() -> impl Strategy<Value = State> {
+            (
+                (opt_str(), opt_str(), opt_str(), opt_str()),
+                proptest::collection::vec((text(), opt_str()), 0..4),
+                any::<i64>(),
+                proptest::collection::vec(text(), 0..6),
+                (opt_str(), any::<bool>(), opt_str()),
+            )
+                .prop_map(
+                    |((cfg, env, set, stamp), files, refresh, names, (priors, partial, note))| {
+                        State {
+                            v: VERSION,
+                            cfg,
+                            env,
+                            set,
+                            stamp,
+                            files,
+                            refresh,
+                            names,
+                            priors,
+                            partial,
+                            note,
+                            inline: vec![],
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(cases(2000))]
+
+            #[test]
+            fn state_round_trips(s in state()) {
+                prop_assert_eq!(State::decode(s.encode().as_bytes()).unwrap(), s);
+            }
+
+            #[test]
+            fn decode_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let _ = State::decode(&b);
+            }
+
+            #[test]
+            fn base64_round_trips(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+                prop_assert_eq!(b64_decode(&b64_encode(&b)).unwrap(), b);
+            }
+
+            #[test]
+            fn base64_decode_never_panics(s in "[A-Za-z0-9+/=!]{0,40}") {
+                if let Some(b) = b64_decode(&s) {
+                    // Whatever it accepts, it reads back the same way.
+                    prop_assert_eq!(b64_decode(&b64_encode(&b)).unwrap(), b);
+                }
+            }
+
+            #[test]
+            fn paths_round_trip_any_bytes(b in proptest::collection::vec(1u8..=255, 0..100)) {
+                let p = PathBuf::from(OsString::from_vec(b));
+                prop_assert_eq!(dec_path(&enc_path(&p)), p);
+            }
+
+            #[test]
+            fn dec_path_never_panics(s in text()) {
+                let _ = dec_path(&s);
+                let _ = dec_path(&format!("\0{s}"));
+            }
+        }
+
+        proptest! {
+            // JSON of the state's shape with odd values: slower to generate.
+            #![proptest_config(cases(500))]
+
+            #[test]
+            fn decode_never_panics_on_near_json(
+                s in r#"\{("(v|cfg|env|set|stamp|files|refresh|names|priors|partial|note|vars)":(1|2|-1|null|true|"[a-z]*"|\[\]|\[\["A",(null|"QQ=="|"!")\]\]|\[\[1\]\]),?){0,6}\}"#
+            ) {
+                if let Ok(st) = State::decode(s.as_bytes()) {
+                    let _ = st.inline_priors();
+                    let _ = st.encode();
+                }
+            }
+        }
+    }
 }
