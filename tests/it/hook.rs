@@ -1829,3 +1829,104 @@ fn interactive_unexported(sh: Sh) {
         std::panic::resume_unwind(e);
     }
 }
+
+/// The special names and a line that fails part-way, in real interactive
+/// bash and zsh (tmux): nothing of the set is left behind, and the hook
+/// still works afterwards.
+#[test]
+fn interactive_special_names_and_failing_lines_leave_nothing() {
+    if !support::require_tool("tmux") {
+        return;
+    }
+    for sh in shells().into_iter().filter(|s| *s != Sh::Fish) {
+        interactive_special(sh);
+    }
+}
+
+fn interactive_special(sh: Sh) {
+    let sb = Sandbox::new();
+    let special = match sh {
+        Sh::Bash => "PROMPT_COMMAND",
+        _ => "LINENO",
+    };
+    for (dir, yaml) in [
+        (
+            "special",
+            format!(
+                "version: 1\nenvs:\n  e:\n    SP_BEFORE: sp-before-1a9c\n    {special}: x\n    SP_AFTER: sp-after-7b3d\n"
+            ),
+        ),
+        (
+            "part",
+            "version: 1\nenvs:\n  e:\n    SP_BEFORE: part-a-5e2f\n    PART_X: part-x-0c8a\n    SP_AFTER: part-b-2d6e\n"
+                .to_string(),
+        ),
+        (
+            "plain",
+            "version: 1\nenvs:\n  e:\n    SP_PLAIN: plain-4f1b\n".to_string(),
+        ),
+    ] {
+        let cfg = sb.write(&format!("{dir}/.dsops.yaml"), &yaml);
+        allow(&sb, &cfg);
+    }
+    let init = format!("eval \"$('{}' hook {})\"", dsops(), sh.name());
+    let start = match sh {
+        Sh::Bash => {
+            let rc = sb.write("rc.bash", &format!("PS1='$ '\n{init}\n"));
+            format!("bash --noprofile --rcfile '{}' -i", rc.display())
+        }
+        _ => "zsh -f -i".to_string(),
+    };
+    let t = Tmux::start(&sb, &start);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if sh == Sh::Zsh {
+            t.keys(&sb, &[&init, "Enter"]);
+        }
+        let readonly = match sh {
+            Sh::Bash => "readonly PART_X",
+            _ => "typeset -r PART_X",
+        };
+        t.keys(&sb, &[readonly, "Enter"]);
+        // What a process started from the shell sees of the variables.
+        let check = |tag: &str, want: &str| {
+            let p = sb.path(&format!("seen-{tag}"));
+            t.keys(
+                &sb,
+                &[
+                    &format!(
+                        "{{ printenv SP_BEFORE; printenv SP_AFTER; printenv SP_PLAIN; echo end; }} > '{}'",
+                        p.display()
+                    ),
+                    "Enter",
+                ],
+            );
+            assert!(
+                wait_for(tag, Duration::from_secs(10), || {
+                    std::fs::read_to_string(&p).is_ok_and(|s| s == want)
+                }),
+                "{sh:?} {tag}: {:?}\n{}",
+                std::fs::read_to_string(&p),
+                t.pane(&sb)
+            );
+        };
+        let cd = |dir: &Path| {
+            t.keys(&sb, &[&format!("cd '{}'", dir.display()), "Enter"]);
+        };
+        cd(&sb.path("special"));
+        check("special-in", "end\n");
+        cd(&sb.home);
+        check("special-out", "end\n");
+        cd(&sb.path("part"));
+        t.keys(&sb, &["", "Enter"]);
+        cd(&sb.home);
+        check("part-out", "end\n");
+        cd(&sb.path("plain"));
+        check("plain", "plain-4f1b\nend\n");
+        cd(&sb.home);
+        check("plain-out", "end\n");
+    }));
+    t.kill(&sb);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
