@@ -220,7 +220,7 @@ fn old_priors(old: &State) -> (HashMap<String, Option<OsString>>, Option<String>
     }
     let mut map: HashMap<String, Option<OsString>> =
         old.names.iter().map(|n| (n.clone(), None)).collect();
-    let Some(file) = &old.priors else {
+    let Some(file) = old.priors.as_ref().filter(|_| !old.names.is_empty()) else {
         return (map, None);
     };
     match priors::load(file) {

@@ -111,12 +111,23 @@ impl State {
             VERSION_INLINE if s.names.is_empty() && s.priors.is_none() => {
                 s.names = s.inline.iter().map(|(n, _)| n.clone()).collect();
             }
+            VERSION | VERSION_INLINE => {
+                return Err(format!(
+                    "{VAR} is unreadable: it mixes fields of format versions 1 and 2"
+                ));
+            }
             _ => {
                 return Err(format!(
                     "{VAR} has format version {}; this dsops reads version {VERSION}",
                     s.v
                 ));
             }
+        }
+        // Names go into lines for the shell and into messages.
+        if !s.names.iter().all(|n| crate::config::valid_var_name(n)) {
+            return Err(format!(
+                "{VAR} is unreadable: it lists something that is not a variable name"
+            ));
         }
         Ok(s)
     }
@@ -267,6 +278,8 @@ mod tests {
         assert!(!s.encode().contains("\"vars\""));
         assert!(State::decode(br#"{"v":3}"#).is_err());
         assert!(State::decode(br#"{"v":2,"vars":[["A",null]]}"#).is_err());
+        assert!(State::decode(br#"{"v":2,"names":["A=B"]}"#).is_err());
+        assert!(State::decode(br#"{"v":1,"vars":[["\u001b[2J",null]]}"#).is_err());
         assert!(State::decode(b"garbage").is_err());
         assert!(
             State {
@@ -321,7 +334,7 @@ mod tests {
                 (opt_str(), opt_str(), opt_str(), opt_str()),
                 proptest::collection::vec((text(), opt_str()), 0..4),
                 any::<i64>(),
-                proptest::collection::vec(text(), 0..6),
+                proptest::collection::vec("[A-Za-z_][A-Za-z0-9_]{0,10}", 0..6),
                 (opt_str(), any::<bool>(), opt_str()),
             )
                 .prop_map(
