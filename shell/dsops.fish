@@ -38,7 +38,8 @@ function _dsops_run
     # do not start it again at every prompt; wait until something changes.
     builtin test "$_dsops_pending" = "$_dsops_key"; and builtin return 0
     builtin set -g _dsops_pending $_dsops_key
-    builtin set -l _dsops_out (command $_dsops_bin hook-env fish | builtin string collect)
+    # DSOPS_ENV as this shell sees it: set without -x, dsops would not.
+    builtin set -l _dsops_out (DSOPS_ENV="$DSOPS_ENV" command $_dsops_bin hook-env fish | builtin string collect)
     # dsops prints everything at the very end, so output means it completed.
     if builtin test -n "$_dsops_out"
         builtin printf '%s' $_dsops_out | builtin source

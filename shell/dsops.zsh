@@ -43,7 +43,8 @@ _dsops_run() {
   if [[ $_dsops_pending == "$_dsops_key" ]]; then \builtin return 0; fi
   _dsops_pending=$_dsops_key
   \builtin local _dsops_out
-  _dsops_out=$("$_dsops_bin" hook-env zsh) || :
+  # DSOPS_ENV as this shell sees it: set without export, dsops would not.
+  _dsops_out=$(DSOPS_ENV="${DSOPS_ENV-}" "$_dsops_bin" hook-env zsh) || :
   # dsops prints everything at the very end, so output means it completed.
   if [[ -n $_dsops_out ]]; then
     \builtin eval "$_dsops_out"

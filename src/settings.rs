@@ -296,7 +296,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "DSOPS_ENV",
-        "the env set to use; the hook reloads at the next prompt when it changes",
+        "the env set to use; the hook reloads at the next prompt when it changes, exported or not",
     ),
     (
         "DSOPS_QUIET",
@@ -340,7 +340,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "DSOPS_STATE",
-        "the shell hook's session state (variable names, file fingerprints, your prior values for restore; never a secret dsops exported); set by the hook, not by you",
+        "the shell hook's session state (variable names, file fingerprints, the name of the private file under XDG_RUNTIME_DIR or XDG_STATE_HOME that keeps your prior values for restore; never a secret dsops exported, nor your prior values); set by the hook, not by you",
     ),
     ("CI", "when on, never sign in, as with --no-login"),
     (

@@ -8,6 +8,9 @@
 //! Quoting, per format:
 //! - `shell` (bash, zsh): `export NAME='value'`, single quotes with `'`
 //!   written as `'\''`; fish: `set -gx NAME 'value'` with `\\` and `\'`.
+//!   A name the shell treats specially (read-only, the prompt, the hook, ...;
+//!   the same per-shell lists as the hook, see `shell/reserved.rs`) is
+//!   refused with a message naming it: `eval` would stop at it part-way.
 //! - `dotenv`: `NAME='value'` when the value has no `'`, no carriage return,
 //!   no `\\` and no final `\`; else, for a value ending in `\` without
 //!   spaces, quotes, `#` or `$`, unquoted; else `NAME="value"` with `\\`,
@@ -22,18 +25,13 @@ use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
 use crate::resolve::{self, Options, Resolved};
-use crate::shell::quote;
+use crate::shell::emit::Shell;
+use crate::shell::{quote, reserved};
 use std::time::Duration;
 
 /// Backstop for a whole resolution from the command line; each request and
 /// each exec store has its own, shorter bound.
 const RESOLVE_BOUND: Duration = Duration::from_secs(300);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shell {
-    Posix,
-    Fish,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -43,11 +41,7 @@ enum Format {
 }
 
 fn shell_named(name: &str) -> Option<Shell> {
-    match name {
-        "bash" | "zsh" => Some(Shell::Posix),
-        "fish" => Some(Shell::Fish),
-        _ => None,
-    }
+    Shell::parse(name).ok()
 }
 
 fn format(ctx: &Ctx) -> Result<Format> {
@@ -63,7 +57,7 @@ fn format(ctx: &Ctx) -> Result<Format> {
                 None => std::env::var("SHELL")
                     .ok()
                     .and_then(|s| s.rsplit('/').next().and_then(shell_named))
-                    .unwrap_or(Shell::Posix),
+                    .unwrap_or(Shell::Bash),
             };
             Ok(Format::Shell(shell))
         }
@@ -170,14 +164,20 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
 fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
     let mut out = String::new();
     match format {
-        Format::Shell(Shell::Posix) => {
+        Format::Shell(shell) => {
             for (k, v) in vars {
-                out.push_str(&format!("export {k}={}\n", quote::posix(v)));
-            }
-        }
-        Format::Shell(Shell::Fish) => {
-            for (k, v) in vars {
-                out.push_str(&format!("set -gx {k} {}\n", quote::fish(v)));
+                if let Some(why) = reserved::refused(shell, k) {
+                    return Err(Error::config(format!(
+                        "refusing to export {k} for {}: {why}",
+                        shell.name()
+                    )));
+                }
+                match shell {
+                    Shell::Bash | Shell::Zsh => {
+                        out.push_str(&format!("export {k}={}\n", quote::posix(v)))
+                    }
+                    Shell::Fish => out.push_str(&format!("set -gx {k} {}\n", quote::fish(v))),
+                }
             }
         }
         Format::Dotenv => {
@@ -266,6 +266,27 @@ mod tests {
         let e = dotenv_quote("SECRET_NAME", "it's $5").unwrap_err();
         assert!(e.message.starts_with("SECRET_NAME:"), "{}", e.message);
         assert!(!e.message.contains("it's $5"), "a value leaked");
+    }
+
+    #[test]
+    fn shell_format_refuses_what_the_shell_reserves() {
+        let vars = |k: &str| {
+            vec![
+                ("OK".to_string(), "1".to_string()),
+                (k.to_string(), "x".to_string()),
+            ]
+        };
+        let e = render(Format::Shell(Shell::Zsh), &vars("LINENO")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "refusing to export LINENO for zsh: reserved by zsh: read-only"
+        );
+        assert!(render(Format::Shell(Shell::Bash), &vars("LINENO")).is_err());
+        assert!(render(Format::Shell(Shell::Fish), &vars("LINENO")).is_ok());
+        assert!(render(Format::Shell(Shell::Fish), &vars("fish_pid")).is_err());
+        assert!(render(Format::Shell(Shell::Bash), &vars("PROMPT_COMMAND")).is_err());
+        // Not for a shell: no refusal.
+        assert!(render(Format::Json, &vars("PROMPT_COMMAND")).is_ok());
     }
 
     #[test]

@@ -28,6 +28,14 @@ impl Shell {
         }
     }
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+        }
+    }
+
     pub fn quote(self, value: &[u8]) -> Vec<u8> {
         match self {
             Shell::Bash | Shell::Zsh => quote::posix_bytes(value),

@@ -9,13 +9,23 @@
 //! are the same and no credential refresh is due, nothing is parsed, resolved
 //! or exported: only the hook's own shell variables are printed (the state
 //! does not hold the directory: moving within a project changes nothing but
-//! the list of config paths the shell checks for).
+//! the list of config paths the shell checks for). The prior values are not
+//! read on that path either.
 //!
-//! Otherwise the variables dsops manages are reverted to the prior values the
-//! state remembers, the new set is loaded, and the difference is printed. A
-//! name dsops already managed keeps its *old* prior value, so leaving always
-//! restores what the user had. A failure loads nothing and is recorded in the
-//! state, shown once, and not retried until something it depends on changes.
+//! Otherwise the variables dsops manages are reverted to the prior values
+//! kept in the file the state names (`priors.rs`), the new set is loaded, and
+//! the difference is printed. A name dsops already managed keeps its *old*
+//! prior value, so leaving always restores what the user had. A failure loads
+//! nothing and is recorded in the state, shown once, and not retried until
+//! something it depends on changes.
+//!
+//! The lines are ordered for a shell that stops evaluating at a failing line
+//! (zsh does, at a read-only name this run could not know about): the state
+//! comes first and records every name the lines may change, so a later prompt
+//! can revert whatever did get applied.
+//!
+//! `DSOPS_ENV` is the shell's own value, exported or not: the init code
+//! passes it on the command line. Unset and empty are the same.
 //!
 //! Deliberately not done here: `--config`/`DSOPS_CONFIG` (the hook follows
 //! the directory; they are for `export`, `exec` and `creds`), and shell
@@ -23,12 +33,14 @@
 
 use super::emit::{Script, Shell};
 use super::plan::{self, Plan, fingerprint, fingerprint_bytes, refuse_name};
+use super::priors::{self, Priors};
 use super::stamp;
 use super::state::{self, State};
 use crate::config::discover;
 use crate::error::Result;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -69,10 +81,17 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         absent: ancestors,
         skipped,
     } = discover::walk(&dir);
-    let env_var = std::env::var_os("DSOPS_ENV").map(|v| v.to_string_lossy().into_owned());
+    // The shell passes its own value, exported or not; empty is unset.
+    let env_var = std::env::var_os("DSOPS_ENV")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
-    let same_inputs = old.cfg == nearest_enc
+    // A state of the old format, or one whose lines may have stopped
+    // part-way, is decided again.
+    let same_inputs = old.v == state::VERSION
+        && !old.partial
+        && old.cfg == nearest_enc
         && (nearest.is_none() || (old.env == env_var && files_unchanged(&old.files)));
     let refresh_due = old.refresh != 0 && now >= old.refresh;
     if opts.debug {
@@ -88,11 +107,10 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         );
     }
 
-    let mut script = Script::new(opts.shell);
-    let new = if same_inputs && !refresh_due {
+    let (new, first, lines) = if same_inputs && !refresh_due {
         let mut new = old.clone();
         keep_stamp(&old, &mut new, read_at);
-        new
+        (new, None, Vec::new())
     } else {
         let mut plan = plan::plan(
             opts.shell,
@@ -105,24 +123,18 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", p.display()));
         }
-        apply(
-            opts,
-            &old,
-            plan,
-            same_inputs,
-            nearest_enc,
-            env_var,
-            read_at,
-            &mut script,
-        )
+        let a = apply(opts, &old, plan, same_inputs, nearest_enc, env_var, read_at);
+        (a.new, a.first, a.lines)
     };
 
-    if new != old || (new.is_empty() && std::env::var_os(state::VAR).is_some()) {
-        if new.is_empty() {
-            script.unset(state::VAR);
-        } else {
-            script.export(state::VAR, new.encode().as_bytes());
-        }
+    // The order makes an eval that stops part-way (zsh stops at a line that
+    // fails) safe: first the state that records every name the lines below
+    // may change, with its prior, so a later prompt can revert whatever was
+    // applied; then the hook's own variables; then the exports and unsets;
+    // last the final state.
+    let mut script = Script::new(opts.shell);
+    if let Some(f) = &first {
+        put_state(&mut script, f);
     }
     let stamp = new
         .stamp
@@ -146,7 +158,23 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
     let watch: Vec<&[u8]> = watch.iter().map(Vec::as_slice).collect();
     let absent: Vec<&[u8]> = absent.iter().map(Vec::as_slice).collect();
     script.bookkeeping(stamp.as_os_str().as_bytes(), &watch, &absent, new.refresh);
+    script.out.extend_from_slice(&lines);
+    let changed = match &first {
+        Some(f) => *f != new,
+        None => new != old || (new.is_empty() && std::env::var_os(state::VAR).is_some()),
+    };
+    if changed {
+        put_state(&mut script, &new);
+    }
     Ok(script.out)
+}
+
+fn put_state(script: &mut Script, s: &State) {
+    if s.is_empty() {
+        script.unset(state::VAR);
+    } else {
+        script.export(state::VAR, s.encode().as_bytes());
+    }
 }
 
 /// Nothing changed: keep the stamp (moved forward: the files were just found
@@ -168,9 +196,65 @@ fn keep_stamp(old: &State, new: &mut State, read_at: SystemTime) {
     }
 }
 
+/// "A, B, C, D, E and 7 more".
+fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
+
+/// The prior value of each name the old state manages (`None`: it was
+/// unset), and a message when they could not be had: then every name counts
+/// as unset, and is unset instead of restored.
+fn old_priors(old: &State) -> (HashMap<String, Option<OsString>>, Option<String>) {
+    if let Some(inline) = old.inline_priors() {
+        return (inline.into_iter().collect(), None);
+    }
+    let mut map: HashMap<String, Option<OsString>> =
+        old.names.iter().map(|n| (n.clone(), None)).collect();
+    let Some(file) = old.priors.as_ref().filter(|_| !old.names.is_empty()) else {
+        return (map, None);
+    };
+    match priors::load(file) {
+        Ok(p) => {
+            for (n, v) in p {
+                if let Some(slot) = map.get_mut(&n) {
+                    *slot = Some(OsString::from_vec(v));
+                }
+            }
+            (map, None)
+        }
+        Err(why) => {
+            let names: Vec<&str> = old.names.iter().map(String::as_str).collect();
+            let msg = format!(
+                "cannot restore the values that {} had before the project was loaded ({why}); they are unset instead",
+                name_list(&names)
+            );
+            (map, Some(msg))
+        }
+    }
+}
+
+/// What [`apply`] decided.
+struct Applied {
+    /// The state after the lines.
+    new: State,
+    /// The state to write before the lines, when there are any.
+    first: Option<State>,
+    /// The exports and unsets.
+    lines: Vec<u8>,
+}
+
 /// Revert what the old state exported, apply `plan`, print the status lines
-/// and the one-time messages, and return the new state.
-#[allow(clippy::too_many_arguments)]
+/// and the one-time messages, and return the new state and the lines.
 fn apply(
     opts: &Options,
     old: &State,
@@ -179,15 +263,27 @@ fn apply(
     cfg: Option<String>,
     env_var: Option<String>,
     read_at: SystemTime,
-    script: &mut Script,
-) -> State {
-    let priors = old.priors();
+) -> Applied {
+    let (priors, lost) = old_priors(old);
+    if let Some(msg) = &lost {
+        eprintln!("dsops: {msg}");
+    }
     // What the user had before dsops changed anything.
     let baseline = |name: &str| -> Option<OsString> {
-        match priors.iter().find(|(n, _)| n == name) {
-            Some((_, p)) => p.clone(),
+        match priors.get(name) {
+            Some(p) => p.clone(),
             None => std::env::var_os(name),
         }
+    };
+    // The prior values of `names` that had one, in name order: the same
+    // priors make the same file.
+    let keep = |names: &[&str]| -> Priors {
+        let mut p: Priors = names
+            .iter()
+            .filter_map(|n| baseline(n).map(|v| (n.to_string(), v.into_vec())))
+            .collect();
+        p.sort();
+        p
     };
     let mut new = State {
         v: state::VERSION,
@@ -203,41 +299,86 @@ fn apply(
             .iter()
             .map(|(p, fp)| (state::enc_path(p), fp.clone()))
             .collect();
-        new.vars = plan
-            .vars
-            .iter()
-            .map(|(n, _)| (n.clone(), baseline(n).as_deref().map(state::enc_value)))
-            .collect();
+        new.names = plan.vars.iter().map(|(n, _)| n.clone()).collect();
+        new.priors = None;
         new.note = (!plan.notices.is_empty())
             .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes()));
     };
     build(&plan, &mut new);
-    if new.encode().len() > state::MAX_LEN {
-        let names: Vec<&str> = plan.vars.iter().map(|(n, _)| n.as_str()).collect();
-        plan.fail(format!(
-            "not loaded: the current values of {} are too large to remember for restoring them later",
-            names.join(", ")
-        ));
-        build(&plan, &mut new);
+    let mut new_priors = Priors::new();
+    if !new.names.is_empty() {
+        let names: Vec<&str> = new.names.iter().map(String::as_str).collect();
+        new_priors = keep(&names);
+        let set = plan.set.clone().unwrap_or_default();
+        let problem = if new.encode().len() > state::MAX_LEN {
+            Some(format!(
+                "not loaded: {set}: its {} variables are too many to remember in {} (at most {} KiB)",
+                names.len(),
+                state::VAR,
+                state::MAX_LEN / 1024
+            ))
+        } else if priors::size(&new_priors) > priors::MAX_BYTES {
+            // Name the values that are the problem, the largest first.
+            let mut big: Vec<(&str, usize)> = new_priors
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.len()))
+                .collect();
+            big.sort_by_key(|b| std::cmp::Reverse(b.1));
+            let big: Vec<&str> = big.into_iter().map(|(n, _)| n).collect();
+            Some(format!(
+                "not loaded: {set}: the current values of {} are too large to remember for restoring them later ({} KiB; at most {} KiB)",
+                name_list(&big),
+                priors::size(&new_priors) / 1024,
+                priors::MAX_BYTES / 1024
+            ))
+        } else if new_priors.is_empty() {
+            None
+        } else {
+            match priors::save(&new_priors) {
+                Ok(name) => {
+                    new.priors = Some(name);
+                    None
+                }
+                Err(e) => {
+                    let had: Vec<&str> = new_priors.iter().map(|(n, _)| n.as_str()).collect();
+                    Some(format!(
+                        "not loaded: {set}: cannot keep the current values of {} for restoring them later: {e}",
+                        name_list(&had)
+                    ))
+                }
+            }
+        };
+        if let Some(p) = problem {
+            plan.fail(p);
+            build(&plan, &mut new);
+            new_priors.clear();
+        }
     }
 
     // The lines for the shell: every name dsops managed or will manage whose
     // value must change.
-    let mut names: Vec<&str> = priors.iter().map(|(n, _)| n.as_str()).collect();
+    let targets: HashMap<&str, &str> = plan
+        .vars
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let mut names: Vec<&str> = old.names.iter().map(String::as_str).collect();
+    let mut seen: HashSet<&str> = names.iter().copied().collect();
     for (n, _) in &plan.vars {
-        if !names.contains(&n.as_str()) {
+        if seen.insert(n) {
             names.push(n);
         }
     }
     let mut diff: Vec<String> = vec![];
-    for name in names {
-        let target: Option<OsString> = match plan.vars.iter().find(|(n, _)| n == name) {
-            Some((_, v)) => Some(OsString::from(v)),
+    let mut body = Script::new(opts.shell);
+    for &name in &names {
+        let target: Option<OsString> = match targets.get(name) {
+            Some(v) => Some(OsString::from(v)),
             None => baseline(name),
         };
         let current = std::env::var_os(name);
-        let was_managed = priors.iter().any(|(n, _)| n == name);
-        let will_manage = plan.vars.iter().any(|(n, _)| n == name);
+        let was_managed = priors.contains_key(name);
+        let will_manage = targets.contains_key(name);
         match (was_managed, will_manage) {
             (false, true) => diff.push(format!("+{name}")),
             (true, false) => diff.push(format!("-{name}")),
@@ -248,12 +389,12 @@ fn apply(
             continue;
         }
         // Names from the old state are user input too.
-        if refuse_name(name).is_some() {
+        if refuse_name(opts.shell, name).is_some() {
             continue;
         }
         match &target {
-            Some(v) => script.export(name, OsStr::as_bytes(v)),
-            None => script.unset(name),
+            Some(v) => body.export(name, OsStr::as_bytes(v)),
+            None => body.unset(name),
         }
     }
 
@@ -265,6 +406,29 @@ fn apply(
         None
     } else {
         stamp::create(read_at).as_deref().map(state::enc_path)
+    };
+
+    // Before the lines: the new state, but managing every name they touch
+    // (the old names too, until they are restored), marked partial.
+    let first = (!body.out.is_empty()).then(|| {
+        let mut t = new.clone();
+        t.partial = true;
+        t.names = names.iter().map(|n| n.to_string()).collect();
+        let all = keep(&names);
+        t.priors = if all == new_priors {
+            new.priors.clone()
+        } else if all.is_empty() {
+            None
+        } else {
+            Some(priors::save(&all).ok()?)
+        };
+        (t.encode().len() <= state::MAX_LEN).then_some(t)
+    });
+    // When it cannot be kept (a full disk), the final state goes first.
+    let first = match first {
+        Some(None) => Some(new.clone()),
+        Some(Some(t)) => Some(t),
+        None => None,
     };
 
     if new.note.is_some() && new.note != old.note {
@@ -288,7 +452,11 @@ fn apply(
             eprintln!("dsops: {}", diff.join(" "));
         }
     }
-    new
+    Applied {
+        new,
+        first,
+        lines: body.out,
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub mod hookenv;
 pub mod init;
 pub mod load;
 pub mod plan;
+pub mod priors;
 pub mod quote;
+pub mod reserved;
 pub mod stamp;
 pub mod state;

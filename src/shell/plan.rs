@@ -4,9 +4,10 @@
 //! that the next `hook-env` can tell cheaply whether to decide again.
 //!
 //! Names are checked once more here even though the config layer validates
-//! them: the hook refuses the shells' special variables and its own, values
-//! with a NUL byte, and values too big for the kernel's limit on one
-//! environment string. A refusal fails the whole set, like any failure.
+//! them: the hook refuses the names the shell treats specially and dsops's
+//! own (per shell, see `reserved.rs`), values with a NUL byte, and values too
+//! big for the kernel's limit on one environment string. A refusal fails the
+//! whole set, like any failure.
 
 use super::emit::Shell;
 use super::load;
@@ -22,59 +23,13 @@ const MIN_REFRESH_SECS: i64 = 60;
 /// a bigger variable would make every later command fail to start.
 const MAX_ENV_STRING: usize = 128 * 1024 - 1;
 
-/// Names a config may not make the hook export: the hook's own, and the
-/// shells' special or read-only variables.
-const RESERVED: &[&str] = &[
-    "DSOPS_STATE",
-    "DSOPS_ENV",
-    "PWD",
-    "OLDPWD",
-    "SHLVL",
-    "_",
-    // bash
-    "BASHOPTS",
-    "BASHPID",
-    "BASH_ARGC",
-    "BASH_ARGV",
-    "BASH_LINENO",
-    "BASH_SOURCE",
-    "BASH_VERSINFO",
-    "EUID",
-    "FUNCNAME",
-    "GROUPS",
-    "PPID",
-    "SHELLOPTS",
-    "UID",
-    // zsh
-    "ARGC",
-    "argv",
-    "status",
-    "pipestatus",
-    "path",
-    "fpath",
-    "cdpath",
-    "manpath",
-    "mailpath",
-    "module_path",
-    "psvar",
-    "ZSH_SUBSHELL",
-    // fish
-    "fish_pid",
-    "history",
-    "hostname",
-    "umask",
-    "version",
-    "FISH_VERSION",
-];
-
-/// Why a name cannot be exported by the hook, if it cannot.
-pub fn refuse_name(name: &str) -> Option<&'static str> {
+/// Why the hook cannot export `name` in `shell`, if it cannot: not a valid
+/// name, or one the shell or dsops reserves (see [`super::reserved`]).
+pub fn refuse_name(shell: Shell, name: &str) -> Option<&'static str> {
     if !config::valid_var_name(name) {
         Some("not a valid variable name")
-    } else if RESERVED.contains(&name) || name.starts_with("_dsops_") {
-        Some("reserved by the shell or by dsops")
     } else {
-        None
+        super::reserved::refused(shell, name)
     }
 }
 
@@ -248,7 +203,7 @@ pub fn plan(
         ));
     }
     for (name, value) in &loaded.resolved.vars {
-        let problem = refuse_name(name)
+        let problem = refuse_name(shell, name)
             .map(str::to_string)
             .or_else(|| {
                 value
@@ -301,10 +256,14 @@ mod tests {
 
     #[test]
     fn reserved_names() {
-        assert!(refuse_name("DATABASE_URL").is_none());
-        assert!(refuse_name("DSOPS_STATE").is_some());
-        assert!(refuse_name("_dsops_sig").is_some());
-        assert!(refuse_name("A-B").is_some());
-        assert!(refuse_name("1A").is_some());
+        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            assert!(refuse_name(sh, "DATABASE_URL").is_none());
+            assert!(refuse_name(sh, "DSOPS_STATE").is_some());
+            assert!(refuse_name(sh, "_dsops_sig").is_some());
+            assert!(refuse_name(sh, "A-B").is_some());
+            assert!(refuse_name(sh, "1A").is_some());
+        }
+        assert!(refuse_name(Shell::Zsh, "LINENO").is_some());
+        assert!(refuse_name(Shell::Fish, "LINENO").is_none());
     }
 }

@@ -74,4 +74,124 @@ mod tests {
             assert_eq!(fish_bytes(s.as_bytes()), fish(s).into_bytes());
         }
     }
+
+    /// Round trips in the real shells: each case is a batch of values
+    /// exported by one script, read back with `env -0`, byte for byte.
+    mod real_shells {
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::process::{Command, Stdio};
+
+        const BATCH: usize = 50;
+
+        /// `n` cases, unless `PROPTEST_CASES` asks for a longer campaign.
+        fn cases(n: u32) -> ProptestConfig {
+            let mut c = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                c.cases = n;
+            }
+            c
+        }
+
+        /// Under CI every shell must be there; elsewhere a missing one is
+        /// skipped.
+        fn have(shell: &str) -> bool {
+            let found = Command::new(shell)
+                .arg("-c")
+                .arg("exit 0")
+                .stdin(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(found || !ci, "{shell} is required under CI");
+            found
+        }
+
+        /// Bytes other than NUL, weighted towards the ones quoting cares about.
+        fn value() -> impl Strategy<Value = Vec<u8>> {
+            let byte = prop_oneof![
+                4 => prop::sample::select(b"'\\\"$`!\n\r\t %*?[]{}()~#;&|<>=-".to_vec()),
+                2 => 1u8..=127,
+                2 => 128u8..=255,
+            ];
+            prop::collection::vec(byte, 0..40)
+        }
+
+        fn round_trip(shell: &str, values: &[Vec<u8>]) -> Result<(), TestCaseError> {
+            let dir = tempfile::tempdir().unwrap();
+            let dump = dir.path().join("env");
+            let mut script = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match shell {
+                    "fish" => {
+                        script.extend_from_slice(format!("set -gx QV_{i} ").as_bytes());
+                        script.extend_from_slice(&fish_bytes(v));
+                    }
+                    _ => {
+                        script.extend_from_slice(format!("export QV_{i}=").as_bytes());
+                        script.extend_from_slice(&posix_bytes(v));
+                    }
+                }
+                script.push(b'\n');
+            }
+            script.extend_from_slice(format!("env -0 > '{}'\n", dump.display()).as_bytes());
+            let file = dir.path().join("script");
+            std::fs::write(&file, &script).unwrap();
+            let args: &[&str] = match shell {
+                "bash" => &["--noprofile", "--norc"],
+                "zsh" => &["-f"],
+                _ => &["--no-config"],
+            };
+            let out = Command::new(shell)
+                .args(args)
+                .arg(&file)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("LANG", "C.UTF-8")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            prop_assert!(
+                out.status.success(),
+                "{}: {}",
+                shell,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let raw = std::fs::read(&dump).unwrap();
+            let mut got = vec![None; values.len()];
+            for entry in raw.split(|b| *b == 0) {
+                let Some(rest) = entry.strip_prefix(b"QV_") else {
+                    continue;
+                };
+                let eq = rest.iter().position(|b| *b == b'=').unwrap();
+                let i: usize = std::str::from_utf8(&rest[..eq]).unwrap().parse().unwrap();
+                got[i] = Some(rest[eq + 1..].to_vec());
+            }
+            for (i, v) in values.iter().enumerate() {
+                prop_assert_eq!(got[i].as_deref(), Some(v.as_slice()), "{} QV_{}", shell, i);
+            }
+            Ok(())
+        }
+
+        proptest! {
+            // 8 batches of 50 values per shell: 400 values, one shell
+            // process per batch (`PROPTEST_CASES` batches when set).
+            #![proptest_config(cases(8))]
+
+            #[test]
+            fn bash(values in prop::collection::vec(value(), BATCH)) {
+                if have("bash") { round_trip("bash", &values)?; }
+            }
+
+            #[test]
+            fn zsh(values in prop::collection::vec(value(), BATCH)) {
+                if have("zsh") { round_trip("zsh", &values)?; }
+            }
+
+            #[test]
+            fn fish(values in prop::collection::vec(value(), BATCH)) {
+                if have("fish") { round_trip("fish", &values)?; }
+            }
+        }
+    }
 }

@@ -1,0 +1,192 @@
+//! Prior values: what the variables a load shadows held before, kept out of
+//! the environment so that processes started in the project cannot read the
+//! user's own values (their production `AWS_SECRET_ACCESS_KEY`, say).
+//!
+//! They live in a file of mode 0600 under `$XDG_RUNTIME_DIR/dsops/priors/`
+//! (else `$XDG_STATE_HOME/dsops/priors/`, directory 0700), and the state names
+//! the file. Only the names that had a value are in it; a managed name that
+//! is not in it was unset.
+//!
+//! A file is never changed once written and is named by a keyed hash of its
+//! content (the key is a random file beside it): the same priors give the
+//! same file, shells started inside a project (which inherit the state) read
+//! the file of the shell that loaded it, and the name in the environment
+//! tells nothing about the values, not even to someone guessing them. Files
+//! are not removed on leaving (another shell may still need one); those
+//! untouched for [`PRUNE_AFTER`] are pruned about once a day, and each load
+//! that needs a file again touches it.
+//!
+//! The state is user input: only a name of the right form is looked up, only
+//! in our directory, read with a fixed bound.
+
+use crate::fsutil;
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// At most this many bytes of names and values in all (the environment they
+/// come from is itself bounded by the kernel, to about 2 MiB by default).
+pub const MAX_BYTES: usize = 1 << 20;
+/// The read bound for a file: `MAX_BYTES` of names and values, in base64 and
+/// JSON.
+const MAX_FILE: u64 = 2 << 20;
+const KEY_LEN: usize = 32;
+const NAME_LEN: usize = 32;
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+pub const PRUNE_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Names and the values they had (only those that had one).
+pub type Priors = Vec<(String, Vec<u8>)>;
+
+pub fn dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        Some(d) if d.is_absolute() && d.is_dir() => d.join("dsops/priors"),
+        _ => crate::paths::state_home().join("dsops/priors"),
+    }
+}
+
+/// Is `name` the name of a priors file (32 lowercase hex digits)?
+pub fn valid_name(name: &str) -> bool {
+    name.len() == NAME_LEN && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The size that counts against [`MAX_BYTES`].
+pub fn size(priors: &Priors) -> usize {
+    priors.iter().map(|(n, v)| n.len() + v.len()).sum()
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct File1 {
+    v: u32,
+    vars: Vec<(String, String)>,
+}
+
+pub fn encode(priors: &Priors) -> Vec<u8> {
+    let f = File1 {
+        v: 1,
+        vars: priors
+            .iter()
+            .map(|(n, v)| (n.clone(), super::state::b64_encode(v)))
+            .collect(),
+    };
+    serde_json::to_vec(&f).expect("priors serialize")
+}
+
+pub fn decode(bytes: &[u8]) -> Option<Priors> {
+    let f: File1 = serde_json::from_slice(bytes).ok()?;
+    if f.v != 1 {
+        return None;
+    }
+    f.vars
+        .into_iter()
+        .map(|(n, v)| {
+            crate::config::valid_var_name(&n)
+                .then_some(())
+                .and_then(|()| super::state::b64_decode(&v))
+                .map(|v| (n, v))
+        })
+        .collect()
+}
+
+/// Keep `priors` (not empty) and return the file's name for the state.
+pub fn save(priors: &Priors) -> Result<String, String> {
+    let dir = dir();
+    fsutil::private_dir(&dir).map_err(|e| e.message)?;
+    prune(&dir);
+    let data = encode(priors);
+    let key = key(&dir)?;
+    let mut keyed = key;
+    keyed.extend_from_slice(&data);
+    let mut name = crate::config::trust::sha256_hex(&keyed);
+    name.truncate(NAME_LEN);
+    let path = dir.join(&name);
+    // The same content is there already: keep it from being pruned.
+    if let Ok(f) = crate::platform::open_own_file_for_write(&path)
+        && f.set_modified(SystemTime::now()).is_ok()
+    {
+        return Ok(name);
+    }
+    fsutil::write_atomic(&path, &data).map_err(|e| e.message)?;
+    Ok(name)
+}
+
+/// The priors in the file `name`, or why they cannot be had.
+pub fn load(name: &str) -> Result<Priors, String> {
+    if !valid_name(name) {
+        return Err("the state names no file of dsops".into());
+    }
+    let dir = dir();
+    let path = dir.join(name);
+    fsutil::guard_dir(&dir).map_err(|e| e.message)?;
+    let bytes = fsutil::read_bounded(&path, MAX_FILE)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    decode(&bytes).ok_or_else(|| format!("{} is damaged", path.display()))
+}
+
+/// The hashing key: random bytes made once per directory.
+fn key(dir: &Path) -> Result<Vec<u8>, String> {
+    let path = dir.join(".key");
+    if let Ok(k) = fsutil::read_bounded(&path, KEY_LEN as u64)
+        && k.len() == KEY_LEN
+    {
+        return Ok(k);
+    }
+    let mut k = vec![0u8; KEY_LEN];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut k))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    fsutil::write_atomic(&path, &k).map_err(|e| e.message)?;
+    Ok(k)
+}
+
+/// Remove files untouched for [`PRUNE_AFTER`], at most once a day.
+fn prune(dir: &Path) {
+    let marker = dir.join(".pruned");
+    let now = SystemTime::now();
+    let due = fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map_or(true, |t| {
+            now.duration_since(t).unwrap_or_default() > PRUNE_EVERY
+        });
+    if !due
+        || File::create(&marker)
+            .and_then(|f| f.set_modified(now))
+            .is_err()
+    {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_str().is_some_and(valid_name) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > PRUNE_AFTER);
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_round_trips_and_rejects_damage() {
+        let p: Priors = vec![("A".into(), b"x\xff'\n".to_vec()), ("B".into(), vec![])];
+        assert_eq!(decode(&encode(&p)).unwrap(), p);
+        assert!(decode(b"{\"v\":1,\"vars\":[[\"A B\",\"\"]]}").is_none());
+        assert!(decode(b"{\"v\":2,\"vars\":[]}").is_none());
+        assert!(decode(b"{\"v\":1,\"vars\":[[\"A\",\"!\"]]}").is_none());
+        assert!(decode(b"garbage").is_none());
+        assert!(valid_name("0123456789abcdef0123456789abcdef"));
+        assert!(!valid_name("../../../../etc/passwd"));
+        assert!(!valid_name("0123456789ABCDEF0123456789ABCDEF"));
+    }
+}
