@@ -94,7 +94,7 @@ fn names_kind(c: Complete) -> Option<&'static str> {
 /// A fixed list of values, if the kind has one.
 fn fixed_words(c: Complete) -> Option<Vec<&'static str>> {
     match c {
-        Complete::Shell => Some(crate::shell::NAMES.to_vec()),
+        Complete::Shell => Some(crate::shell::names()),
         Complete::Format => Some(cli::FORMATS.to_vec()),
         Complete::GenerateKind => Some(KINDS.to_vec()),
         Complete::Command => Some(visible().map(|c| c.name).collect()),

@@ -24,6 +24,7 @@ mod http;
 mod output;
 mod paths;
 mod platform;
+mod quote;
 mod resolve;
 mod settings;
 mod shell;

@@ -18,7 +18,7 @@ fn flag_synopsis(f: &Flag) -> String {
 fn flag_lines(out: &mut String, flags: &[&Flag], long: bool) {
     for f in flags {
         let syn = flag_synopsis(f);
-        out.push_str(&format!("  {syn:<28} {}", f.help));
+        out.push_str(&format!("  {syn:<28} {}", f.help_text()));
         if long && let Some(env) = f.env {
             out.push_str(&format!(" [env: {env}]"));
         }
@@ -74,7 +74,7 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
             out.push('\n');
             if long {
                 out.push('\n');
-                out.push_str(c.about);
+                out.push_str(&c.about_text());
                 out.push('\n');
             }
             out.push_str("\nOptions:\n");
@@ -102,7 +102,7 @@ pub fn environment() -> Vec<(&'static str, String)> {
         if let Some(var) = f.env
             && !out.iter().any(|(v, _)| *v == var)
         {
-            out.push((var, format!("same as --{}: {}", f.long, f.help)));
+            out.push((var, format!("same as --{}: {}", f.long, f.help_text())));
         }
     }
     out

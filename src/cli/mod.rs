@@ -54,12 +54,50 @@ pub struct Flag {
     /// Environment variable that sets the same thing when the flag is not
     /// given (a switch variable follows `settings::is_on`).
     pub env: Option<&'static str>,
-    /// The values accepted (empty: any).
-    pub values: &'static [&'static str],
+    /// The values accepted (empty: any); a function, so that a list owned
+    /// elsewhere (the shells) is asked, not copied.
+    pub values: fn() -> Vec<&'static str>,
     pub complete: Complete,
     /// Accepted by every command (placed before or after the command name).
     pub global: bool,
     pub set: Set,
+}
+
+impl Command {
+    /// The long description: `about`, and for a command that takes a shell
+    /// (`hook`), how to install the hook in each.
+    pub fn about_text(&self) -> String {
+        let mut s = self.about.to_string();
+        if self.operand_complete == Complete::Shell && !self.hidden {
+            let hints: Vec<String> = crate::shell::SHELLS
+                .iter()
+                .map(|sh| sh.install_hint().to_string())
+                .collect();
+            s.push_str(&format!(" Put {}.", hints.join(", or ")));
+        }
+        s
+    }
+}
+
+impl Flag {
+    /// The help line, with the accepted values when there is a list.
+    pub fn help_text(&self) -> String {
+        let values = (self.values)();
+        if values.is_empty() {
+            self.help.to_string()
+        } else {
+            format!("{}: {}", self.help, one_of(&values))
+        }
+    }
+}
+
+/// `a, b or c`.
+pub fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 impl std::fmt::Debug for Flag {
@@ -116,7 +154,7 @@ pub const FLAGS: &[Flag] = &[
         value: Some("PATH"),
         help: "use exactly this file as the project config (trusted, because you named it)",
         env: Some("DSOPS_CONFIG"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::Path,
         global: true,
         set: Set::Value(|a, v| a.config = Some(v)),
@@ -127,7 +165,7 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "the env set to use",
         env: Some("DSOPS_ENV"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::Env,
         global: true,
         set: Set::Value(|a, v| a.env = Some(v)),
@@ -138,7 +176,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print no status lines",
         env: Some("DSOPS_QUIET"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: true,
         set: Set::Switch(|a| a.quiet = true),
@@ -149,7 +187,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print what dsops does on stderr (secret values are redacted)",
         env: Some("DSOPS_DEBUG"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: true,
         set: Set::Switch(|a| a.debug = true),
@@ -160,7 +198,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print help (-h: short, --help: long)",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: true,
         set: Set::Meta,
@@ -171,7 +209,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print the version",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: true,
         set: Set::Meta,
@@ -182,7 +220,7 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an aws.sso store of the dsops config",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::Store,
         global: false,
         set: Set::Value(|a, v| a.store = Some(v)),
@@ -193,7 +231,7 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an AWS config profile with SSO settings",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::Profile,
         global: false,
         set: Set::Value(|a, v| a.profile = Some(v)),
@@ -204,7 +242,7 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         help: "an [sso-session NAME] section of the AWS config",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::SsoSession,
         global: false,
         set: Set::Value(|a, v| a.sso_session = Some(v)),
@@ -215,7 +253,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "never sign in; fail with exit status 5 when a sign-in is needed",
         env: Some("DSOPS_NO_LOGIN"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.no_login = true),
@@ -226,7 +264,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "do not open a browser; print the URL and code only",
         env: Some("AWS_SSO_DISABLE_BROWSER"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.no_browser = true),
@@ -237,7 +275,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "sign in with the device code flow instead of the authorization code flow",
         env: Some("DSOPS_USE_DEVICE_CODE"),
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.use_device_code = true),
@@ -246,9 +284,9 @@ pub const FLAGS: &[Flag] = &[
         long: "format",
         short: Some('f'),
         value: Some("FORMAT"),
-        help: "output format: shell, dotenv or json",
+        help: "output format",
         env: None,
-        values: FORMATS,
+        values: || FORMATS.to_vec(),
         complete: Complete::Format,
         global: false,
         set: Set::Value(|a, v| a.format = Some(v)),
@@ -257,9 +295,9 @@ pub const FLAGS: &[Flag] = &[
         long: "shell",
         short: None,
         value: Some("SHELL"),
-        help: "shell syntax for --format shell: bash, zsh or fish",
+        help: "shell syntax for --format shell",
         env: None,
-        values: crate::shell::NAMES,
+        values: crate::shell::names,
         complete: Complete::Shell,
         global: false,
         set: Set::Value(|a, v| a.shell = Some(v)),
@@ -270,7 +308,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "print what changed since the config was allowed, by risk, and change nothing",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.show = true),
@@ -281,7 +319,7 @@ pub const FLAGS: &[Flag] = &[
         value: None,
         help: "do not ask for confirmation",
         env: None,
-        values: &[],
+        values: Vec::new,
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.yes = true),
@@ -290,9 +328,9 @@ pub const FLAGS: &[Flag] = &[
         long: "generate",
         short: None,
         value: Some("KIND"),
-        help: "print generated text: man, complete-bash, complete-zsh or complete-fish",
+        help: "print generated text",
         env: None,
-        values: GENERATE_KINDS,
+        values: || GENERATE_KINDS.to_vec(),
         complete: Complete::GenerateKind,
         global: false,
         set: Set::Value(|a, v| a.generate = Some(v)),
@@ -350,7 +388,7 @@ pub const COMMANDS: &[Command] = &[
         name: "hook",
         operands: "SHELL",
         summary: "print the shell init code: eval \"$(dsops hook zsh)\"",
-        about: "Prints the init code for bash, zsh or fish. Put eval \"$(dsops hook bash)\" in ~/.bashrc, eval \"$(dsops hook zsh)\" in ~/.zshrc, or dsops hook fish | source in ~/.config/fish/config.fish.",
+        about: "Prints the init code of the shell hook for SHELL, to load from the shell's startup file.",
         flags: &[],
         operand_complete: Complete::Shell,
         hidden: false,

@@ -34,16 +34,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// `--format x`: one of the row's values, or a usage error listing them.
 fn check_value(f: &Flag, v: &str, origin: &str) -> Result<()> {
-    if f.values.is_empty() || f.values.contains(&v) {
+    let values = (f.values)();
+    if values.is_empty() || values.contains(&v) {
         return Ok(());
     }
-    let list = match f.values {
-        [.., last] if f.values.len() > 1 => {
-            format!("{} or {last}", f.values[..f.values.len() - 1].join(", "))
-        }
-        _ => f.values.join(", "),
-    };
-    Err(Error::usage(format!("{origin} {v}: expected {list}")))
+    Err(Error::usage(format!(
+        "{origin} {v}: expected {}",
+        super::one_of(&values)
+    )))
 }
 
 fn set(args: &mut Args, f: &Flag, value: Option<String>) {

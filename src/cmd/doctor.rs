@@ -22,7 +22,7 @@ use crate::sso::LoginPolicy;
 use crate::stores;
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Default)]
 struct Report {
@@ -317,31 +317,17 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
 }
 
 fn check_hook(r: &mut Report) {
-    let home = crate::paths::home();
-    let zdot = std::env::var_os("ZDOTDIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.clone());
-    let fish = crate::paths::config_home().join("fish");
-    let mut rc = vec![
-        home.join(".bashrc"),
-        home.join(".bash_profile"),
-        home.join(".profile"),
-        zdot.join(".zshrc"),
-        fish.join("config.fish"),
-    ];
-    if let Ok(d) = std::fs::read_dir(fish.join("conf.d")) {
-        rc.extend(d.flatten().map(|e| e.path()));
-    }
-    let installed: Vec<String> = rc
+    let (home, config_home) = (crate::paths::home(), crate::paths::config_home());
+    let installed: Vec<String> = crate::shell::SHELLS
         .iter()
+        .flat_map(|sh| sh.rc_files(&home, &config_home))
         .filter(|p| {
             crate::fsutil::read_bounded(p, 1 << 20)
                 .is_ok_and(|b| String::from_utf8_lossy(&b).contains("dsops hook"))
         })
         .map(|p| p.display().to_string())
         .collect();
-    let active = std::env::var_os("DSOPS_STATE").is_some();
+    let active = crate::settings::var(crate::shell::state::VAR).is_some();
     match (installed.is_empty(), active) {
         (false, a) => r.ok(format_args!(
             "hook: installed in {}{}",
@@ -349,8 +335,15 @@ fn check_hook(r: &mut Report) {
             if a { " (active in this shell)" } else { "" }
         )),
         (true, true) => r.ok("hook: active in this shell"),
-        (true, false) => r.warn(
-            "hook: not installed (add eval \"$(dsops hook bash)\" to ~/.bashrc, eval \"$(dsops hook zsh)\" to ~/.zshrc, or dsops hook fish | source to ~/.config/fish/config.fish)",
-        ),
+        (true, false) => {
+            let hints: Vec<&str> = crate::shell::SHELLS
+                .iter()
+                .map(|s| s.install_hint())
+                .collect();
+            r.warn(format_args!(
+                "hook: not installed (add {})",
+                hints.join(", or ")
+            ))
+        }
     }
 }

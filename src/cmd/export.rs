@@ -25,15 +25,14 @@ use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
 use crate::resolve::{self, Options, Resolved};
-use crate::shell::emit::Shell;
-use crate::shell::{quote, reserved};
+use crate::shell::{self, Shell, reserved};
 use std::time::Duration;
 
 /// Backstop for a whole resolution from the command line; each request and
 /// each exec store has its own, shorter bound.
 const RESOLVE_BOUND: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Format {
     Shell(Shell),
     Dotenv,
@@ -41,7 +40,7 @@ enum Format {
 }
 
 fn shell_named(name: &str) -> Option<Shell> {
-    Shell::parse(name).ok()
+    shell::find(name).ok()
 }
 
 fn format(ctx: &Ctx) -> Result<Format> {
@@ -57,7 +56,7 @@ fn format(ctx: &Ctx) -> Result<Format> {
                 None => std::env::var("SHELL")
                     .ok()
                     .and_then(|s| s.rsplit('/').next().and_then(shell_named))
-                    .unwrap_or(Shell::Bash),
+                    .unwrap_or(shell::SHELLS[0]),
             };
             Ok(Format::Shell(shell))
         }
@@ -172,12 +171,8 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
                         shell.name()
                     )));
                 }
-                match shell {
-                    Shell::Bash | Shell::Zsh => {
-                        out.push_str(&format!("export {k}={}\n", quote::posix(v)))
-                    }
-                    Shell::Fish => out.push_str(&format!("set -gx {k} {}\n", quote::fish(v))),
-                }
+                let quoted = String::from_utf8_lossy(&shell.quote(v.as_bytes())).into_owned();
+                out.push_str(&shell.plain_export(k, &quoted));
             }
         }
         Format::Dotenv => {
@@ -276,15 +271,15 @@ mod tests {
                 (k.to_string(), "x".to_string()),
             ]
         };
-        let e = render(Format::Shell(Shell::Zsh), &vars("LINENO")).unwrap_err();
+        let e = render(Format::Shell(&shell::zsh::Zsh), &vars("LINENO")).unwrap_err();
         assert_eq!(
             e.message,
             "refusing to export LINENO for zsh: reserved by zsh: read-only"
         );
-        assert!(render(Format::Shell(Shell::Bash), &vars("LINENO")).is_err());
-        assert!(render(Format::Shell(Shell::Fish), &vars("LINENO")).is_ok());
-        assert!(render(Format::Shell(Shell::Fish), &vars("fish_pid")).is_err());
-        assert!(render(Format::Shell(Shell::Bash), &vars("PROMPT_COMMAND")).is_err());
+        assert!(render(Format::Shell(&shell::bash::Bash), &vars("LINENO")).is_err());
+        assert!(render(Format::Shell(&shell::fish::Fish), &vars("LINENO")).is_ok());
+        assert!(render(Format::Shell(&shell::fish::Fish), &vars("fish_pid")).is_err());
+        assert!(render(Format::Shell(&shell::bash::Bash), &vars("PROMPT_COMMAND")).is_err());
         // Not for a shell: no refusal.
         assert!(render(Format::Json, &vars("PROMPT_COMMAND")).is_ok());
     }

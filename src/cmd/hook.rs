@@ -3,18 +3,18 @@
 
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::shell::emit::Shell;
-use crate::shell::{hookenv, init};
+use crate::shell::{self, Shell, hookenv, init};
 
 fn shell_operand(ctx: &Ctx) -> Result<Shell> {
+    let list = crate::cli::one_of(&shell::names());
     match ctx.args.operands.as_slice() {
-        [one] => Shell::parse(&one.to_string_lossy()),
+        [one] => shell::find(&one.to_string_lossy()),
         [] => Err(Error::usage(format!(
-            "{} needs a shell: bash, zsh or fish",
+            "{} needs a shell: {list}",
             ctx.args.command_name()
         ))),
         _ => Err(Error::usage(format!(
-            "{} takes one shell: bash, zsh or fish",
+            "{} takes one shell: {list}",
             ctx.args.command_name()
         ))),
     }

@@ -236,6 +236,7 @@ pub fn untrusted_error(path: &Path, trust: Trust) -> Error {
     Error::new(crate::error::exit::UNTRUSTED, msg)
 }
 
+/// The path as a word to type in bash or zsh (quoted only when it needs it).
 fn shell_word(path: &Path) -> String {
     let s = path.display().to_string();
     if s.bytes()
@@ -243,6 +244,6 @@ fn shell_word(path: &Path) -> String {
     {
         s
     } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+        String::from_utf8_lossy(&crate::quote::posix_bytes(s.as_bytes())).into_owned()
     }
 }

@@ -132,7 +132,7 @@ fn flag_line(f: &Flag, condition: &str) -> String {
         s.push(' ');
         s.push_str(&value_opts(f.complete));
     }
-    s.push_str(&format!(" -d {}\n", quote(f.help)));
+    s.push_str(&format!(" -d {}\n", quote(&f.help_text())));
     s
 }
 

@@ -124,7 +124,7 @@ fn flag_entries(out: &mut String, flags: &[&Flag]) {
         out.push_str(".TP\n");
         out.push_str(&flag_head(f));
         out.push('\n');
-        out.push_str(&text(&sentence(f.help)));
+        out.push_str(&text(&sentence(&f.help_text())));
         out.push('\n');
         if let Some(var) = f.env {
             out.push_str(&format!("Also set by \\fB{}\\fR.\n", esc(var)));
@@ -292,7 +292,7 @@ pub fn page() -> String {
             head.push_str(c.operands);
         }
         s.push_str(&format!(".SS {}\n", arg(&head)));
-        s.push_str(&text(&sentence(c.about)));
+        s.push_str(&text(&sentence(&c.about_text())));
         s.push('\n');
         let own: Vec<&Flag> = c.flags.iter().map(|n| cli::flag(n)).collect();
         flag_entries(&mut s, &own);

@@ -89,7 +89,11 @@ fn every_completion_kind_is_handled() {
             && f.complete != Complete::Command
         {
             for w in words {
-                assert!(f.help.contains(w), "--{} help does not name {w}", f.long);
+                assert!(
+                    f.help_text().contains(w),
+                    "--{} help does not name {w}",
+                    f.long
+                );
             }
         }
     }

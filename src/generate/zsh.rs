@@ -114,7 +114,7 @@ fn action(c: Complete) -> String {
 /// One `_arguments` spec for a flag, e.g.
 /// `'(-s --store)'{-s+,--store=}'[help]:NAME:action'`.
 fn spec(f: &Flag) -> String {
-    let desc = bracket(f.help);
+    let desc = bracket(&f.help_text());
     let tail = match f.value {
         Some(v) => format!("[{desc}]:{}:{}", colon(v), action(f.complete)),
         None => format!("[{desc}]"),

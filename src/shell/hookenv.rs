@@ -31,14 +31,16 @@
 //! the directory; they are for `export`, `exec` and `creds`), and shell
 //! variables that were never exported (dsops cannot see them to restore).
 
-use super::emit::{Script, Shell};
+use super::Shell;
+use super::diff;
+use super::emit::Script;
 use super::plan::{self, Plan, fingerprint, fingerprint_bytes, refuse_name};
 use super::priors::{self, Priors};
 use super::stamp;
 use super::state::{self, State};
 use crate::config::discover;
 use crate::error::Result;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -356,47 +358,22 @@ fn apply(
     }
 
     // The lines for the shell: every name dsops managed or will manage whose
-    // value must change.
-    let targets: HashMap<&str, &str> = plan
-        .vars
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let mut names: Vec<&str> = old.names.iter().map(String::as_str).collect();
-    let mut seen: HashSet<&str> = names.iter().copied().collect();
-    for (n, _) in &plan.vars {
-        if seen.insert(n) {
-            names.push(n);
-        }
-    }
-    let mut diff: Vec<String> = vec![];
+    // value must change (names from the old state are user input too).
+    let changes = diff::changes(
+        &old.names,
+        &priors,
+        &plan.vars,
+        |n| std::env::var_os(n),
+        |n| refuse_name(opts.shell, n).is_some(),
+    );
     let mut body = Script::new(opts.shell);
-    for &name in &names {
-        let target: Option<OsString> = match targets.get(name) {
-            Some(v) => Some(OsString::from(v)),
-            None => baseline(name),
-        };
-        let current = std::env::var_os(name);
-        let was_managed = priors.contains_key(name);
-        let will_manage = targets.contains_key(name);
-        match (was_managed, will_manage) {
-            (false, true) => diff.push(format!("+{name}")),
-            (true, false) => diff.push(format!("-{name}")),
-            _ if target != current => diff.push(format!("~{name}")),
-            _ => {}
-        }
-        if target == current {
-            continue;
-        }
-        // Names from the old state are user input too.
-        if refuse_name(opts.shell, name).is_some() {
-            continue;
-        }
-        match &target {
+    for (name, target) in &changes.set {
+        match target {
             Some(v) => body.export(name, OsStr::as_bytes(v)),
             None => body.unset(name),
         }
     }
+    let names: Vec<&str> = changes.names.iter().map(String::as_str).collect();
 
     // The stamp: a fresh one for this load; the old one is no longer needed.
     if let Some(p) = &old.stamp {
@@ -448,8 +425,8 @@ fn apply(
                 eprintln!("dsops: loading {shown} (env {set})");
             }
         }
-        if !diff.is_empty() {
-            eprintln!("dsops: {}", diff.join(" "));
+        if !changes.marks.is_empty() {
+            eprintln!("dsops: {}", changes.marks.join(" "));
         }
     }
     Applied {

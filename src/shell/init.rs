@@ -3,13 +3,8 @@
 //! by plain string replacement, quoted for the shell. The path is absolute so
 //! the hook keeps working whatever PATH the user sets later.
 
-use super::emit::Shell;
-use super::quote;
+use super::Shell;
 use crate::error::{Error, Result};
-
-const BASH: &str = include_str!("../../shell/dsops.bash");
-const ZSH: &str = include_str!("../../shell/dsops.zsh");
-const FISH: &str = include_str!("../../shell/dsops.fish");
 
 /// The placeholder in the scripts for the quoted path of dsops.
 const BIN: &str = "__DSOPS_BIN__";
@@ -27,12 +22,8 @@ pub fn render(shell: Shell) -> Result<String> {
 }
 
 pub fn render_with(shell: Shell, exe: &str) -> String {
-    let (template, bin) = match shell {
-        Shell::Bash => (BASH, quote::posix(exe)),
-        Shell::Zsh => (ZSH, quote::posix(exe)),
-        Shell::Fish => (FISH, quote::fish(exe)),
-    };
-    template.replace(BIN, &bin)
+    let bin = String::from_utf8_lossy(&shell.quote(exe.as_bytes())).into_owned();
+    shell.script().replace(BIN, &bin)
 }
 
 #[cfg(test)]
@@ -41,7 +32,7 @@ mod tests {
 
     #[test]
     fn placeholder_filled_once_and_quoted() {
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        for &shell in crate::shell::SHELLS {
             let s = render_with(shell, "/opt/my tools/it's/dsops");
             assert!(!s.contains(BIN));
             assert_eq!(s.matches("my tools").count(), 1, "{shell:?}");

@@ -9,7 +9,7 @@
 //! big for the kernel's limit on one environment string. A refusal fails the
 //! whole set, like any failure.
 
-use super::emit::Shell;
+use super::Shell;
 use super::load;
 use crate::awsconfig::AwsConfig;
 use crate::config::{self, trust};
@@ -256,14 +256,14 @@ mod tests {
 
     #[test]
     fn reserved_names() {
-        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        for &sh in crate::shell::SHELLS {
             assert!(refuse_name(sh, "DATABASE_URL").is_none());
             assert!(refuse_name(sh, "DSOPS_STATE").is_some());
             assert!(refuse_name(sh, "_dsops_sig").is_some());
             assert!(refuse_name(sh, "A-B").is_some());
             assert!(refuse_name(sh, "1A").is_some());
         }
-        assert!(refuse_name(Shell::Zsh, "LINENO").is_some());
-        assert!(refuse_name(Shell::Fish, "LINENO").is_none());
+        assert!(refuse_name(&crate::shell::zsh::Zsh, "LINENO").is_some());
+        assert!(refuse_name(&crate::shell::fish::Fish, "LINENO").is_none());
     }
 }

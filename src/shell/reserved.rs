@@ -8,12 +8,12 @@
 //! that names one is refused as a whole, with a message naming the variable
 //! and why.
 //!
-//! Each shell's list is one function named for the shell ([`bash`], [`zsh`],
-//! [`fish`]); [`every_shell`] holds the names refused whatever the shell. The
-//! integration tests ask each installed shell for its read-only variables and
-//! check that every one is here.
+//! Each shell's own list is part of its `Syntax` (`bash.rs`, `zsh.rs`,
+//! `fish.rs`); [`every_shell`] holds the names refused whatever the shell.
+//! The integration tests ask each installed shell for its read-only
+//! variables and check that every one is refused.
 
-use super::emit::Shell;
+use super::Shell;
 
 /// An exact name, or a prefix when the pattern ends with `*`; and the reason
 /// shown after "refusing to export NAME: ".
@@ -31,11 +31,13 @@ impl Rule {
     }
 }
 
+/// `rules!["why" => ["NAME", "PREFIX*"], ...]`: a list of [`Rule`]s.
 macro_rules! rules {
     ($($why:expr => [$($p:literal),* $(,)?]),* $(,)?) => {
-        &[$($(Rule { pattern: $p, why: $why },)*)*]
+        &[$($($crate::shell::reserved::Rule { pattern: $p, why: $why },)*)*]
     };
 }
+pub(crate) use rules;
 
 const DSOPS_TRUST: &str = "reserved: dsops reads its trust records and state from there";
 
@@ -62,222 +64,10 @@ pub fn every_shell() -> &'static [Rule] {
     ]
 }
 
-/// bash: its read-only and special parameters, the prompt and the hook.
-pub fn bash() -> &'static [Rule] {
-    rules![
-        "reserved: the bash hook runs from it" => ["PROMPT_COMMAND"],
-        "reserved by bash: the prompt" => ["PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_DIRTRIM"],
-        "reserved by bash: read-only or set by the shell" => [
-            "BASH*",
-            "EUID",
-            "UID",
-            "PPID",
-            "GROUPS",
-            "FUNCNAME",
-            "LINENO",
-            "RANDOM",
-            "SRANDOM",
-            "SECONDS",
-            "HISTCMD",
-            "EPOCHSECONDS",
-            "EPOCHREALTIME",
-            "PIPESTATUS",
-            "DIRSTACK",
-            "COMP_*",
-            "COMPREPLY",
-            "OPTIND",
-            "OPTARG",
-            "OPTERR",
-            "REPLY",
-            "MAPFILE",
-            "READLINE_*",
-            "PWD",
-            "OLDPWD",
-            "SHLVL",
-            "_",
-        ],
-        "reserved by bash: it changes how the shell works" => [
-            "POSIXLY_CORRECT",
-            "TMOUT",
-            "HISTFILE",
-            "HISTFILESIZE",
-            "HISTSIZE",
-            "HISTCONTROL",
-            "HISTIGNORE",
-            "HISTTIMEFORMAT",
-            "GLOBIGNORE",
-            "GLOBSORT",
-            "EXECIGNORE",
-            "FUNCNEST",
-            "CHILD_MAX",
-            "INPUTRC",
-        ],
-    ]
-}
-
-/// zsh: its read-only and special parameters (those of the modules shipped
-/// with it too), tied arrays, the prompt and the hook function lists.
-pub fn zsh() -> &'static [Rule] {
-    rules![
-        "reserved: the zsh hook runs from it" => ["precmd_functions", "chpwd_functions"],
-        "reserved by zsh: a hook function list" => [
-            "preexec_functions",
-            "periodic_functions",
-            "zshaddhistory_functions",
-            "zshexit_functions",
-        ],
-        "reserved by zsh: the prompt" => [
-            "PROMPT",
-            "PROMPT2",
-            "PROMPT3",
-            "PROMPT4",
-            "prompt",
-            "PS1",
-            "PS2",
-            "PS3",
-            "PS4",
-            "RPROMPT",
-            "RPROMPT2",
-            "RPS1",
-            "RPS2",
-            "SPROMPT",
-        ],
-        "reserved by zsh: read-only" => [
-            "LINENO",
-            "EPOCHSECONDS",
-            "EPOCHREALTIME",
-            "epochtime",
-            "HISTCMD",
-            "TTYIDLE",
-            "PPID",
-            "ARGC",
-            "status",
-            "ZSH_*",
-            "zsh_*",
-            "builtins",
-            "dis_*",
-            "errnos",
-            "sysparams",
-            "funcfiletrace",
-            "funcsourcetrace",
-            "funcstack",
-            "functions_source",
-            "functrace",
-            "history",
-            "historywords",
-            "jobdirs",
-            "jobstates",
-            "jobtexts",
-            "keymaps",
-            "widgets",
-            "modules",
-            "parameters",
-            "patchars",
-            "reswords",
-            "termcap",
-            "terminfo",
-            "userdirs",
-            "usergroups",
-            "langinfo",
-            "ZCURSES_*",
-            "zcurses_*",
-            "ZFTP_*",
-            "zgdbm_tied",
-        ],
-        "reserved by zsh: an array tied to a variable" => [
-            "path",
-            "fpath",
-            "cdpath",
-            "manpath",
-            "mailpath",
-            "module_path",
-            "MODULE_PATH",
-            "psvar",
-            "PSVAR",
-            "fignore",
-        ],
-        "reserved by zsh: special to the shell" => [
-            "RANDOM",
-            "SECONDS",
-            "ERRNO",
-            "UID",
-            "EUID",
-            "GID",
-            "EGID",
-            "USERNAME",
-            "argv",
-            "pipestatus",
-            "aliases",
-            "galiases",
-            "saliases",
-            "commands",
-            "functions",
-            "options",
-            "nameddirs",
-            "dirstack",
-            "mapfile",
-            "watch",
-            "WATCH",
-            "OPTIND",
-            "OPTARG",
-            "NULLCMD",
-            "READNULLCMD",
-            "KEYBOARD_HACK",
-            "TRY_BLOCK_ERROR",
-            "TRY_BLOCK_INTERRUPT",
-            "FUNCNEST",
-            "TMOUT",
-            "HISTFILE",
-            "HISTSIZE",
-            "SAVEHIST",
-            "HISTORY_IGNORE",
-            "HISTCHARS",
-            "histchars",
-            "PWD",
-            "OLDPWD",
-            "SHLVL",
-            "_",
-        ],
-    ]
-}
-
-/// fish: its read-only variables, the ones it sets, and its own settings.
-pub fn fish() -> &'static [Rule] {
-    rules![
-        "reserved by fish: read-only" => [
-            "status",
-            "pipestatus",
-            "status_generation",
-            "history",
-            "version",
-            "FISH_VERSION",
-            "hostname",
-            "PWD",
-            "SHLVL",
-        ],
-        "reserved by fish: set by the shell" => [
-            "_",
-            "CMD_DURATION",
-            "argv",
-            "umask",
-            "OLDPWD",
-            "EUID",
-        ],
-        "reserved by fish: its own variables" => ["fish_*", "__fish*"],
-    ]
-}
-
-pub fn rules(shell: Shell) -> &'static [Rule] {
-    match shell {
-        Shell::Bash => bash(),
-        Shell::Zsh => zsh(),
-        Shell::Fish => fish(),
-    }
-}
-
 /// Why `shell` (or dsops) cannot take `name`, if it cannot.
 pub fn refused(shell: Shell, name: &str) -> Option<&'static str> {
-    rules(shell)
+    shell
+        .reserved()
         .iter()
         .chain(every_shell())
         .find(|r| r.matches(name))
@@ -291,17 +81,17 @@ mod tests {
     #[test]
     fn per_shell() {
         assert_eq!(
-            refused(Shell::Zsh, "LINENO"),
+            refused(&crate::shell::zsh::Zsh, "LINENO"),
             Some("reserved by zsh: read-only")
         );
         assert_eq!(
-            refused(Shell::Bash, "PROMPT_COMMAND"),
+            refused(&crate::shell::bash::Bash, "PROMPT_COMMAND"),
             Some("reserved: the bash hook runs from it")
         );
-        assert_eq!(refused(Shell::Fish, "LINENO"), None);
-        assert!(refused(Shell::Fish, "fish_pid").is_some());
-        assert!(refused(Shell::Bash, "BASH_ENV").is_some());
-        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        assert_eq!(refused(&crate::shell::fish::Fish, "LINENO"), None);
+        assert!(refused(&crate::shell::fish::Fish, "fish_pid").is_some());
+        assert!(refused(&crate::shell::bash::Bash, "BASH_ENV").is_some());
+        for sh in crate::shell::SHELLS.iter().copied() {
             for n in [
                 "DSOPS_STATE",
                 "DSOPS_ENV",
