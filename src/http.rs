@@ -173,10 +173,10 @@ where
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
             let err = s.err();
-            let code = err.code().map(|c| outside_text(c, 80));
+            let code = err.code().map(|c| crate::text::outside_text(c, 80));
             let msg = err
                 .message()
-                .map(|m| outside_text(m, 300))
+                .map(|m| crate::text::outside_text(m, 300))
                 .filter(|m| !m.is_empty());
             match (code, msg) {
                 (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
@@ -194,7 +194,7 @@ where
         SdkError::DispatchFailure(d) => {
             let cause = d
                 .as_connector_error()
-                .map(|c| outside_text(&root_cause(c), 200))
+                .map(|c| crate::text::outside_text(&root_cause(c), 200))
                 .unwrap_or_else(|| "the connection failed".to_string());
             format!("cannot reach {endpoint}: {cause}")
         }
@@ -203,18 +203,6 @@ where
         }
         _ => format!("the request to {endpoint} failed"),
     }
-}
-
-/// Text from outside (a server's error message, a command's stderr) made
-/// fit for a one-line message: the first line, control characters (terminal
-/// escapes) removed, at most `max` characters.
-pub fn outside_text(s: &str, max: usize) -> String {
-    let line = s.trim().lines().next().unwrap_or("");
-    let mut out: String = line.chars().filter(|c| !c.is_control()).take(max).collect();
-    if line.chars().filter(|c| !c.is_control()).count() > max {
-        out.push('…');
-    }
-    out
 }
 
 /// The innermost cause of an error chain ("Connection refused (os error
@@ -226,16 +214,4 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outside_text_is_one_clean_bounded_line() {
-        assert_eq!(outside_text("  oops\nsecond line", 50), "oops");
-        assert_eq!(outside_text("a\x1b[31mred\x07", 50), "a[31mred");
-        assert_eq!(outside_text("abcdef", 3), "abc…");
-    }
 }

@@ -30,6 +30,7 @@ mod settings;
 mod shell;
 mod sso;
 mod stores;
+mod text;
 mod timefmt;
 
 use std::ffi::OsString;

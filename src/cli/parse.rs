@@ -40,7 +40,7 @@ fn check_value(f: &Flag, v: &str, origin: &str) -> Result<()> {
     }
     Err(Error::usage(format!(
         "{origin} {v}: expected {}",
-        super::one_of(&values)
+        crate::text::one_of(&values)
     )))
 }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::shell::{self, Shell, hookenv, init};
 
 fn shell_operand(ctx: &Ctx) -> Result<Shell> {
-    let list = crate::cli::one_of(&shell::names());
+    let list = crate::text::one_of(&shell::names());
     match ctx.args.operands.as_slice() {
         [one] => shell::find(&one.to_string_lossy()),
         [] => Err(Error::usage(format!(

@@ -16,6 +16,10 @@
 //! value that is used); keys are scalars; the only tag is `!!str` on a
 //! scalar. This module does not interpret scalars (no numbers, booleans or
 //! nulls): that is the config layer's business.
+//!
+//! Longer than most files here: one pass over the parser's events builds
+//! the tree and enforces every limit, and splitting the pass would spread
+//! the limits over files.
 
 use crate::error::{Error, Result};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};

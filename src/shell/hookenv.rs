@@ -30,6 +30,11 @@
 //! Deliberately not done here: `--config`/`DSOPS_CONFIG` (the hook follows
 //! the directory; they are for `export`, `exec` and `creds`), and shell
 //! variables that were never exported (dsops cannot see them to restore).
+//!
+//! Longer than most files here: `apply` is the one place where a load's
+//! state, its priors file, its stamp and its one-time messages are decided
+//! together (they must agree); the change itself is `diff.rs`, the lines
+//! `emit.rs`.
 
 use super::Shell;
 use super::diff;

@@ -88,7 +88,7 @@ pub fn find(name: &str) -> Result<Shell> {
         .ok_or_else(|| {
             Error::usage(format!(
                 "unknown shell '{name}': use {}",
-                crate::cli::one_of(&names())
+                crate::text::one_of(&names())
             ))
         })
 }

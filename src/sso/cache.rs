@@ -13,6 +13,10 @@
 //! The AWS SDKs for JavaScript and Rust rewrite the token file in place, so
 //! a file that does not parse is read once more after a short pause before
 //! it counts as corrupt. A credential with an empty field is corrupt too.
+//!
+//! Longer than most files here because of its tests: the check vectors of
+//! the spec, and property tests that feed any bytes to the readers (about
+//! 230 of its lines).
 
 use crate::awsconfig::SsoSession;
 use crate::error::Result;

@@ -298,7 +298,7 @@ where
 {
     match e {
         SdkError::ServiceError(s) if s.err().message().is_some() => {
-            crate::http::outside_text(s.err().message().unwrap_or_default(), 300)
+            crate::text::outside_text(s.err().message().unwrap_or_default(), 300)
         }
         _ => describe(e, endpoint),
     }

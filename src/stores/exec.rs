@@ -189,10 +189,10 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         let text = String::from_utf8_lossy(&err);
         let lines: Vec<String> = text
             .lines()
-            .map(|l| crate::http::outside_text(l, 500))
+            .map(|l| crate::text::outside_text(l, 500))
             .filter(|l| !l.is_empty())
             .collect();
-        let msg = crate::http::outside_text(&lines.join(" / "), 500);
+        let msg = crate::text::outside_text(&lines.join(" / "), 500);
         return Err(Error::runtime(format!(
             "{program} exited with {}{}",
             status
