@@ -23,9 +23,8 @@
 
 use crate::error::{Error, Result, exit};
 use crate::platform;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -53,7 +52,7 @@ pub fn private_dir(dir: &Path) -> Result<()> {
         Ok(_) => guard_dir(dir),
         Err(_) => {
             fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            platform::make_private(dir, true)
                 .map_err(|e| Error::io("cannot set permissions of", dir, e))
         }
     }
@@ -82,8 +81,7 @@ pub fn guard_dir(dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .map_err(|e| Error::io("cannot make private", dir, e))?;
+    platform::make_private(dir, true).map_err(|e| Error::io("cannot make private", dir, e))?;
     eprintln!(
         "dsops: {} was writable by others (mode {mode:04o}); made it private (0700)",
         dir.display()
@@ -104,12 +102,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), nanos()));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
+        let mut f = platform::create_private(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
@@ -236,6 +229,7 @@ pub fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn atomic_write_mode_and_replace() {

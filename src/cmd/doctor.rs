@@ -21,7 +21,6 @@ use crate::error::Result;
 use crate::sso::LoginPolicy;
 use crate::stores;
 use std::io::IsTerminal;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 #[derive(Default)]
@@ -233,7 +232,7 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
     let mode = |p: &Path| {
         std::fs::metadata(p)
             .ok()
-            .map(|m| m.permissions().mode() & 0o777)
+            .map(|m| crate::platform::owner_and_mode(&m).1 & 0o777)
     };
     for dir in [crate::paths::sso_cache_dir(), crate::paths::cli_cache_dir()] {
         if let Some(m) = mode(&dir)

@@ -11,7 +11,6 @@
 
 use super::Ctx;
 use crate::error::{Error, Result};
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 /// Not found, as a shell reports it.
@@ -32,10 +31,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         program.to_string_lossy(),
         resolved.vars.len()
     ));
-    let err = Command::new(program)
-        .args(&argv[1..])
-        .envs(resolved.vars)
-        .exec();
+    let err = crate::platform::exec(Command::new(program).args(&argv[1..]).envs(resolved.vars));
     // `exec` only returns when the program could not be started.
     let name = program.to_string_lossy();
     Err(match err.kind() {

@@ -35,7 +35,6 @@ pub struct Walk {
 
 /// Walk up from `dir` to the nearest project config.
 pub fn walk(dir: &Path) -> Walk {
-    use std::os::unix::fs::FileTypeExt;
     let mut w = Walk::default();
     for d in dir.ancestors() {
         for n in NAMES {
@@ -46,16 +45,7 @@ pub fn walk(dir: &Path) -> Walk {
                     return w;
                 }
                 Ok(m) => {
-                    let ft = m.file_type();
-                    let what = if ft.is_dir() {
-                        "a directory"
-                    } else if ft.is_fifo() {
-                        "a FIFO"
-                    } else if ft.is_socket() {
-                        "a socket"
-                    } else {
-                        "a device"
-                    };
+                    let what = crate::platform::kind_of(&m);
                     w.skipped.push((p, format!("{what}, not a regular file")));
                 }
                 Err(_) => w.absent.push(p),
@@ -85,9 +75,8 @@ pub fn cwd() -> Result<PathBuf> {
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        (Ok(x), Ok(y)) => crate::platform::same_file(&x, &y),
         _ => false,
     }
 }

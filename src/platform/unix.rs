@@ -25,21 +25,7 @@ impl std::error::Error for NotRegular {}
 
 /// Why a path that exists is not a file dsops reads.
 fn not_regular(meta: &Metadata) -> io::Error {
-    let ft = meta.file_type();
-    let what = if ft.is_dir() {
-        "a directory"
-    } else if ft.is_fifo() {
-        "a FIFO"
-    } else if ft.is_socket() {
-        "a socket"
-    } else if ft.is_char_device() || ft.is_block_device() {
-        "a device"
-    } else if ft.is_symlink() {
-        "a symbolic link"
-    } else {
-        "something else"
-    };
-    io::Error::new(io::ErrorKind::InvalidInput, NotRegular(what))
+    io::Error::new(io::ErrorKind::InvalidInput, NotRegular(kind_of(meta)))
 }
 
 /// Open `path` for reading without blocking, and only if it is a regular
@@ -164,7 +150,7 @@ pub fn ignore_sigpipe() {
 }
 
 /// Make the child die with dsops: called between fork and exec.
-pub fn die_with_parent() -> io::Result<()> {
+fn die_with_parent() -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this process;
@@ -174,6 +160,76 @@ pub fn die_with_parent() -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a file that is not regular is, for messages ("a FIFO").
+pub fn kind_of(meta: &Metadata) -> &'static str {
+    let ft = meta.file_type();
+    if ft.is_file() {
+        "a file"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "something else"
+    }
+}
+
+/// Do `a` and `b` name the same file (device and inode)?
+pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Size and modification time, to tell a change without reading.
+pub fn change_marks(meta: &Metadata) -> (u64, i64, i64) {
+    (meta.len(), meta.mtime(), meta.mtime_nsec())
+}
+
+/// Make `path` readable and writable by its owner only (`0700` for a
+/// directory, `0600` for a file).
+pub fn make_private(path: &Path, dir: bool) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if dir { 0o700 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Create `path` new (never an existing file, never through a symlink),
+/// readable and writable by its owner only, for writing.
+pub fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Can this file be run (a regular file with an execute bit)?
+pub fn is_executable(meta: &Metadata) -> bool {
+    meta.is_file() && meta.mode() & 0o111 != 0
+}
+
+/// Run `cmd` in a process group of its own, killed if dsops dies.
+pub fn own_group(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    // SAFETY: the closure only makes one async-signal-safe system call.
+    unsafe {
+        cmd.pre_exec(die_with_parent);
+    }
+}
+
+/// Replace dsops with `cmd` (execvp); returns only when that fails.
+pub fn exec(cmd: &mut std::process::Command) -> io::Error {
+    use std::os::unix::process::CommandExt;
+    cmd.exec()
 }
 
 #[cfg(test)]

@@ -41,7 +41,6 @@ const MAX_WATCHED_BYTES: u64 = 4 << 20;
 /// `st_size` says (a `/proc` file says 0 and never ends).
 pub fn fingerprint(p: &Path) -> Option<String> {
     use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
     // One open and one fstat: this runs for every watched file on the hook's
     // no-change path. A FIFO or device is not opened for reading at all.
     let file = crate::platform::open_regular(p, true);
@@ -63,7 +62,8 @@ pub fn fingerprint(p: &Path) -> Option<String> {
         fingerprint_bytes(&bytes)
     } else {
         // Unreadable or huge: changes of size and time still show.
-        format!("!{}.{}.{}", meta.len(), meta.mtime(), meta.mtime_nsec())
+        let (len, secs, nanos) = crate::platform::change_marks(&meta);
+        format!("!{len}.{secs}.{nanos}")
     })
 }
 

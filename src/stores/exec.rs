@@ -18,7 +18,6 @@ use crate::config::schema::{Field, Schema, Shape};
 use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -110,9 +109,8 @@ impl Kind for Exec {
 
 /// `name` as `execvp` would find it: a path, or the first executable on PATH.
 pub fn find_program(name: &str) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
     let executable = |p: &std::path::Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        std::fs::metadata(p).is_ok_and(|m| crate::platform::is_executable(&m))
     };
     if name.contains('/') {
         let p = std::path::PathBuf::from(name);
@@ -135,12 +133,8 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         .arg(key)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    // SAFETY: the closure only makes one async-signal-safe system call.
-    unsafe {
-        cmd.pre_exec(crate::platform::die_with_parent);
-    }
+        .stderr(Stdio::piped());
+    crate::platform::own_group(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::runtime(format!("cannot run {program}: {e}")))?;
