@@ -161,6 +161,41 @@ pub fn sweep_temps(dir: &Path) {
     }
 }
 
+/// Remove the files of `dir` whose names `ours` accepts and that nobody
+/// touched for `after`; at most once a day per directory (a `.pruned`
+/// marker file keeps the time), so that the hook's callers pay for it
+/// rarely.
+pub fn prune(dir: &Path, ours: fn(&str) -> bool, after: Duration) {
+    const EVERY: Duration = Duration::from_secs(24 * 3600);
+    let marker = dir.join(".pruned");
+    let now = SystemTime::now();
+    let due = fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map_or(true, |t| now.duration_since(t).unwrap_or_default() > EVERY);
+    if !due
+        || File::create(&marker)
+            .and_then(|f| f.set_modified(now))
+            .is_err()
+    {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_str().is_some_and(ours) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > after);
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// An exclusive advisory lock, released when dropped (or when the process
 /// dies). `file` is `None` when the file system has no locks.
 #[derive(Debug)]

@@ -33,19 +33,34 @@ pub trait Syntax: Sync {
     /// The init code (`shell/dsops.<name>`), with `__DSOPS_BIN__` where the
     /// quoted path of dsops goes.
     fn script(&self) -> &'static str;
+    // The lines: POSIX-family syntax (bash, zsh) unless a shell says
+    // otherwise (fish).
+
     /// Any bytes but NUL, quoted so that the shell reads them back exactly.
-    fn quote(&self, value: &[u8]) -> Vec<u8>;
+    fn quote(&self, value: &[u8]) -> Vec<u8> {
+        crate::quote::posix_bytes(value)
+    }
     /// A line exporting `name` (already checked) with a quoted value.
-    fn export(&self, out: &mut Vec<u8>, name: &str, quoted: &[u8]);
+    fn export(&self, out: &mut Vec<u8>, name: &str, quoted: &[u8]) {
+        posix::export(out, name, quoted)
+    }
     /// The line `dsops export --format shell` prints: the plain form a
     /// person reads (`export A='x'`), where the hook's lines call builtins.
-    fn plain_export(&self, name: &str, quoted: &str) -> String;
+    fn plain_export(&self, name: &str, quoted: &str) -> String {
+        format!("export {name}={quoted}\n")
+    }
     /// A line unsetting `name`.
-    fn unset(&self, out: &mut Vec<u8>, name: &str);
+    fn unset(&self, out: &mut Vec<u8>, name: &str) {
+        posix::unset(out, name)
+    }
     /// A line setting the hook's own (not exported) variable `name`.
-    fn assign(&self, out: &mut Vec<u8>, name: &str, value: &[u8]);
+    fn assign(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        posix::assign(out, name, value)
+    }
     /// A list value for [`Syntax::assign`], each item quoted.
-    fn list(&self, items: &[&[u8]]) -> Vec<u8>;
+    fn list(&self, items: &[&[u8]]) -> Vec<u8> {
+        posix::list(items)
+    }
     /// The names this shell treats specially (besides `reserved::every_shell`).
     fn reserved(&self) -> &'static [reserved::Rule];
     /// The startup files `doctor` looks in for the hook.

@@ -20,7 +20,7 @@
 //! in our directory, read with a fixed bound.
 
 use crate::fsutil;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -33,7 +33,6 @@ pub const MAX_BYTES: usize = 1 << 20;
 const MAX_FILE: u64 = 2 << 20;
 const KEY_LEN: usize = 32;
 const NAME_LEN: usize = 32;
-const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 pub const PRUNE_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Names and the values they had (only those that had one).
@@ -140,37 +139,8 @@ fn key(dir: &Path) -> Result<Vec<u8>, String> {
     Ok(k)
 }
 
-/// Remove files untouched for [`PRUNE_AFTER`], at most once a day.
 fn prune(dir: &Path) {
-    let marker = dir.join(".pruned");
-    let now = SystemTime::now();
-    let due = fs::metadata(&marker)
-        .and_then(|m| m.modified())
-        .map_or(true, |t| {
-            now.duration_since(t).unwrap_or_default() > PRUNE_EVERY
-        });
-    if !due
-        || File::create(&marker)
-            .and_then(|f| f.set_modified(now))
-            .is_err()
-    {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if !e.file_name().to_str().is_some_and(valid_name) {
-            continue;
-        }
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > PRUNE_AFTER);
-        if old {
-            let _ = fs::remove_file(e.path());
-        }
-    }
+    fsutil::prune(dir, valid_name, PRUNE_AFTER);
 }
 
 #[cfg(test)]

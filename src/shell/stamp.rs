@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 pub const MARGIN: Duration = Duration::from_secs(1);
-const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 const PRUNE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub fn dir() -> PathBuf {
@@ -95,36 +94,6 @@ pub fn remove(p: &Path) {
     }
 }
 
-/// Remove stamps untouched for a week, at most once a day.
 fn prune(dir: &Path) {
-    let marker = dir.join(".pruned");
-    let now = SystemTime::now();
-    let due = fs::metadata(&marker)
-        .and_then(|m| m.modified())
-        .map_or(true, |t| {
-            now.duration_since(t).unwrap_or_default() > PRUNE_EVERY
-        });
-    if !due
-        || File::create(&marker)
-            .and_then(|f| f.set_modified(now))
-            .is_err()
-    {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        if !name.to_str().is_some_and(is_stamp_name) {
-            continue;
-        }
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > PRUNE_AFTER);
-        if old {
-            let _ = fs::remove_file(e.path());
-        }
-    }
+    crate::fsutil::prune(dir, is_stamp_name, PRUNE_AFTER);
 }

@@ -1,9 +1,8 @@
 //! zsh: `eval "$(dsops hook zsh)"` in `~/.zshrc`; the hook runs from
 //! `precmd_functions` and `chpwd_functions`.
 
+use super::Syntax;
 use super::reserved::{Rule, rules};
-use super::{Syntax, posix};
-use crate::quote;
 use std::path::{Path, PathBuf};
 
 pub struct Zsh;
@@ -14,24 +13,6 @@ impl Syntax for Zsh {
     }
     fn script(&self) -> &'static str {
         include_str!("../../shell/dsops.zsh")
-    }
-    fn quote(&self, value: &[u8]) -> Vec<u8> {
-        quote::posix_bytes(value)
-    }
-    fn export(&self, out: &mut Vec<u8>, name: &str, quoted: &[u8]) {
-        posix::export(out, name, quoted)
-    }
-    fn plain_export(&self, name: &str, quoted: &str) -> String {
-        format!("export {name}={quoted}\n")
-    }
-    fn unset(&self, out: &mut Vec<u8>, name: &str) {
-        posix::unset(out, name)
-    }
-    fn assign(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        posix::assign(out, name, value)
-    }
-    fn list(&self, items: &[&[u8]]) -> Vec<u8> {
-        posix::list(items)
     }
     fn reserved(&self) -> &'static [Rule] {
         RESERVED

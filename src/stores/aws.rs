@@ -18,9 +18,11 @@
 //! `credential_process` profiles, IMDS and container credentials: a profile
 //! using them gets an error saying so.
 
-use super::{Cx, Status};
+use super::{Batch, Cx, Fetched, Kind, Status};
 use crate::awsconfig::AwsConfig;
+use crate::config::Reference;
 use crate::config::diff::Risk;
+use crate::config::schema::Schema;
 use crate::config::schema::{Field, Shape};
 use crate::config::{Config, Store};
 use crate::error::{Error, Result};
@@ -31,6 +33,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use time::OffsetDateTime;
 
 /// The fields of the AWS API stores (`aws.secretsmanager`, `aws.ssm`).
@@ -44,17 +47,57 @@ pub const API_FIELDS: &[Field] = &[
     Field::new("endpoint_url", Shape::Text, Risk::High),
 ];
 
-/// The checks of an AWS API store's fields taken together.
-pub fn check_api_store(store: &Store) -> std::result::Result<(), (&'static str, String)> {
-    if store.raw("access_key_id").is_some() != store.raw("secret_access_key").is_some() {
-        return Err(("", "access_key_id and secret_access_key go together".into()));
+/// An AWS API store type (`aws.secretsmanager`, `aws.ssm`): the same
+/// fields, checks and credential chain; its own batch fetch and probe.
+pub struct ApiStore {
+    pub name: &'static str,
+    pub describe: &'static str,
+    /// Fetch a batch with the store's access, within a bound.
+    pub fetch: fn(&Store, &Access, &[Reference], Duration) -> Result<Fetched>,
+    /// A cheap call for `dsops doctor`.
+    pub probe: fn(&Store, &Access) -> Result<String>,
+}
+
+impl Schema for ApiStore {
+    fn name(&self) -> &'static str {
+        self.name
     }
-    Ok(())
+    fn fields(&self) -> &'static [Field] {
+        API_FIELDS
+    }
+    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
+        if store.raw("access_key_id").is_some() != store.raw("secret_access_key").is_some() {
+            return Err(("", "access_key_id and secret_access_key go together".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Kind for ApiStore {
+    fn describe(&self) -> &'static str {
+        self.describe
+    }
+
+    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
+        let access = access(cx.cfg, cx.aws, store, &cx.opts.login)?;
+        Ok(Batch {
+            values: (self.fetch)(store, &access, refs, cx.opts.timeout)?,
+            expires: access.expires,
+        })
+    }
+
+    fn probe(&self, cx: &Cx, store: &Store) -> Vec<(Status, String)> {
+        probe_api_store(cx, store, self.probe)
+    }
+
+    fn reads_aws_config(&self) -> bool {
+        true
+    }
 }
 
 /// `dsops doctor` for an AWS API store: its credentials and region, then a
 /// cheap call (`probe`) to its endpoint with them.
-pub fn probe_api_store(
+fn probe_api_store(
     cx: &Cx,
     store: &Store,
     probe: fn(&Store, &Access) -> Result<String>,

@@ -29,8 +29,8 @@ use time::OffsetDateTime;
 /// Every store type, in the order documentation lists them.
 pub static KINDS: &[&dyn Kind] = &[
     &sso::Sso,
-    &secretsmanager::SecretsManager,
-    &ssm::Ssm,
+    &secretsmanager::KIND,
+    &ssm::KIND,
     &literal::Literal,
     &exec::Exec,
     &file::File,

@@ -15,9 +15,7 @@
 //! `field` on a binary secret is an error.
 
 use super::aws::{self, Access};
-use super::{Batch, Cx, Kind, Status};
 use super::{FetchError, Fetched};
-use crate::config::schema::{Field, Schema};
 use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
 use aws_sdk_secretsmanager::Client;
@@ -90,41 +88,13 @@ async fn get(client: Client, w: Wanted, endpoint: String, region: String) -> Val
     }
 }
 
-pub struct SecretsManager;
-
-impl Schema for SecretsManager {
-    fn name(&self) -> &'static str {
-        "aws.secretsmanager"
-    }
-    fn fields(&self) -> &'static [Field] {
-        aws::API_FIELDS
-    }
-    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
-        aws::check_api_store(store)
-    }
-}
-
-impl Kind for SecretsManager {
-    fn describe(&self) -> &'static str {
-        "secrets from AWS Secrets Manager (key: a secret id or ARN; field, version_stage, version_id)"
-    }
-
-    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
-        let access = aws::access(cx.cfg, cx.aws, store, &cx.opts.login)?;
-        Ok(Batch {
-            values: fetch(store, &access, refs, cx.opts.timeout)?,
-            expires: access.expires,
-        })
-    }
-
-    fn probe(&self, cx: &Cx, store: &Store) -> Vec<(Status, String)> {
-        aws::probe_api_store(cx, store, probe)
-    }
-
-    fn reads_aws_config(&self) -> bool {
-        true
-    }
-}
+/// The `aws.secretsmanager` store type.
+pub static KIND: aws::ApiStore = aws::ApiStore {
+    name: "aws.secretsmanager",
+    describe: "secrets from AWS Secrets Manager (key: a secret id or ARN; field, version_stage, version_id)",
+    fetch,
+    probe,
+};
 
 pub fn fetch(
     store: &Store,

@@ -12,9 +12,7 @@
 //! name with GetParameter so that each error lands on its own variable.
 
 use super::aws::{self, Access};
-use super::{Batch, Cx, Kind, Status};
 use super::{FetchError, Fetched};
-use crate::config::schema::{Field, Schema};
 use crate::config::{Reference, Store};
 use crate::error::{Error, Result};
 use aws_sdk_ssm::Client;
@@ -148,41 +146,13 @@ async fn get_batch(
     v
 }
 
-pub struct Ssm;
-
-impl Schema for Ssm {
-    fn name(&self) -> &'static str {
-        "aws.ssm"
-    }
-    fn fields(&self) -> &'static [Field] {
-        aws::API_FIELDS
-    }
-    fn check(&self, store: &Store) -> std::result::Result<(), (&'static str, String)> {
-        aws::check_api_store(store)
-    }
-}
-
-impl Kind for Ssm {
-    fn describe(&self) -> &'static str {
-        "parameters from AWS Systems Manager Parameter Store, SecureString decrypted (key: a name, :VERSION or :LABEL)"
-    }
-
-    fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
-        let access = aws::access(cx.cfg, cx.aws, store, &cx.opts.login)?;
-        Ok(Batch {
-            values: fetch(store, &access, refs, cx.opts.timeout)?,
-            expires: access.expires,
-        })
-    }
-
-    fn probe(&self, cx: &Cx, store: &Store) -> Vec<(Status, String)> {
-        aws::probe_api_store(cx, store, probe)
-    }
-
-    fn reads_aws_config(&self) -> bool {
-        true
-    }
-}
+/// The `aws.ssm` store type.
+pub static KIND: aws::ApiStore = aws::ApiStore {
+    name: "aws.ssm",
+    describe: "parameters from AWS Systems Manager Parameter Store, SecureString decrypted (key: a name, :VERSION or :LABEL)",
+    fetch,
+    probe,
+};
 
 pub fn fetch(
     store: &Store,
