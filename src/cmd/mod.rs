@@ -4,10 +4,12 @@
 pub mod complete;
 pub mod creds;
 pub mod doctor;
+pub mod eks;
 pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod login;
+pub mod serve;
 pub mod trust;
 
 use crate::cli::{Args, Cmd};
@@ -90,6 +92,8 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::HookEnv => hook::hook_env(&ctx),
         Cmd::Export => export::run(&ctx),
         Cmd::Exec => exec::run(&ctx),
+        Cmd::Serve => serve::run(&ctx),
+        Cmd::EksToken => eks::run(&ctx),
         Cmd::Doctor => doctor::run(&ctx),
         Cmd::Login => login::login(&ctx),
         Cmd::Logout => login::logout(&ctx),
