@@ -123,7 +123,8 @@ struct Shared {
     /// Connections being answered.
     slots: Mutex<usize>,
     freed: Condvar,
-    /// The last failure printed, so that a failing endpoint says it once.
+    /// The last failure printed, so that a failing endpoint says it once
+    /// (until it answers again).
     last_error: Mutex<String>,
 }
 
@@ -222,6 +223,12 @@ fn serve_one(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
                 c.remaining(crate::timefmt::now())
             ));
             respond(&mut stream, "200 OK", &answer(&c));
+            // A failure that comes back after a recovery is said again.
+            shared
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
         }
         Err(e) => {
             let message = format!("{}: {}", route.label, e.message);

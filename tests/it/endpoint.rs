@@ -291,6 +291,39 @@ fn answers_only_the_exact_token_on_loopback_and_is_gone_after_the_command() {
 }
 
 #[test]
+fn an_answer_that_cannot_be_had_is_a_500_with_the_reason_said_once() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    let run = Running::start(
+        &sb,
+        &["exec", "--profile", "dev", "--no-login"],
+        "exec sleep 60",
+    );
+    // Signed out behind its back: no token, no cached role credentials.
+    for dir in [".aws/sso/cache", ".aws/cli/cache"] {
+        for e in std::fs::read_dir(sb.path(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    }
+    for _ in 0..3 {
+        let r = run.good();
+        assert_eq!(r.status, 500, "{r:?}");
+        let message = r.json()["Message"].as_str().unwrap().to_string();
+        assert!(message.contains("dsops login --profile dev"), "{message}");
+    }
+    let out = run.stop();
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("credential endpoint:").count(),
+        1,
+        "said once: {err}"
+    );
+}
+
+#[test]
 fn endpoint_ends_with_the_command_not_with_its_background_children() {
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
