@@ -15,9 +15,6 @@ use crate::platform;
 use crate::shell::quote;
 use serde_json::{Value, json};
 
-/// The signals that end `serve`.
-const STOP: &[i32] = &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-
 pub fn run(ctx: &Ctx) -> Result<i32> {
     if let Some(extra) = ctx.args.operands.first() {
         return Err(Error::usage(format!(
@@ -57,7 +54,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         endpoint::credentials(&target, &policy)?;
         routes.push(Route::new(label, target)?);
     }
-    platform::block_signals(STOP)
+    platform::block_signals(platform::STOP_SIGNALS)
         .map_err(|e| Error::runtime(format!("cannot block signals: {e}")))?;
     let listener = endpoint::bind(port)?;
     let port = endpoint::port_of(&listener)?;
@@ -72,7 +69,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             "dsops: serving {n} credential endpoint(s) on 127.0.0.1:{port}; Ctrl-C or SIGTERM stops"
         );
     }
-    let got = platform::wait_signal(STOP)
+    let got = platform::wait_signal(platform::STOP_SIGNALS)
         .map_err(|e| Error::runtime(format!("waiting for signals: {e}")))?;
     ctx.debug(format_args!("signal {}: stopping", got.signal));
     Ok(0)

@@ -190,6 +190,9 @@ pub const FORWARDED_SIGNALS: &[i32] = &[
 /// A child's end, as waited for.
 pub const SIGCHLD: i32 = libc::SIGCHLD;
 
+/// The signals that stop `dsops serve` (cleanly, with status 0).
+pub const STOP_SIGNALS: &[i32] = &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
 fn sigset(signals: &[i32]) -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset with a valid
     // signal number (ours are constants) cannot fail.
