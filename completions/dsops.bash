@@ -72,7 +72,7 @@ _dsops() {
             --) dashdash=1 npos=0 ;;
             --config|-c) i=$((i + 1)); config=${w[i]} ;;
             --config=*) config=${t#*=} ;;
-            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--generate) i=$((i + 1)) ;;
+            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--min-validity|--port|--cluster|--region|--generate) i=$((i + 1)) ;;
             -*) ;;
             *)
                 if [[ -z $cmd ]]; then
@@ -105,6 +105,10 @@ _dsops() {
         --sso-session) _dsops_names "$bin" sso-sessions "$val" "$config" ;;
         --format|-f) _dsops_words 'shell dotenv json' "$val" ;;
         --shell) _dsops_words 'bash zsh fish' "$val" ;;
+        --min-validity) COMPREPLY=() ;;
+        --port) COMPREPLY=() ;;
+        --cluster) COMPREPLY=() ;;
+        --region) COMPREPLY=() ;;
         --generate) _dsops_words 'man complete-bash complete-zsh complete-fish' "$val" ;;
         *) found=0 ;;
     esac
@@ -119,14 +123,16 @@ _dsops() {
     fi
     if [[ $cur == -* ]]; then
         case $cmd in
-            creds) _dsops_words '--store --profile --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            login) _dsops_words '--store --profile --sso-session --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            creds) _dsops_words '--store --profile --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            login) _dsops_words '--store --profile --sso-session --min-validity --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             logout) _dsops_words '--store --profile --sso-session --config --env --quiet --debug --help --version' "$cur" ;;
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             allow) _dsops_words '--show --yes --config --env --quiet --debug --help --version' "$cur" ;;
             deny) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
-            export) _dsops_words '--format --shell --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            exec) _dsops_words '--no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            export) _dsops_words '--format --shell --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            exec) _dsops_words '--store --profile --min-validity --static-credentials --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            serve) _dsops_words '--store --profile --port --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            eks-token) _dsops_words '--cluster --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             '') _dsops_words '--generate --config --env --quiet --debug --help --version' "$cur" ;;
@@ -135,12 +141,12 @@ _dsops() {
         return
     fi
     case $cmd in
-        '') _dsops_words 'creds login logout hook allow deny export exec doctor help' "$cur" ;;
+        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor help' "$cur" ;;
         hook) if ((npos == 0)); then _dsops_words 'bash zsh fish' "$cur"; fi ;;
         allow) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         deny) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         exec) if ((npos == 0)); then _dsops_commands "$cur"; fi ;;
-        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec doctor help' "$cur"; fi ;;
+        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor help' "$cur"; fi ;;
     esac
 }
 

@@ -20,7 +20,7 @@ function __dsops_where
                 case '--'
                     set dashdash 1
                     set npos 0
-                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --generate
+                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --min-validity --port --cluster --region --generate
                     set i (math $i + 1)
                 case '-*'
                 case '*'
@@ -105,7 +105,9 @@ complete -c dsops -n __dsops_no_command -a hook -d 'print the shell init code: e
 complete -c dsops -n __dsops_no_command -a allow -d 'trust a project config (default: the nearest one)'
 complete -c dsops -n __dsops_no_command -a deny -d 'distrust a project config (default: the nearest one)'
 complete -c dsops -n __dsops_no_command -a export -d 'resolve an env set once and print it'
-complete -c dsops -n __dsops_no_command -a exec -d 'run CMD with an env set added to its environment'
+complete -c dsops -n __dsops_no_command -a exec -d 'run CMD with an env set, or with a credential endpoint for a store or profile'
+complete -c dsops -n __dsops_no_command -a serve -d 'serve credential endpoints for stores or profiles in the foreground'
+complete -c dsops -n __dsops_no_command -a eks-token -d 'print a kubectl ExecCredential with an EKS token, cached'
 complete -c dsops -n __dsops_no_command -a doctor -d 'check configs, trust, stores, the hook and file permissions'
 complete -c dsops -n __dsops_no_command -a help -d 'print help for dsops or one command'
 
@@ -123,6 +125,7 @@ complete -c dsops -n '__dsops_flags_of -' -l generate -x -a 'man complete-bash c
 # dsops creds
 complete -c dsops -n '__dsops_flags_of creds' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 complete -c dsops -n '__dsops_flags_of creds' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of creds' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of creds' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of creds' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of creds' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
@@ -131,6 +134,7 @@ complete -c dsops -n '__dsops_flags_of creds' -l use-device-code -d 'sign in wit
 complete -c dsops -n '__dsops_flags_of login' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
 complete -c dsops -n '__dsops_flags_of login' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
+complete -c dsops -n '__dsops_flags_of login' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of login' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of login' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
@@ -153,18 +157,41 @@ complete -c dsops -n '__dsops_operand_of deny' -r -F
 # dsops export
 complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
 complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish' -d 'shell syntax for --format shell: bash, zsh or fish'
+complete -c dsops -n '__dsops_flags_of export' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of export' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of export' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of export' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
 # dsops exec
+complete -c dsops -n '__dsops_flags_of exec' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of exec' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of exec' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
+complete -c dsops -n '__dsops_flags_of exec' -l static-credentials -d 'give CMD the role credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION instead of an endpoint'
 complete -c dsops -n '__dsops_flags_of exec' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of exec' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of exec' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 complete -c dsops -n '__dsops_command_line_of exec' -x -a '(__dsops_command_line)'
 
+# dsops serve
+complete -c dsops -n '__dsops_flags_of serve' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of serve' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of serve' -l port -x -d 'the port on 127.0.0.1 to listen on (default: any free port)'
+complete -c dsops -n '__dsops_flags_of serve' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
+complete -c dsops -n '__dsops_flags_of serve' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of serve' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of serve' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+
+# dsops eks-token
+complete -c dsops -n '__dsops_flags_of eks-token' -l cluster -x -d 'the EKS cluster\'s name'
+complete -c dsops -n '__dsops_flags_of eks-token' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of eks-token' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of eks-token' -l region -x -d 'the AWS region (default: the store\'s or profile\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
+complete -c dsops -n '__dsops_flags_of eks-token' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of eks-token' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of eks-token' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+
 # dsops doctor
 complete -c dsops -n '__dsops_flags_of doctor' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 
 # dsops help
-complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec doctor help'
+complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor help'

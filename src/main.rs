@@ -17,6 +17,8 @@ mod awsconfig;
 mod cli;
 mod cmd;
 mod config;
+mod eks;
+mod endpoint;
 mod error;
 mod fsutil;
 mod generate;

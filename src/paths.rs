@@ -54,6 +54,10 @@ pub fn data_home() -> PathBuf {
     var_path("XDG_DATA_HOME").unwrap_or_else(|| home().join(".local/share"))
 }
 
+pub fn cache_home() -> PathBuf {
+    var_path("XDG_CACHE_HOME").unwrap_or_else(|| home().join(".cache"))
+}
+
 pub fn state_home() -> PathBuf {
     var_path("XDG_STATE_HOME").unwrap_or_else(|| home().join(".local/state"))
 }

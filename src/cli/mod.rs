@@ -110,6 +110,8 @@ pub enum Cmd {
     Deny,
     Export,
     Exec,
+    Serve,
+    EksToken,
     Doctor,
     Help,
 }
@@ -192,7 +194,23 @@ pub struct Args {
     pub generate: Option<String>,
     pub show: bool,
     pub yes: bool,
+    /// `--min-validity`, as given (parsed by the command).
+    pub min_validity: Option<String>,
+    pub static_credentials: bool,
+    pub port: Option<String>,
+    pub cluster: Option<String>,
+    pub region: Option<String>,
+    /// Every `--store` and `--profile` in order (`serve` takes several; the
+    /// other commands read `store` and `profile`, the last of each).
+    pub targets: Vec<Named>,
     pub operands: Vec<OsString>,
+}
+
+/// A store or profile named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    Store(String),
+    Profile(String),
 }
 
 impl Args {
@@ -215,6 +233,12 @@ impl Args {
             generate: None,
             show: false,
             yes: false,
+            min_validity: None,
+            static_credentials: false,
+            port: None,
+            cluster: None,
+            region: None,
+            targets: vec![],
             operands: vec![],
         }
     }

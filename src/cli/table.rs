@@ -2,7 +2,7 @@
 //! than most files here because it is the whole command line, row by row,
 //! and reads best in one place; the types it uses are in `mod.rs`.
 
-use super::{Cmd, Command, Complete, Flag, Set};
+use super::{Cmd, Command, Complete, Flag, Named, Set};
 
 /// The values of `--generate`.
 pub const GENERATE_KINDS: &[&str] = &["man", "complete-bash", "complete-zsh", "complete-fish"];
@@ -85,7 +85,10 @@ pub const FLAGS: &[Flag] = &[
         values: Vec::new,
         complete: Complete::Store,
         global: false,
-        set: Set::Value(|a, v| a.store = Some(v)),
+        set: Set::Value(|a, v| {
+            a.targets.push(Named::Store(v.clone()));
+            a.store = Some(v);
+        }),
     },
     Flag {
         long: "profile",
@@ -96,7 +99,10 @@ pub const FLAGS: &[Flag] = &[
         values: Vec::new,
         complete: Complete::Profile,
         global: false,
-        set: Set::Value(|a, v| a.profile = Some(v)),
+        set: Set::Value(|a, v| {
+            a.targets.push(Named::Profile(v.clone()));
+            a.profile = Some(v);
+        }),
     },
     Flag {
         long: "sso-session",
@@ -187,6 +193,61 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Switch(|a| a.yes = true),
     },
     Flag {
+        long: "min-validity",
+        short: None,
+        value: Some("DURATION"),
+        help: "make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.min_validity = Some(v)),
+    },
+    Flag {
+        long: "static-credentials",
+        short: None,
+        value: None,
+        help: "give CMD the role credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION instead of an endpoint",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.static_credentials = true),
+    },
+    Flag {
+        long: "port",
+        short: None,
+        value: Some("PORT"),
+        help: "the port on 127.0.0.1 to listen on (default: any free port)",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.port = Some(v)),
+    },
+    Flag {
+        long: "cluster",
+        short: None,
+        value: Some("NAME"),
+        help: "the EKS cluster's name",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.cluster = Some(v)),
+    },
+    Flag {
+        long: "region",
+        short: None,
+        value: Some("REGION"),
+        help: "the AWS region (default: the store's or profile's region, else AWS_REGION or AWS_DEFAULT_REGION)",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.region = Some(v)),
+    },
+    Flag {
         long: "generate",
         short: None,
         value: Some("KIND"),
@@ -209,6 +270,7 @@ pub const COMMANDS: &[Command] = &[
         flags: &[
             "store",
             "profile",
+            "min-validity",
             "no-login",
             "no-browser",
             "use-device-code",
@@ -227,6 +289,7 @@ pub const COMMANDS: &[Command] = &[
             "store",
             "profile",
             "sso-session",
+            "min-validity",
             "no-browser",
             "use-device-code",
         ],
@@ -309,6 +372,7 @@ pub const COMMANDS: &[Command] = &[
         flags: &[
             "format",
             "shell",
+            "min-validity",
             "no-login",
             "no-browser",
             "use-device-code",
@@ -321,12 +385,58 @@ pub const COMMANDS: &[Command] = &[
         cmd: Cmd::Exec,
         name: "exec",
         operands: "-- CMD [ARGS...]",
-        summary: "run CMD with an env set added to its environment",
-        about: "Resolves an env set, then replaces itself with CMD, the set added to its environment: CMD's exit status and signals are dsops's. 127 when CMD is not found, 126 when it cannot be run.",
-        flags: &["no-login", "no-browser", "use-device-code"],
+        summary: "run CMD with an env set, or with a credential endpoint for a store or profile",
+        about: "Without --store or --profile: resolves an env set, then replaces itself with CMD, the set added to its environment: CMD's exit status and signals are dsops's. With --store or --profile: runs CMD as a child with a credential endpoint on 127.0.0.1 (the container-credentials protocol every AWS SDK reads: AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN), which answers from the role-credential cache shared with the AWS CLI and fetches new credentials when they run low, so a job outlives any one set of credentials; the variables that would come before the endpoint in the SDKs' chains (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_DEFAULT_PROFILE, ...) are removed, and AWS_REGION and AWS_DEFAULT_REGION are set from the store or profile when not set. dsops stays the parent: it passes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH on to CMD, exits with CMD's status (128+N when a signal N ended it), and the endpoint ends with CMD. --env NAME adds an env set as well. With --static-credentials, CMD gets the role credentials as variables instead and replaces dsops. 127 when CMD is not found, 126 when it cannot be run.",
+        flags: &[
+            "store",
+            "profile",
+            "min-validity",
+            "static-credentials",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: true,
+    },
+    Command {
+        cmd: Cmd::Serve,
+        name: "serve",
+        operands: "",
+        summary: "serve credential endpoints for stores or profiles in the foreground",
+        about: "Serves, on 127.0.0.1 (--port, default any free port), the credential endpoint of dsops exec for each --store and --profile named (both may repeat), one path and token each, until interrupted (SIGINT or SIGTERM: exit 0). Prints, for each, the variables that point an AWS SDK at it: export lines (--format shell, the default), NAME=value lines (--format dotenv, for docker run --env-file) or JSON (--format json). For containers with host networking and several shells at once.",
+        flags: &[
+            "store",
+            "profile",
+            "port",
+            "format",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
+        operand_complete: Complete::None,
+        hidden: false,
+        takes_command_line: false,
+    },
+    Command {
+        cmd: Cmd::EksToken,
+        name: "eks-token",
+        operands: "",
+        summary: "print a kubectl ExecCredential with an EKS token, cached",
+        about: "Prints the client.authentication.k8s.io/v1beta1 ExecCredential JSON that aws eks get-token prints, for kubectl's exec credential plugin: a token k8s-aws-v1. + the base64url of an STS GetCallerIdentity URL presigned (SigV4) with the role credentials of the store or profile, the cluster's name signed in the x-k8s-aws-id header. The token is cached under $XDG_CACHE_HOME/dsops/eks/ (mode 0600, keyed by cluster, region, account and role) and reused while more than 60 seconds of its 15 minutes remain, so a warm call reads one file. The STS endpoint is regional (https://sts.REGION.amazonaws.com/), or AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL.",
+        flags: &[
+            "cluster",
+            "store",
+            "profile",
+            "region",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
+        operand_complete: Complete::None,
+        hidden: false,
+        takes_command_line: false,
     },
     Command {
         cmd: Cmd::Doctor,

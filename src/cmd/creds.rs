@@ -8,8 +8,24 @@ use crate::sso::{self, Target};
 
 /// The target named by `--store` or `--profile`.
 pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
+    target_named(
+        ctx,
+        ctx.args.store.as_deref(),
+        ctx.args.profile.as_deref(),
+        allow_default,
+    )
+}
+
+/// The target of a store or a profile (one of them), or with neither and
+/// `allow_default`, the only `aws.sso` store.
+pub fn target_named(
+    ctx: &Ctx,
+    store: Option<&str>,
+    profile: Option<&str>,
+    allow_default: bool,
+) -> Result<Target> {
     let aws = AwsConfig::load()?;
-    match (ctx.args.store.as_deref(), ctx.args.profile.as_deref()) {
+    match (store, profile) {
         (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
         (None, Some(p)) => Target::from_profile(&aws, p),
         (Some(s), None) => {
@@ -49,13 +65,17 @@ pub fn target(ctx: &Ctx, allow_default: bool) -> Result<Target> {
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
+    let min = ctx.min_validity()?;
     let target = target(ctx, false)?;
     ctx.debug(format_args!(
         "target: account {} role {} via {}",
         target.account_id, target.role_name, target.session.start_url
     ));
     let policy = ctx.login_policy();
-    let creds = sso::role_credentials(&target, &policy)?;
+    let creds = match min {
+        Some(min) => sso::validity::role_lasting(&target, &policy, min)?,
+        None => sso::role_credentials(&target, &policy)?,
+    };
     crate::output::print(format!("{}\n", creds.process_json()).as_bytes())?;
     Ok(0)
 }

@@ -128,6 +128,11 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
         login: ctx.login_policy(),
         timeout: RESOLVE_BOUND,
     };
+    // --min-validity: the role credentials the set exports must last; the
+    // resolver then finds them in the cache.
+    if let Some(min) = ctx.min_validity()? {
+        crate::stores::sso::env_lasting(&cfg, &aws, env, &opts.login, min)?;
+    }
     let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;
     if let Some((name, _)) = resolved.vars.iter().find(|(_, v)| v.contains('\0')) {
         return Err(Error::runtime(format!(
@@ -155,6 +160,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         )));
     }
     let format = format(ctx)?;
+    ctx.min_validity()?;
     let resolved = resolve_selected(ctx)?;
     let text = render(format, &resolved.vars)?;
     crate::output::print(text.as_bytes()).map(|()| 0)

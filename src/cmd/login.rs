@@ -38,6 +38,7 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
 }
 
 pub fn login(ctx: &Ctx) -> Result<i32> {
+    let min = ctx.min_validity()?;
     let (session, hint, device_code) = session(ctx)?;
     // `dsops login` is the explicit request: CI=true does not forbid it.
     let mut policy = LoginPolicy::from_env(false, ctx.args.no_browser, ctx.args.use_device_code);
@@ -46,7 +47,14 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
     policy.use_device_code |= device_code;
     // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
     // login`, which always opens the browser, dsops signs in only when needed.
-    sso::access_token(&session, &policy, &hint, None)?;
+    // With --min-validity, "needed" includes a token that would expire
+    // before then without a way to refresh it.
+    match min {
+        Some(min) => sso::validity::token_lasting(&session, &policy, &hint, min)?,
+        None => {
+            sso::access_token(&session, &policy, &hint, None)?;
+        }
+    }
     if !ctx.quiet {
         eprintln!("dsops: signed in to {}", session.start_url);
     }

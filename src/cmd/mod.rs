@@ -4,10 +4,12 @@
 pub mod complete;
 pub mod creds;
 pub mod doctor;
+pub mod eks;
 pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod login;
+pub mod serve;
 pub mod trust;
 
 use crate::cli::{Args, Cmd};
@@ -69,6 +71,15 @@ impl Ctx {
         discover::project(self.args.config.as_deref(), self.args.config_from_env)
     }
 
+    /// `--min-validity`, when given.
+    pub fn min_validity(&self) -> Result<Option<std::time::Duration>> {
+        self.args
+            .min_validity
+            .as_deref()
+            .map(crate::sso::validity::parse)
+            .transpose()
+    }
+
     /// The login policy from the flags (and the variables standing in for
     /// them) and `CI`.
     pub fn login_policy(&self) -> crate::sso::LoginPolicy {
@@ -92,6 +103,8 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::HookEnv => hook::hook_env(&ctx),
         Cmd::Export => export::run(&ctx),
         Cmd::Exec => exec::run(&ctx),
+        Cmd::Serve => serve::run(&ctx),
+        Cmd::EksToken => eks::run(&ctx),
         Cmd::Doctor => doctor::run(&ctx),
         Cmd::Login => login::login(&ctx),
         Cmd::Logout => login::logout(&ctx),

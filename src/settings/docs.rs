@@ -92,8 +92,35 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "the profile of the shared credentials file in the standard chain",
     ),
     (
+        "AWS_DEFAULT_PROFILE",
+        "removed from the command's environment by dsops exec --store or --profile, as are AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN and the variables below that AWS SDKs would use before the credentials dsops gives",
+    ),
+    (
+        "AWS_CREDENTIAL_EXPIRATION",
+        "set by dsops exec --static-credentials with the static keys; removed otherwise (see AWS_DEFAULT_PROFILE)",
+    ),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE", "see AWS_DEFAULT_PROFILE"),
+    ("AWS_ROLE_ARN", "see AWS_DEFAULT_PROFILE"),
+    ("AWS_ROLE_SESSION_NAME", "see AWS_DEFAULT_PROFILE"),
+    (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "see AWS_DEFAULT_PROFILE (the SDKs prefer it to the full URI)",
+    ),
+    (
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "see AWS_DEFAULT_PROFILE (the SDKs prefer it to the token)",
+    ),
+    (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "set by dsops exec --store or --profile, and printed by dsops serve: the credential endpoint, http://127.0.0.1:PORT/PATH",
+    ),
+    (
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "set and printed with AWS_CONTAINER_CREDENTIALS_FULL_URI: the endpoint's token (256 random bits), which clients send as the Authorization header",
+    ),
+    (
         "AWS_REGION",
-        "the API region of aws.secretsmanager and aws.ssm stores that set none (nor their aws.sso store)",
+        "the API region of aws.secretsmanager and aws.ssm stores that set none (nor their aws.sso store), and of dsops eks-token; dsops exec --store or --profile sets it (and AWS_DEFAULT_REGION) from the store or profile when neither is set",
     ),
     ("AWS_DEFAULT_REGION", "see AWS_REGION"),
     (
@@ -138,8 +165,16 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "where dsops keeps its state: $XDG_STATE_HOME/dsops/ (default ~/.local/state)",
     ),
     (
+        "XDG_CACHE_HOME",
+        "dsops eks-token caches tokens under $XDG_CACHE_HOME/dsops/eks/ (default ~/.cache)",
+    ),
+    (
         "XDG_RUNTIME_DIR",
         "the hook's stamp files are under $XDG_RUNTIME_DIR/dsops/stamps/ (else under XDG_STATE_HOME)",
+    ),
+    (
+        "KUBERNETES_EXEC_INFO",
+        "set by kubectl for dsops eks-token: the ExecCredential API version to answer in (v1 or v1beta1; default v1beta1)",
     ),
     (
         "HOME",

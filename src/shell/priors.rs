@@ -20,8 +20,6 @@
 //! in our directory, read with a fixed bound.
 
 use crate::fsutil;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -131,9 +129,7 @@ fn key(dir: &Path) -> Result<Vec<u8>, String> {
     {
         return Ok(k);
     }
-    let mut k = vec![0u8; KEY_LEN];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut k))
+    let k = crate::platform::random_bytes(KEY_LEN)
         .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
     fsutil::write_atomic(&path, &k).map_err(|e| e.message)?;
     Ok(k)

@@ -14,6 +14,7 @@ pub mod client;
 pub mod cooldown;
 pub mod login;
 pub mod pkce;
+pub mod validity;
 
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::error::{Error, Result, exit};
@@ -296,10 +297,21 @@ fn apply_token(
 
 /// Role credentials for `target`, from the shared cache or from the portal.
 pub fn role_credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCredentials> {
+    role_credentials_fresh(target, policy, FRESH_SECS)
+}
+
+/// [`role_credentials`], reusing cached ones only while more than
+/// `fresh_secs` seconds remain (`--min-validity` asks for more than the usual
+/// 15 minutes; the credential endpoint, for short-lived ones, less).
+pub fn role_credentials_fresh(
+    target: &Target,
+    policy: &LoginPolicy,
+    fresh_secs: i64,
+) -> Result<RoleCredentials> {
     started_ms();
     let policy = &target.policy(policy);
     let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
-    let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > FRESH_SECS;
+    let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > fresh_secs;
     if let Read::Found(c) = cache::read_role(&path)
         && fresh(&c)
     {

@@ -21,12 +21,8 @@ const REDIRECT_REGISTERED: &str = "http://127.0.0.1/oauth/callback";
 
 /// Random bytes from the OS.
 fn random_bytes(n: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .map_err(|e| Error::runtime(format!("cannot read /dev/urandom: {e}")))?;
-    Ok(buf)
+    crate::platform::random_bytes(n)
+        .map_err(|e| Error::runtime(format!("cannot read /dev/urandom: {e}")))
 }
 
 /// base64url without padding (RFC 7636 appendix A).

@@ -9,9 +9,10 @@ use super::{Batch, Cx, FetchError, Fetched, Kind, Status};
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::config::diff::Risk;
 use crate::config::schema::{Field, Schema, Shape};
-use crate::config::{Reference, Store};
+use crate::config::{Config, EnvSet, Reference, Source, Store};
 use crate::error::{Error, Result};
 use crate::sso::{self, LoginPolicy, Target, cache};
+use std::time::Duration;
 
 pub struct Sso;
 
@@ -287,4 +288,38 @@ pub fn human(secs: i64) -> String {
         (0, m) => format!("{m}m"),
         (h, m) => format!("{h}h {m:02}m"),
     }
+}
+
+/// For every `aws.sso` store whose keys an env set exports, role credentials
+/// that last `min` (see `sso::validity::role_lasting`). Run before resolving the set, which
+/// then finds them in the cache.
+pub fn env_lasting(
+    cfg: &Config,
+    aws: &AwsConfig,
+    env: &EnvSet,
+    policy: &LoginPolicy,
+    min: Duration,
+) -> Result<()> {
+    let mut seen: Vec<&str> = vec![];
+    for var in &env.vars {
+        let Source::From(r) = &var.source else {
+            continue;
+        };
+        if seen.contains(&r.store.as_str()) {
+            continue;
+        }
+        seen.push(&r.store);
+        let Ok(store) = cfg.store(&r.store) else {
+            // The resolver reports an unknown store with its context.
+            continue;
+        };
+        // Role credentials handed out as values: the stores that are
+        // themselves an Identity Center sign-in.
+        if store.kind.gives_credentials()
+            && let Some(target) = super::kind_of(store).sign_in(aws, store)
+        {
+            crate::sso::validity::role_lasting(&target?, policy, min)?;
+        }
+    }
+    Ok(())
 }

@@ -161,6 +161,7 @@ fn long_files_say_why() {
         let doc: String = text
             .lines()
             .take_while(|l| l.starts_with("//!"))
+            .map(|l| l.trim_start_matches("//!").trim())
             .collect::<Vec<_>>()
             .join(" ");
         if !doc.contains("Longer than") {

@@ -1,0 +1,165 @@
+//! One HTTP request on a loopback connection, read with a bound on its size
+//! and on the time it may take, and parsed without panicking: only the
+//! request line and the `Authorization` header matter to the endpoint.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The largest request head accepted (request line and headers). The SDKs
+/// send a few hundred bytes.
+pub const MAX_HEAD: usize = 8 * 1024;
+
+/// How long a client may take to send its request (and to take the answer).
+pub const MAX_TIME: Duration = Duration::from_secs(5);
+
+/// What the endpoint needs of a request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// The `Authorization` header's value; `None` when missing or given
+    /// more than once.
+    pub authorization: Option<Vec<u8>>,
+}
+
+/// Why no request could be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Bad {
+    /// Too big, too slow, or not HTTP: close without an answer.
+    Unreadable,
+}
+
+/// Read a request head from `stream` within [`MAX_TIME`] and [`MAX_HEAD`].
+pub fn read(stream: &mut TcpStream) -> Result<Request, Bad> {
+    let deadline = Instant::now() + MAX_TIME;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        if let Some(end) = head_end(&buf) {
+            return parse(&buf[..end]);
+        }
+        if buf.len() >= MAX_HEAD {
+            return Err(Bad::Unreadable);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Bad::Unreadable);
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|_| Bad::Unreadable)?;
+        let want = chunk.len().min(MAX_HEAD - buf.len());
+        match stream.read(&mut chunk[..want]) {
+            Ok(0) | Err(_) => return Err(Bad::Unreadable),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Where the head ends (after the blank line), if it does.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
+}
+
+/// Parse a request head: `METHOD PATH HTTP/1.x`, then `Name: value` lines.
+pub fn parse(head: &[u8]) -> Result<Request, Bad> {
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = lines.next().ok_or(Bad::Unreadable)?;
+    let first = std::str::from_utf8(first).map_err(|_| Bad::Unreadable)?;
+    let mut parts = first.split(' ');
+    let (Some(method), Some(path), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Bad::Unreadable);
+    };
+    if !version.starts_with("HTTP/1.") || method.is_empty() || !path.starts_with('/') {
+        return Err(Bad::Unreadable);
+    }
+    let mut authorization = None;
+    let mut seen = 0;
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return Err(Bad::Unreadable);
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"authorization") {
+            seen += 1;
+            authorization = Some(value.trim_ascii().to_vec());
+        }
+    }
+    Ok(Request {
+        method: method.to_string(),
+        path: path.to_string(),
+        authorization: if seen == 1 { authorization } else { None },
+    })
+}
+
+/// Compare a secret in constant time (for a given length): the time taken
+/// does not say how much of `given` matched.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    if given.len() != expected.len() {
+        return false;
+    }
+    let diff = given
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_sdks_send() {
+        let r = parse(b"GET /abc HTTP/1.1\r\nHost: 127.0.0.1:1\r\nauthorization:  tok \r\nAccept: */*\r\n\r\n")
+            .unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/abc");
+        assert_eq!(r.authorization.as_deref(), Some(&b"tok"[..]));
+        let r = parse(b"GET / HTTP/1.0\n\n").unwrap();
+        assert_eq!(r.authorization, None);
+    }
+
+    #[test]
+    fn refuses_nonsense_and_duplicates() {
+        for bad in [
+            &b""[..],
+            b"GET\r\n\r\n",
+            b"GET /x\r\n\r\n",
+            b"GET x HTTP/1.1\r\n\r\n",
+            b"GET /x SPDY/3\r\n\r\n",
+            b"GET /x HTTP/1.1 extra\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nno colon\r\n\r\n",
+            b"\xff\xfe /x HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let r = parse(b"GET /x HTTP/1.1\r\nAuthorization: a\r\nAuthorization: a\r\n\r\n").unwrap();
+        assert_eq!(r.authorization, None, "a repeated header is no header");
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abd", b"abc"));
+        assert!(!same_secret(b"ab", b"abc"));
+        assert!(!same_secret(b"", b"abc"));
+    }
+
+    #[test]
+    fn head_end_found() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nbody"), Some(18));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), None);
+    }
+}
