@@ -15,7 +15,7 @@
 mod help;
 mod parse;
 
-pub use help::{environment, help};
+pub use help::{environment, group_help, help};
 pub use parse::parse;
 
 use std::ffi::OsString;
@@ -82,6 +82,9 @@ pub enum Cmd {
     Export,
     Exec,
     Doctor,
+    Console,
+    SsoList,
+    SsoPopulate,
     Help,
 }
 
@@ -108,6 +111,43 @@ pub struct Command {
 pub const GENERATE_KINDS: &[&str] = &["man", "complete-bash", "complete-zsh", "complete-fish"];
 /// The values of `export --format`.
 pub const FORMATS: &[&str] = &["shell", "dotenv", "json"];
+/// The values of `sso list --format`.
+pub const LIST_FORMATS: &[&str] = &["table", "json"];
+
+/// A command's own values for a flag, where they differ from the flag row's
+/// (`sso list --format table|json`, `export --format shell|dotenv|json`).
+pub const VALUES: &[(Cmd, &str, &[&str])] = &[(Cmd::SsoList, "format", LIST_FORMATS)];
+
+/// The values `f` accepts in `cmd` (empty: any).
+pub fn values_of(cmd: Option<&Command>, f: &Flag) -> &'static [&'static str] {
+    cmd.and_then(|c| {
+        VALUES
+            .iter()
+            .find(|(k, long, _)| *k == c.cmd && *long == f.long)
+            .map(|(_, _, v)| *v)
+    })
+    .unwrap_or(f.values)
+}
+
+/// Commands of two words (`sso list`): the first word, what the group is
+/// for. `dsops sso` alone prints the group's help.
+pub const GROUPS: &[(&str, &str)] = &[(
+    "sso",
+    "list the accounts and roles of an IAM Identity Center session, or write AWS profiles for them",
+)];
+
+/// The group a two-word command belongs to (`sso` of `sso list`) and its
+/// own word.
+pub fn split_name(name: &str) -> Option<(&str, &str)> {
+    name.split_once(' ')
+}
+
+/// The commands of a group, as rows.
+pub fn group_commands(group: &str) -> impl Iterator<Item = &'static Command> + '_ {
+    COMMANDS
+        .iter()
+        .filter(move |c| split_name(c.name).is_some_and(|(g, _)| g == group))
+}
 
 pub const FLAGS: &[Flag] = &[
     Flag {
@@ -246,7 +286,7 @@ pub const FLAGS: &[Flag] = &[
         long: "format",
         short: Some('f'),
         value: Some("FORMAT"),
-        help: "output format: shell, dotenv or json",
+        help: "output format: shell, dotenv or json (sso list: table or json)",
         env: None,
         values: FORMATS,
         complete: Complete::Format,
@@ -285,6 +325,72 @@ pub const FLAGS: &[Flag] = &[
         complete: Complete::None,
         global: false,
         set: Set::Switch(|a| a.yes = true),
+    },
+    Flag {
+        long: "destination",
+        short: None,
+        value: Some("URL"),
+        help: "the console page to open (default: the console home of the region)",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.destination = Some(v)),
+    },
+    Flag {
+        long: "region",
+        short: None,
+        value: Some("REGION"),
+        help: "the AWS region (console: whose console; sso populate: the profiles' region)",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.region = Some(v)),
+    },
+    Flag {
+        long: "print",
+        short: None,
+        value: None,
+        help: "print the sign-in URL on stdout instead of opening a browser (the URL is a credential)",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.print = true),
+    },
+    Flag {
+        long: "profile-name",
+        short: None,
+        value: Some("TEMPLATE"),
+        help: "the name of each profile written, from {account_name}, {account_id}, {role_name} and {sso_session} (default {account_name}.{role_name})",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.profile_name = Some(v)),
+    },
+    Flag {
+        long: "prune",
+        short: None,
+        value: None,
+        help: "also remove profiles an earlier sso populate wrote whose account or role is gone",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.prune = true),
+    },
+    Flag {
+        long: "dry-run",
+        short: None,
+        value: None,
+        help: "print the change as a diff and write nothing",
+        env: None,
+        values: &[],
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.dry_run = true),
     },
     Flag {
         long: "generate",
@@ -440,6 +546,64 @@ pub const COMMANDS: &[Command] = &[
         takes_command_line: false,
     },
     Command {
+        cmd: Cmd::Console,
+        name: "console",
+        operands: "",
+        summary: "open the AWS console as the role of a store or profile",
+        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console sign-in URL in the browser (AWS_SSO_BROWSER, BROWSER), or prints it with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error.",
+        flags: &[
+            "store",
+            "profile",
+            "destination",
+            "region",
+            "print",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
+        operand_complete: Complete::None,
+        hidden: false,
+        takes_command_line: false,
+    },
+    Command {
+        cmd: Cmd::SsoList,
+        name: "sso list",
+        operands: "",
+        summary: "list the accounts and roles an IAM Identity Center session can reach",
+        about: "Lists every account and role the session can reach (ListAccounts and ListAccountRoles, all pages, accounts fetched concurrently), sorted by account name, as an aligned table or, with --format json, as JSON. The session is --sso-session, or that of --profile, or the AWS config's only sso-session. Signs in when needed. On a terminal, shows progress on stderr.",
+        flags: &[
+            "sso-session",
+            "profile",
+            "format",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
+        operand_complete: Complete::None,
+        hidden: false,
+        takes_command_line: false,
+    },
+    Command {
+        cmd: Cmd::SsoPopulate,
+        name: "sso populate",
+        operands: "",
+        summary: "write an AWS profile for every account and role of a session",
+        about: "Writes a [profile NAME] section with sso_session, sso_account_id, sso_role_name and region for every account and role the session can reach into the AWS config (AWS_CONFIG_FILE). NAME comes from --profile-name, normalized to the characters the AWS CLI accepts. Every other byte of the file is kept; the profiles written carry a comment line marking them, so a later run updates them and --prune removes those whose account or role is gone, never a profile you wrote (a name clash with one is reported and skipped). The write is atomic, under a lock, and keeps the previous file as config.dsops-backup; a run that changes nothing leaves the file untouched. --dry-run prints the diff. The session is --sso-session or the AWS config's only sso-session; the region is --region, else the sso-session's sso_region.",
+        flags: &[
+            "sso-session",
+            "profile-name",
+            "region",
+            "prune",
+            "dry-run",
+            "no-login",
+            "no-browser",
+            "use-device-code",
+        ],
+        operand_complete: Complete::None,
+        hidden: false,
+        takes_command_line: false,
+    },
+    Command {
         cmd: Cmd::Help,
         name: "help",
         operands: "[COMMAND]",
@@ -508,6 +672,12 @@ pub struct Args {
     pub generate: Option<String>,
     pub show: bool,
     pub yes: bool,
+    pub destination: Option<String>,
+    pub region: Option<String>,
+    pub print: bool,
+    pub profile_name: Option<String>,
+    pub prune: bool,
+    pub dry_run: bool,
     pub operands: Vec<OsString>,
 }
 
@@ -531,6 +701,12 @@ impl Args {
             generate: None,
             show: false,
             yes: false,
+            destination: None,
+            region: None,
+            print: false,
+            profile_name: None,
+            prune: false,
+            dry_run: false,
             operands: vec![],
         }
     }
@@ -545,6 +721,8 @@ pub enum Parsed {
     Run(Box<Args>),
     /// Help text (of dsops or of a command; long or short), on stdout.
     Help(Option<&'static Command>, bool),
+    /// Help of a group of commands (`dsops sso`), on stdout.
+    GroupHelp(&'static str),
     Version,
     /// `--generate KIND`: a generated document on stdout.
     Generate(String),

@@ -60,6 +60,11 @@ impl StoreType {
                 "region",
                 "sso_registration_scopes",
                 "use_device_code",
+                // Role chaining: assumed with the SSO role's credentials.
+                "role_arn",
+                "role_session_name",
+                "external_id",
+                "duration_seconds",
             ],
             StoreType::SecretsManager | StoreType::Ssm => &[
                 "region",

@@ -9,8 +9,10 @@ pub mod cache;
 pub mod callback;
 pub mod client;
 pub mod cooldown;
+pub mod list;
 pub mod login;
 pub mod pkce;
+pub mod populate;
 
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::config::{Store, StoreType};
@@ -129,7 +131,7 @@ pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
     let start_url = store.get("sso_start_url")?;
     let sso_region = store.get("sso_region")?;
     if let Some(name) = store.get("sso_session")? {
-        if aws.sso_sessions.contains_key(&name) && start_url.is_none() {
+        if aws.sso_session_section(&name)?.is_some() && start_url.is_none() {
             return aws.sso_session(&name).map(with_scopes);
         }
         let start_url = start_url.ok_or_else(|| {
@@ -137,7 +139,7 @@ pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
                 "sso_session",
                 &format!(
                     "no [sso-session {name}] in {} and no sso_start_url in the store",
-                    aws.path.display()
+                    aws.path().display()
                 ),
             )
         })?;
@@ -156,8 +158,8 @@ pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
             Some(r) => r,
             // The AWS config's session for the same start URL knows the region.
             None => aws
-                .sso_sessions
-                .keys()
+                .sso_session_names()
+                .iter()
                 .filter_map(|n| aws.sso_session(n).ok())
                 .find(|s| s.start_url == start_url)
                 .map(|s| s.region)
@@ -181,8 +183,8 @@ pub fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
             "sso_start_url",
             &format!(
                 "missing: set sso_start_url (and sso_region), sso_session or profile; the AWS config {} has {} [sso-session] sections, so none can be assumed",
-                aws.path.display(),
-                aws.sso_sessions.len()
+                aws.path().display(),
+                aws.sso_session_names().len()
             ),
         )),
     }

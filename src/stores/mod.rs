@@ -60,8 +60,7 @@ pub fn fetch(
             Ok((out, None))
         }
         StoreType::Sso => {
-            let target = crate::sso::Target::from_store(aws, store)?;
-            let creds = crate::sso::role_credentials(&target, &opts.login)?;
+            let creds = crate::chain::store_credentials(aws, store, &opts.login)?;
             for r in refs {
                 let v = creds.key(&r.key).ok_or_else(|| {
                     FetchError::NotFound(format!("an aws.sso store has no key '{}'", r.key))
