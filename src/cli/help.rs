@@ -38,7 +38,7 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
             let width = COMMANDS
                 .iter()
                 .filter(|c| !c.hidden)
-                .map(|c| c.name.len())
+                .map(|c| c.name.len() + 1)
                 .max()
                 .unwrap_or(10);
             for c in COMMANDS.iter().filter(|c| !c.hidden) {

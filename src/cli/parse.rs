@@ -300,6 +300,44 @@ mod tests {
     }
 
     #[test]
+    fn commands_of_two_words() {
+        let Parsed::Run(a) = run(&["dsops", "sso", "list", "--format", "table"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.cmd, Cmd::SsoList);
+        assert!(matches!(
+            run(&["dsops", "sso"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "sso", "-h"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "help", "sso"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "help", "sso", "populate"]).unwrap(),
+            Parsed::Help(Some(c), true) if c.cmd == Cmd::SsoPopulate
+        ));
+        let e = run(&["dsops", "sso", "lst"]).err().unwrap();
+        assert!(e.message.contains("did you mean 'list'"), "{}", e.message);
+        // Values are the command's own: table for sso list, not for export.
+        let e = run(&["dsops", "sso", "list", "--format", "dotenv"])
+            .err()
+            .unwrap();
+        assert!(
+            e.message.contains("expected table or json"),
+            "{}",
+            e.message
+        );
+        assert!(run(&["dsops", "export", "--format", "table"]).is_err());
+        let e = run(&["dsops", "ss"]).err().unwrap();
+        assert!(e.message.contains("did you mean 'sso'"), "{}", e.message);
+    }
+
+    #[test]
     fn allowed_values_are_checked() {
         let e = run(&["dsops", "export", "--format", "yaml"]).err().unwrap();
         assert_eq!(e.code, 2);

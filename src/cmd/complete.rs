@@ -97,12 +97,16 @@ fn profiles() -> BTreeMap<String, String> {
     aws.profile_names()
         .into_iter()
         .filter_map(|name| Some((aws.profile(&name).ok()??, name)))
-        .filter(|(keys, _)| keys.keys().any(|k| k.starts_with("sso_")))
+        .filter(|(keys, _)| {
+            keys.keys()
+                .any(|k| k.starts_with("sso_") || k == "role_arn")
+        })
         .map(|(keys, name)| {
             let what = [
                 keys.get("sso_account_id"),
                 keys.get("sso_role_name"),
                 keys.get("sso_session"),
+                keys.get("role_arn"),
             ]
             .into_iter()
             .flatten()
