@@ -212,9 +212,9 @@ pub fn script() -> String {
         ));
         args.push_str("                else\n");
         args.push_str("                    shift words\n                    (( CURRENT-- ))\n");
-        args.push_str(&format!(
-            "                    curcontext=${{curcontext%:*}}-${{words[1]}}:\n                    case ${{words[1]}} in\n"
-        ));
+        args.push_str(
+            "                    curcontext=${curcontext%:*}-${words[1]}:\n                    case ${words[1]} in\n",
+        );
         for (w, _) in &subs {
             if let Some(c) = cli::command(&format!("{group} {w}")) {
                 args.push_str(&format!("                        ({w})\n"));

@@ -117,16 +117,17 @@ pub fn normalize(name: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-/// The profile name of an assignment.
+/// The profile name of an assignment: each field normalized (so that
+/// `Prod (EU)` gives `Prod-EU`, not `Prod-EU-`), then the whole.
 pub fn profile_name(template: &str, a: &Assignment, session: &str) -> Result<String> {
     let raw = render_template(template, &|f| {
-        Some(match f {
-            "account_name" => a.account_name.clone(),
-            "account_id" => a.account_id.clone(),
-            "role_name" => a.role_name.clone(),
-            "sso_session" => session.to_string(),
+        Some(normalize(match f {
+            "account_name" => &a.account_name,
+            "account_id" => &a.account_id,
+            "role_name" => &a.role_name,
+            "sso_session" => session,
             _ => return None,
-        })
+        }))
     })?;
     Ok(normalize(&raw))
 }
@@ -393,6 +394,14 @@ mod tests {
         assert_eq!(
             profile_name("{sso_session}-{account_id}:{role_name}", &a, "corp").unwrap(),
             "corp-111111111111-Admin"
+        );
+        let eu = Assignment {
+            account_name: "Prod (EU)".into(),
+            ..a
+        };
+        assert_eq!(
+            profile_name(DEFAULT_TEMPLATE, &eu, "corp").unwrap(),
+            "Prod-EU.Admin"
         );
     }
 

@@ -5,13 +5,16 @@
 
 mod support;
 
+mod chain;
 mod cli;
 mod compat;
+mod console;
 mod creds;
 mod generate;
 mod hardening;
 mod hook;
 mod pkce;
+mod populate;
 mod seeds;
 mod stores;
 mod trust;
