@@ -154,8 +154,12 @@ pub fn profile_credentials(
             let c = hop_credentials(&hops, &base, policy, &sts_region(region.as_deref()))?;
             Ok((c, region))
         }
-        _ => {
-            let target = Target::from_profile(aws, name)?;
+        merged => {
+            // The keys already read: no second lookup in a large config.
+            let target = match &merged {
+                Some(k) => sso_target_of(aws, name, k)?,
+                None => Target::from_profile(aws, name)?,
+            };
             crate::settings::debug(format_args!(
                 "target: account {} role {} via {}",
                 target.account_id, target.role_name, target.session.start_url
@@ -294,22 +298,27 @@ fn static_keys(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Option<Sou
     }
 }
 
+/// The SSO target of a profile whose keys are read (as
+/// `Target::from_profile`).
+fn sso_target_of(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Target> {
+    let p = aws.sso_profile_of(name, keys)?;
+    Ok(Target {
+        session: p.session,
+        account_id: p.account_id,
+        role_name: p.role_name,
+        region: p.region,
+        login_hint: format!("dsops login --profile {name}"),
+        device_code: false,
+    })
+}
+
 /// Where a non-role source profile's credentials come from.
 fn base_of(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Base> {
     if let Some(k) = static_keys(aws, name, keys)? {
         return Ok(Base::Static(k));
     }
     if keys.contains_key("sso_session") || keys.contains_key("sso_start_url") {
-        return aws.sso_profile_of(name, keys).map(|p| {
-            Base::Sso(Target {
-                session: p.session,
-                account_id: p.account_id,
-                role_name: p.role_name,
-                region: p.region,
-                login_hint: format!("dsops login --profile {name}"),
-                device_code: false,
-            })
-        });
+        return sso_target_of(aws, name, keys).map(Base::Sso);
     }
     let place = profile_place(name);
     let unsupported = [
