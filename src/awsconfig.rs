@@ -17,7 +17,7 @@ use std::path::Path;
 #[cfg(test)]
 use std::path::PathBuf;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct AwsConfig {
     file: IniFile,
 }
@@ -119,7 +119,8 @@ impl AwsConfig {
         let mut v: Vec<String> = self
             .file
             .section_names()
-            .filter_map(profile_of_section)
+            .iter()
+            .filter_map(|s| profile_of_section(s))
             .map(str::to_string)
             .collect();
         v.sort();
@@ -129,7 +130,7 @@ impl AwsConfig {
 
     /// The keys of `[sso-session NAME]`; `None` when there is none.
     pub fn sso_session_section(&self, name: &str) -> Result<Option<Section>> {
-        self.file.section_where(|section| {
+        self.file.other_section_where(|section| {
             std::str::from_utf8(section).is_ok_and(|s| session_of_section(s) == Some(name))
         })
     }
@@ -139,7 +140,8 @@ impl AwsConfig {
         let mut v: Vec<String> = self
             .file
             .section_names()
-            .filter_map(session_of_section)
+            .iter()
+            .filter_map(|s| session_of_section(s))
             .map(str::to_string)
             .collect();
         v.sort();

@@ -349,7 +349,7 @@ pub fn apply(
         "waiting for another dsops sso populate writing the AWS config",
         crate::settings::limits().lock,
     )?;
-    let file = IniFile::read(&real)?;
+    let file = IniFile::read_whole(&real)?;
     let plan = plan_for(&file);
     if dry_run || plan.text == file.bytes() {
         return Ok((plan, false));
