@@ -89,6 +89,23 @@ fn list_follows_every_page() {
         stderr(&out).is_empty(),
         "no progress when stderr is not a terminal"
     );
+    // On a terminal (script(1) gives it one), progress goes to stderr.
+    if require_tool("script") {
+        let out = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} sso list", bin().display()),
+                "/dev/null",
+            ])
+            .env_clear()
+            .envs(sb.base_env())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let tty = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{tty}");
+        assert!(tty.contains("dsops: 7 of 7 accounts"), "{tty}");
+    }
     // --profile picks the session of a profile.
     let out = sb.ok(&["sso", "list", "--profile", "dev", "--format", "json"]);
     assert_eq!(parse_json(&out.stdout).as_array().unwrap().len(), pairs(7));
