@@ -72,11 +72,14 @@ _dsops() {
             --) dashdash=1 npos=0 ;;
             --config|-c) i=$((i + 1)); config=${w[i]} ;;
             --config=*) config=${t#*=} ;;
-            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--min-validity|--port|--cluster|--region|--generate) i=$((i + 1)) ;;
+            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--min-validity|--port|--cluster|--region|--destination|--profile-name|--generate) i=$((i + 1)) ;;
             -*) ;;
             *)
                 if [[ -z $cmd ]]; then
                     cmd=$t
+                elif ((npos == 0)) && [[ " sso " == *" $cmd "* ]]; then
+                    # A command of two words: `sso list`.
+                    cmd="$cmd $t"
                 else
                     npos=$((npos + 1))
                 fi
@@ -103,12 +106,14 @@ _dsops() {
         --store|-s) _dsops_names "$bin" stores "$val" "$config" ;;
         --profile|-p) _dsops_names "$bin" profiles "$val" "$config" ;;
         --sso-session) _dsops_names "$bin" sso-sessions "$val" "$config" ;;
-        --format|-f) _dsops_words 'shell dotenv json' "$val" ;;
+        --format|-f) case $cmd in 'sso list') _dsops_words 'table json' "$val" ;; *) _dsops_words 'shell dotenv json' "$val" ;; esac ;;
         --shell) _dsops_words 'bash zsh fish' "$val" ;;
         --min-validity) COMPREPLY=() ;;
         --port) COMPREPLY=() ;;
         --cluster) COMPREPLY=() ;;
         --region) COMPREPLY=() ;;
+        --destination) COMPREPLY=() ;;
+        --profile-name) COMPREPLY=() ;;
         --generate) _dsops_words 'man complete-bash complete-zsh complete-fish' "$val" ;;
         *) found=0 ;;
     esac
@@ -134,6 +139,9 @@ _dsops() {
             serve) _dsops_words '--store --profile --port --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             eks-token) _dsops_words '--cluster --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --config --env --quiet --debug --help --version' "$cur" ;;
+            console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            'sso populate') _dsops_words '--sso-session --profile-name --region --prune --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             '') _dsops_words '--generate --config --env --quiet --debug --help --version' "$cur" ;;
             *) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
@@ -141,12 +149,13 @@ _dsops() {
         return
     fi
     case $cmd in
-        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor help' "$cur" ;;
+        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur" ;;
+        sso) if ((npos == 0)); then _dsops_words 'list populate' "$cur"; fi ;;
         hook) if ((npos == 0)); then _dsops_words 'bash zsh fish' "$cur"; fi ;;
         allow) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         deny) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         exec) if ((npos == 0)); then _dsops_commands "$cur"; fi ;;
-        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor help' "$cur"; fi ;;
+        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur"; fi ;;
     esac
 }
 

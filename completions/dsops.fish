@@ -20,12 +20,15 @@ function __dsops_where
                 case '--'
                     set dashdash 1
                     set npos 0
-                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --min-validity --port --cluster --region --generate
+                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --min-validity --port --cluster --region --destination --profile-name --generate
                     set i (math $i + 1)
                 case '-*'
                 case '*'
                     if test $cmd = -
                         set cmd $t
+                    else if test $npos = 0; and contains -- $cmd sso
+                        # A command of two words: `sso list`.
+                        set cmd "$cmd $t"
                     else
                         set npos (math $npos + 1)
                     end
@@ -109,7 +112,11 @@ complete -c dsops -n __dsops_no_command -a exec -d 'run CMD with an env set, or 
 complete -c dsops -n __dsops_no_command -a serve -d 'serve credential endpoints for stores or profiles in the foreground'
 complete -c dsops -n __dsops_no_command -a eks-token -d 'print a kubectl ExecCredential with an EKS token, cached'
 complete -c dsops -n __dsops_no_command -a doctor -d 'check configs, trust, stores, the hook and file permissions'
+complete -c dsops -n __dsops_no_command -a console -d 'open the AWS console as the role of a store or profile'
+complete -c dsops -n __dsops_no_command -a sso -d 'list the accounts and roles of an IAM Identity Center session, or write AWS profiles for them'
 complete -c dsops -n __dsops_no_command -a help -d 'print help for dsops or one command'
+complete -c dsops -n '__dsops_operand_of sso' -a list -d 'list the accounts and roles an IAM Identity Center session can reach'
+complete -c dsops -n '__dsops_operand_of sso' -a populate -d 'write an AWS profile for every account and role of a session'
 
 # Options of every command
 complete -c dsops -n '__dsops_no_dashdash' -s c -l config -r -F -d 'use exactly this file as the project config (trusted, because you named it)'
@@ -124,7 +131,7 @@ complete -c dsops -n '__dsops_flags_of -' -l generate -x -a 'man complete-bash c
 
 # dsops creds
 complete -c dsops -n '__dsops_flags_of creds' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of creds' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of creds' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of creds' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of creds' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of creds' -l no-browser -d 'do not open a browser; print the URL and code only'
@@ -132,7 +139,7 @@ complete -c dsops -n '__dsops_flags_of creds' -l use-device-code -d 'sign in wit
 
 # dsops login
 complete -c dsops -n '__dsops_flags_of login' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of login' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of login' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of login' -l no-browser -d 'do not open a browser; print the URL and code only'
@@ -140,7 +147,7 @@ complete -c dsops -n '__dsops_flags_of login' -l use-device-code -d 'sign in wit
 
 # dsops logout
 complete -c dsops -n '__dsops_flags_of logout' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of logout' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of logout' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of logout' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 
 # dsops hook
@@ -164,7 +171,7 @@ complete -c dsops -n '__dsops_flags_of export' -l use-device-code -d 'sign in wi
 
 # dsops exec
 complete -c dsops -n '__dsops_flags_of exec' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of exec' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of exec' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of exec' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of exec' -l static-credentials -d 'give CMD the role credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION instead of an endpoint'
 complete -c dsops -n '__dsops_flags_of exec' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
@@ -174,7 +181,7 @@ complete -c dsops -n '__dsops_command_line_of exec' -x -a '(__dsops_command_line
 
 # dsops serve
 complete -c dsops -n '__dsops_flags_of serve' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of serve' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
+complete -c dsops -n '__dsops_flags_of serve' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of serve' -l port -x -d 'the port on 127.0.0.1 to listen on (default: any free port)'
 complete -c dsops -n '__dsops_flags_of serve' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
 complete -c dsops -n '__dsops_flags_of serve' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
@@ -184,8 +191,8 @@ complete -c dsops -n '__dsops_flags_of serve' -l use-device-code -d 'sign in wit
 # dsops eks-token
 complete -c dsops -n '__dsops_flags_of eks-token' -l cluster -x -d 'the EKS cluster\'s name'
 complete -c dsops -n '__dsops_flags_of eks-token' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
-complete -c dsops -n '__dsops_flags_of eks-token' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings'
-complete -c dsops -n '__dsops_flags_of eks-token' -l region -x -d 'the AWS region (default: the store\'s or profile\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
+complete -c dsops -n '__dsops_flags_of eks-token' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
+complete -c dsops -n '__dsops_flags_of eks-token' -l region -x -d 'the AWS region (eks-token: of STS; console: whose console; sso populate: the profiles\' region; default: the store\'s, profile\'s or session\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
 complete -c dsops -n '__dsops_flags_of eks-token' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of eks-token' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of eks-token' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
@@ -193,5 +200,33 @@ complete -c dsops -n '__dsops_flags_of eks-token' -l use-device-code -d 'sign in
 # dsops doctor
 complete -c dsops -n '__dsops_flags_of doctor' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 
+# dsops console
+complete -c dsops -n '__dsops_flags_of console' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of console' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
+complete -c dsops -n '__dsops_flags_of console' -l destination -x -d 'the console page to open (default: the console home of the region)'
+complete -c dsops -n '__dsops_flags_of console' -l region -x -d 'the AWS region (eks-token: of STS; console: whose console; sso populate: the profiles\' region; default: the store\'s, profile\'s or session\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
+complete -c dsops -n '__dsops_flags_of console' -l print -d 'print the sign-in URL on stdout instead of opening a browser (the URL is a credential)'
+complete -c dsops -n '__dsops_flags_of console' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of console' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of console' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+
+# dsops sso list
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -s f -l format -x -a 'table json' -d 'output format: table or json'
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of \'sso list\'' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+
+# dsops sso populate
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l profile-name -x -d 'the name of each profile written, from {account_name}, {account_id}, {role_name} and {sso_session} (default {account_name}.{role_name})'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l region -x -d 'the AWS region (eks-token: of STS; console: whose console; sso populate: the profiles\' region; default: the store\'s, profile\'s or session\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l prune -d 'also remove profiles an earlier sso populate wrote whose account or role is gone'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l dry-run -d 'print the change as a diff and write nothing'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+
 # dsops help
-complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor help'
+complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor console sso help'

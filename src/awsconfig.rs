@@ -1,23 +1,25 @@
 //! The AWS shared config file (`AWS_CONFIG_FILE`, default `~/.aws/config`), read
-//! the way the AWS CLI v2 reads it, for the SSO settings dsops needs.
+//! the way the AWS CLI v2 reads it, for the settings dsops needs.
 //!
 //! Sections: `[default]`, `[profile NAME]`, `[sso-session NAME]`,
 //! `[services NAME]`. Nested, indented sub-keys (`s3 =` then `  max_... = 1`)
-//! are folded into the parent key's value and ignored. This module does not
-//! write the file: dsops never edits the user's AWS config.
+//! are folded into the parent key's value and ignored. The file is read once
+//! and parsed lazily ([`ini`]): a lookup parses only the sections it needs, so
+//! its cost does not grow with the number of profiles. This module does not
+//! write the file (`dsops sso populate` does, in `sso/populate.rs`).
+
+pub mod ini;
 
 use crate::error::{Error, Result};
 use crate::paths;
-use ini::{Ini, ParseOption};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+pub use ini::{IniFile, Section};
+use std::path::Path;
+#[cfg(test)]
+use std::path::PathBuf;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct AwsConfig {
-    pub path: PathBuf,
-    /// `default` for `[default]`, NAME for `[profile NAME]`.
-    pub profiles: BTreeMap<String, BTreeMap<String, String>>,
-    pub sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
+    file: IniFile,
 }
 
 /// Where an Identity Center sign-in goes: the token cache is keyed by the
@@ -41,61 +43,125 @@ pub struct SsoProfile {
     pub region: Option<String>,
 }
 
+/// The profile name of a config section name: `default` for `[default]`,
+/// NAME for `[profile NAME]`; `None` for any other section.
+pub fn profile_of_section(section: &str) -> Option<&str> {
+    if section == "default" {
+        return Some("default");
+    }
+    let rest = section.strip_prefix("profile")?;
+    rest.starts_with([' ', '\t'])
+        .then(|| rest.trim())
+        .filter(|n| !n.is_empty())
+}
+
+/// The session name of a config section name (`[sso-session NAME]`).
+pub fn session_of_section(section: &str) -> Option<&str> {
+    let rest = section.strip_prefix("sso-session")?;
+    rest.starts_with([' ', '\t'])
+        .then(|| rest.trim())
+        .filter(|n| !n.is_empty())
+}
+
+/// `[default]` or `[profile NAME]`, for messages.
+pub fn profile_place(name: &str) -> String {
+    if name == "default" {
+        "[default]".to_string()
+    } else {
+        format!("[profile {name}]")
+    }
+}
+
 impl AwsConfig {
-    /// Load the AWS config; a missing file is an empty config.
+    /// Load the AWS config; a missing file is an empty config. Nothing is
+    /// parsed until a profile or session is asked for.
     pub fn load() -> Result<AwsConfig> {
-        let path = paths::aws_config_file();
-        let sections = read_ini(&path)?;
-        Ok(Self::from_sections(path, sections))
+        Ok(AwsConfig {
+            file: IniFile::read(&paths::aws_config_file())?,
+        })
     }
 
+    /// A config from text, every section checked (as `load` then `check`).
     #[cfg(test)]
     pub fn parse(path: PathBuf, text: &str) -> Result<AwsConfig> {
-        let sections = parse_ini(&path, text)?;
-        Ok(Self::from_sections(path, sections))
+        let c = AwsConfig::from_text(path, text);
+        c.check()?;
+        Ok(c)
     }
 
-    fn from_sections(path: PathBuf, sections: Sections) -> AwsConfig {
-        let mut cfg = AwsConfig {
-            path,
-            ..Default::default()
-        };
-        for (section, map) in sections {
-            let section = section.as_str();
-            if section == "default" {
-                cfg.profiles
-                    .entry("default".into())
-                    .or_default()
-                    .extend(map);
-            } else if let Some(name) = section.strip_prefix("profile ") {
-                cfg.profiles
-                    .entry(name.trim().to_string())
-                    .or_default()
-                    .extend(map);
-            } else if let Some(name) = section.strip_prefix("sso-session ") {
-                cfg.sso_sessions
-                    .entry(name.trim().to_string())
-                    .or_default()
-                    .extend(map);
-            }
-            // `[services NAME]` and anything else: not ours.
+    /// A config from text, parsed lazily.
+    #[cfg(test)]
+    pub fn from_text(path: PathBuf, text: &str) -> AwsConfig {
+        AwsConfig {
+            file: IniFile::from_bytes(path, text.as_bytes().to_vec()),
         }
-        cfg
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Every section parsed: the first problem in the file, if any (doctor).
+    pub fn check(&self) -> Result<()> {
+        self.file.check()
+    }
+
+    /// The keys of a profile (`default` for `[default]`), merged over every
+    /// section that defines it; `None` when there is none.
+    pub fn profile(&self, name: &str) -> Result<Option<Section>> {
+        self.file.section_where(|section| {
+            std::str::from_utf8(section).is_ok_and(|s| profile_of_section(s) == Some(name))
+        })
+    }
+
+    /// Every profile name, sorted, once each.
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .file
+            .section_names()
+            .iter()
+            .filter_map(|s| profile_of_section(s))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The keys of `[sso-session NAME]`; `None` when there is none.
+    pub fn sso_session_section(&self, name: &str) -> Result<Option<Section>> {
+        self.file.other_section_where(|section| {
+            std::str::from_utf8(section).is_ok_and(|s| session_of_section(s) == Some(name))
+        })
+    }
+
+    /// Every sso-session name, sorted, once each.
+    pub fn sso_session_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .file
+            .section_names()
+            .iter()
+            .filter_map(|s| session_of_section(s))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 
     /// The `[sso-session NAME]` section as a session.
     pub fn sso_session(&self, name: &str) -> Result<SsoSession> {
-        let s = self.sso_sessions.get(name).ok_or_else(|| {
+        let s = self.sso_session_section(name)?.ok_or_else(|| {
             Error::config(format!(
                 "{}: no [sso-session {name}] section",
-                self.path.display()
+                self.path().display()
             ))
         })?;
         let get = |k: &str| {
             s.get(k).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
                 Error::config(format!(
                     "{}: [sso-session {name}] has no {k}",
-                    self.path.display()
+                    self.path().display()
                 ))
             })
         };
@@ -112,29 +178,29 @@ impl AwsConfig {
 
     /// The only `[sso-session]`, when there is exactly one.
     pub fn only_sso_session(&self) -> Option<Result<SsoSession>> {
-        if self.sso_sessions.len() == 1 {
-            let name = self.sso_sessions.keys().next()?;
-            Some(self.sso_session(name))
-        } else {
-            None
+        match self.sso_session_names().as_slice() {
+            [only] => Some(self.sso_session(only)),
+            _ => None,
         }
     }
 
     /// A profile's SSO settings, modern (`sso_session`) or legacy
     /// (`sso_start_url`/`sso_region` on the profile).
     pub fn sso_profile(&self, name: &str) -> Result<SsoProfile> {
-        let where_ = if name == "default" {
-            "[default]".to_string()
-        } else {
-            format!("[profile {name}]")
-        };
-        let p = self.profiles.get(name).ok_or_else(|| {
-            Error::config(format!("{}: no {where_} section", self.path.display()))
+        let where_ = profile_place(name);
+        let p = self.profile(name)?.ok_or_else(|| {
+            Error::config(format!("{}: no {where_} section", self.path().display()))
         })?;
+        self.sso_profile_of(name, &p)
+    }
+
+    /// [`AwsConfig::sso_profile`] for a profile's keys already read.
+    pub fn sso_profile_of(&self, name: &str, p: &Section) -> Result<SsoProfile> {
+        let where_ = profile_place(name);
         let get = |k: &str| p.get(k).filter(|v| !v.is_empty()).cloned();
         let need = |k: &str| {
             get(k).ok_or_else(|| {
-                Error::config(format!("{}: {where_} has no {k}", self.path.display()))
+                Error::config(format!("{}: {where_} has no {k}", self.path().display()))
             })
         };
         let session = match get("sso_session") {
@@ -150,7 +216,7 @@ impl AwsConfig {
                     {
                         return Err(Error::config(format!(
                             "{}: {where_} {k} = {pv} differs from [sso-session {s}] {k} = {v}",
-                            self.path.display()
+                            self.path().display()
                         )));
                     }
                 }
@@ -160,7 +226,7 @@ impl AwsConfig {
                 if get("sso_start_url").is_none() {
                     return Err(Error::config(format!(
                         "{}: {where_} has no SSO settings (sso_session, or sso_start_url and sso_region)",
-                        self.path.display()
+                        self.path().display()
                     )));
                 }
                 SsoSession {
@@ -180,73 +246,10 @@ impl AwsConfig {
     }
 }
 
-/// An AWS ini file's sections (`[NAME]` as written, trimmed) and their keys.
-pub type Sections = BTreeMap<String, BTreeMap<String, String>>;
-
-/// Read an AWS ini file (the config or the shared credentials file); a
-/// missing file has no sections.
-pub fn read_ini(path: &Path) -> Result<Sections> {
-    match crate::fsutil::read_bounded(path, 4 << 20) {
-        Ok(b) => {
-            let text = String::from_utf8(b)
-                .map_err(|_| Error::config(format!("{}: not valid UTF-8", path.display())))?;
-            parse_ini(path, &text)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Sections::new()),
-        Err(e) => Err(Error::config(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
-/// Parse AWS ini text the way the AWS CLI v2 does: no quoting or escapes,
-/// nested indented sub-keys folded into their parent's value, inline
-/// comments after white space, repeated sections merged.
-pub fn parse_ini(path: &Path, text: &str) -> Result<Sections> {
-    let opt = ParseOption {
-        enabled_quote: false,
-        enabled_escape: false,
-        enabled_indented_mutiline_value: true,
-        enabled_preserve_key_leading_whitespace: false,
-    };
-    check_section_headers(path, text)?;
-    let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
-        // rust-ini's messages name Rust values (`expecting "[Some(']')]"`);
-        // the headers were checked above, so what is left is rare.
-        let what = if e.msg.contains("']'") {
-            "a section header is not closed with ']'".to_string()
-        } else {
-            e.msg.replace("Some(", "").replace(['(', ')'], "")
-        };
-        Error::config(format!("{}:{}:{}: {what}", path.display(), e.line, e.col))
-    })?;
-    let mut out = Sections::new();
-    for (section, props) in ini.iter() {
-        let Some(section) = section else { continue };
-        let entry = out.entry(section.trim().to_string()).or_default();
-        for (k, v) in props.iter() {
-            entry.insert(k.trim().to_string(), strip_inline_comment(v).to_string());
-        }
-    }
-    Ok(out)
-}
-
-/// Every `[...]` header is closed on its own line, as the AWS CLI insists;
-/// the error names the line.
-fn check_section_headers(path: &Path, text: &str) -> Result<()> {
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') && !t.ends_with(']') {
-            let shown: String = t.chars().take(60).collect();
-            return Err(Error::config(format!(
-                "{}:{}: the section header {shown} is not closed with ']'",
-                path.display(),
-                i + 1
-            )));
-        }
-    }
-    Ok(())
+/// Read an AWS ini file (the shared credentials file); a missing file has no
+/// sections. Sections are parsed when asked for.
+pub fn read_ini(path: &Path) -> Result<IniFile> {
+    IniFile::read(path)
 }
 
 fn split_scopes(v: &str) -> Vec<String> {
@@ -254,18 +257,6 @@ fn split_scopes(v: &str) -> Vec<String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect()
-}
-
-/// `value ; comment` and `value # comment`: a comment character preceded by
-/// white space starts an inline comment, as in the AWS CLI v2.
-fn strip_inline_comment(v: &str) -> &str {
-    let bytes = v.as_bytes();
-    for i in 1..bytes.len() {
-        if (bytes[i] == b'#' || bytes[i] == b';') && bytes[i - 1].is_ascii_whitespace() {
-            return v[..i].trim();
-        }
-    }
-    v.trim()
 }
 
 #[cfg(test)]
@@ -334,8 +325,8 @@ dynamodb =
                 .contains("no [profile nope] section")
         );
         assert_eq!(c.only_sso_session().unwrap().unwrap().region, "us-east-1");
-        assert_eq!(strip_inline_comment(" AKIA ; x"), "AKIA");
-        assert_eq!(strip_inline_comment("a#b"), "a#b");
+        assert_eq!(ini::strip_inline_comment(" AKIA ; x"), "AKIA");
+        assert_eq!(ini::strip_inline_comment("a#b"), "a#b");
     }
 }
 
@@ -400,15 +391,28 @@ mod props {
             let text = parts.concat();
             match AwsConfig::parse("cfg".into(), &text) {
                 Ok(c) => {
-                    for name in c.profiles.keys() {
-                        let _ = c.sso_profile(name);
+                    for name in c.profile_names() {
+                        let _ = c.sso_profile(&name);
                     }
-                    for name in c.sso_sessions.keys() {
-                        let _ = c.sso_session(name);
+                    for name in c.sso_session_names() {
+                        let _ = c.sso_session(&name);
                     }
                     let _ = c.only_sso_session();
                 }
                 Err(e) => prop_assert!(e.message.starts_with("cfg:"), "{}", e.message),
+            }
+            // Lazily, without the whole-file check: every lookup is an
+            // answer or an error naming the file, never a panic.
+            let lazy = AwsConfig::from_text("cfg".into(), &text);
+            for name in lazy.profile_names().iter().chain(["p".to_string(), "default".to_string()].iter()) {
+                if let Err(e) = lazy.sso_profile(name) {
+                    prop_assert!(e.message.starts_with("cfg:"), "{}", e.message);
+                }
+            }
+            for name in lazy.sso_session_names() {
+                if let Err(e) = lazy.sso_session(&name) {
+                    prop_assert!(e.message.starts_with("cfg:"), "{}", e.message);
+                }
             }
         }
     }

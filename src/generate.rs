@@ -68,6 +68,63 @@ fn visible() -> impl Iterator<Item = &'static Command> {
     COMMANDS.iter().filter(|c| !c.hidden)
 }
 
+/// The words that may come first, with what they do: one-word commands and
+/// groups (`sso`), in table order.
+fn top_words() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&'static str, &'static str)> = vec![];
+    for c in visible() {
+        match cli::split_name(c.name) {
+            None => out.push((c.name, c.summary)),
+            Some((group, _)) => {
+                if !out.iter().any(|(w, _)| *w == group) {
+                    let what = cli::GROUPS
+                        .iter()
+                        .find(|(g, _)| *g == group)
+                        .map_or(c.summary, |(_, w)| *w);
+                    out.push((group, what));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The groups' words and their commands' own words, with summaries.
+fn groups() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    cli::GROUPS
+        .iter()
+        .map(|(g, _)| {
+            let subs = cli::group_commands(g)
+                .filter(|c| !c.hidden)
+                .filter_map(|c| cli::split_name(c.name).map(|(_, w)| (w, c.summary)))
+                .collect();
+            (*g, subs)
+        })
+        .collect()
+}
+
+/// Does `cmd` accept its own values for `f` (`cli::VALUES`)?
+fn has_own_values(cmd: &Command, f: &Flag) -> bool {
+    cli::VALUES
+        .iter()
+        .any(|(c, long, _)| *c == cmd.cmd && *long == f.long)
+}
+
+/// The values a flag completes to in `cmd`, when they are a fixed list.
+fn flag_words(cmd: Option<&Command>, f: &Flag) -> Option<Vec<&'static str>> {
+    match cmd {
+        Some(c) if has_own_values(c, f) => Some(cli::values_of(Some(c), f).to_vec()),
+        _ => fixed_words(f.complete),
+    }
+}
+
+/// Commands whose values of `f` differ from the flag row's.
+fn value_overrides(f: &Flag) -> Vec<&'static Command> {
+    visible()
+        .filter(|c| c.flags.contains(&f.long) && has_own_values(c, f))
+        .collect()
+}
+
 /// Flags accepted before any command: the globals and top-level ones such as
 /// `--generate`.
 fn top_flags() -> Vec<&'static Flag> {
@@ -97,7 +154,7 @@ fn fixed_words(c: Complete) -> Option<Vec<&'static str>> {
         Complete::Shell => Some(crate::shell::names()),
         Complete::Format => Some(cli::FORMATS.to_vec()),
         Complete::GenerateKind => Some(KINDS.to_vec()),
-        Complete::Command => Some(visible().map(|c| c.name).collect()),
+        Complete::Command => Some(top_words().into_iter().map(|(w, _)| w).collect()),
         _ => None,
     }
 }

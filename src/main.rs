@@ -14,9 +14,11 @@
 #![cfg_attr(not(test), no_main)]
 
 mod awsconfig;
+mod chain;
 mod cli;
 mod cmd;
 mod config;
+mod console;
 mod eks;
 mod endpoint;
 mod error;
@@ -32,6 +34,7 @@ mod settings;
 mod shell;
 mod sso;
 mod stores;
+mod sts;
 mod text;
 mod timefmt;
 
@@ -83,6 +86,7 @@ fn run(args: Vec<OsString>) -> ! {
     };
     let code = match cli::parse(args) {
         Ok(cli::Parsed::Help(cmd, long)) => printed(Ok(cli::help(cmd, long))),
+        Ok(cli::Parsed::GroupHelp(group)) => printed(Ok(cli::group_help(group))),
         Ok(cli::Parsed::Version) => printed(Ok(format!("dsops {}\n", env!("CARGO_PKG_VERSION")))),
         Ok(cli::Parsed::Generate(kind)) => printed(generate::generate(&kind)),
         Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(*args)) {

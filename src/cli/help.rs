@@ -1,7 +1,7 @@
 //! `-h` (short) and `--help` / `help CMD` (long) text, from the table, the
 //! environment table (`settings.rs`) and the exit statuses (`error.rs`).
 
-use super::{COMMANDS, Command, FLAGS, Flag, TAGLINE, flags_of};
+use super::{COMMANDS, Command, FLAGS, Flag, GROUPS, TAGLINE, flags_of, group_commands};
 
 fn flag_synopsis(f: &Flag) -> String {
     let mut s = match f.short {
@@ -15,10 +15,10 @@ fn flag_synopsis(f: &Flag) -> String {
     s
 }
 
-fn flag_lines(out: &mut String, flags: &[&Flag], long: bool) {
+fn flag_lines(out: &mut String, cmd: Option<&Command>, flags: &[&Flag], long: bool) {
     for f in flags {
         let syn = flag_synopsis(f);
-        out.push_str(&format!("  {syn:<28} {}", f.help_text()));
+        out.push_str(&format!("  {syn:<28} {}", f.help_in(cmd)));
         if long && let Some(env) = f.env {
             out.push_str(&format!(" [env: {env}]"));
         }
@@ -35,11 +35,17 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
                 env!("CARGO_PKG_VERSION")
             ));
             out.push_str("Usage: dsops [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+            let width = COMMANDS
+                .iter()
+                .filter(|c| !c.hidden)
+                .map(|c| c.name.len() + 1)
+                .max()
+                .unwrap_or(10);
             for c in COMMANDS.iter().filter(|c| !c.hidden) {
-                out.push_str(&format!("  {:<10} {}\n", c.name, c.summary));
+                out.push_str(&format!("  {:<width$} {}\n", c.name, c.summary));
             }
             out.push_str("\nOptions:\n");
-            flag_lines(&mut out, &flags_of(None), long);
+            flag_lines(&mut out, None, &flags_of(None), long);
             if long {
                 out.push_str("\nEnvironment:\n");
                 let (own, other): (Vec<_>, Vec<_>) = environment()
@@ -78,9 +84,27 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
                 out.push('\n');
             }
             out.push_str("\nOptions:\n");
-            flag_lines(&mut out, &flags_of(Some(c)), long);
+            flag_lines(&mut out, Some(c), &flags_of(Some(c)), long);
         }
     }
+    out
+}
+
+/// `dsops sso`: what the group is for and its commands.
+pub fn group_help(group: &str) -> String {
+    let what = GROUPS
+        .iter()
+        .find(|(g, _)| *g == group)
+        .map(|(_, w)| *w)
+        .unwrap_or_default();
+    let mut out =
+        format!("dsops {group}: {what}\n\nUsage: dsops {group} COMMAND [OPTIONS]\n\nCommands:\n");
+    for c in group_commands(group) {
+        out.push_str(&format!("  {:<14} {}\n", c.name, c.summary));
+    }
+    out.push_str(&format!(
+        "\nSee 'dsops help {group} COMMAND' or 'man dsops' for more.\n"
+    ));
     out
 }
 

@@ -15,7 +15,7 @@
 mod help;
 mod parse;
 
-pub use help::{environment, help};
+pub use help::{environment, group_help, help};
 pub use parse::parse;
 
 use std::ffi::OsString;
@@ -82,7 +82,12 @@ impl Command {
 impl Flag {
     /// The help line, with the accepted values when there is a list.
     pub fn help_text(&self) -> String {
-        let values = (self.values)();
+        self.help_in(None)
+    }
+
+    /// The help line as `cmd` takes the flag (its own values, if any).
+    pub fn help_in(&self, cmd: Option<&Command>) -> String {
+        let values = values_of(cmd, self);
         if values.is_empty() {
             self.help.to_string()
         } else {
@@ -113,6 +118,9 @@ pub enum Cmd {
     Serve,
     EksToken,
     Doctor,
+    Console,
+    SsoList,
+    SsoPopulate,
     Help,
 }
 
@@ -136,7 +144,42 @@ pub struct Command {
 }
 
 mod table;
-pub use table::{COMMANDS, FLAGS, FORMATS, GENERATE_KINDS};
+pub use table::{COMMANDS, FLAGS, FORMATS, GENERATE_KINDS, LIST_FORMATS};
+
+/// A command's own values for a flag, where they differ from the flag row's
+/// (`sso list --format table|json`, `export --format shell|dotenv|json`).
+pub const VALUES: &[(Cmd, &str, &[&str])] = &[(Cmd::SsoList, "format", LIST_FORMATS)];
+
+/// The values `f` accepts in `cmd` (empty: any).
+pub fn values_of(cmd: Option<&Command>, f: &Flag) -> Vec<&'static str> {
+    cmd.and_then(|c| {
+        VALUES
+            .iter()
+            .find(|(k, long, _)| *k == c.cmd && *long == f.long)
+            .map(|(_, _, v)| v.to_vec())
+    })
+    .unwrap_or_else(|| (f.values)())
+}
+
+/// Commands of two words (`sso list`): the first word, what the group is
+/// for. `dsops sso` alone prints the group's help.
+pub const GROUPS: &[(&str, &str)] = &[(
+    "sso",
+    "list the accounts and roles of an IAM Identity Center session, or write AWS profiles for them",
+)];
+
+/// The group a two-word command belongs to (`sso` of `sso list`) and its
+/// own word.
+pub fn split_name(name: &str) -> Option<(&str, &str)> {
+    name.split_once(' ')
+}
+
+/// The commands of a group, as rows.
+pub fn group_commands(group: &str) -> impl Iterator<Item = &'static Command> + '_ {
+    COMMANDS
+        .iter()
+        .filter(move |c| split_name(c.name).is_some_and(|(g, _)| g == group))
+}
 
 pub fn flag(long: &str) -> &'static Flag {
     FLAGS
@@ -200,6 +243,11 @@ pub struct Args {
     pub port: Option<String>,
     pub cluster: Option<String>,
     pub region: Option<String>,
+    pub destination: Option<String>,
+    pub print: bool,
+    pub profile_name: Option<String>,
+    pub prune: bool,
+    pub dry_run: bool,
     /// Every `--store` and `--profile` in order (`serve` takes several; the
     /// other commands read `store` and `profile`, the last of each).
     pub targets: Vec<Named>,
@@ -239,6 +287,11 @@ impl Args {
             cluster: None,
             region: None,
             targets: vec![],
+            destination: None,
+            print: false,
+            profile_name: None,
+            prune: false,
+            dry_run: false,
             operands: vec![],
         }
     }
@@ -253,6 +306,8 @@ pub enum Parsed {
     Run(Box<Args>),
     /// Help text (of dsops or of a command; long or short), on stdout.
     Help(Option<&'static Command>, bool),
+    /// Help of a group of commands (`dsops sso`), on stdout.
+    GroupHelp(&'static str),
     Version,
     /// `--generate KIND`: a generated document on stdout.
     Generate(String),

@@ -3,7 +3,9 @@
 //! row's environment variable stand in for a flag not given, and suggests
 //! the nearest name for an unknown command or flag.
 
-use super::{Args, COMMANDS, Cmd, Command, FLAGS, Flag, Parsed, Set, command, flags_of};
+use super::{
+    Args, COMMANDS, Cmd, Command, FLAGS, Flag, GROUPS, Parsed, Set, command, flags_of, values_of,
+};
 use crate::error::{Error, Result};
 use std::ffi::OsString;
 
@@ -32,9 +34,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// `--format x`: one of the row's values, or a usage error listing them.
-fn check_value(f: &Flag, v: &str, origin: &str) -> Result<()> {
-    let values = (f.values)();
+/// `--format x`: one of the values the command accepts, or a usage error
+/// listing them.
+fn check_value(cmd: Option<&Command>, f: &Flag, v: &str, origin: &str) -> Result<()> {
+    let values = values_of(cmd, f);
     if values.is_empty() || values.contains(&v) {
         return Ok(());
     }
@@ -63,7 +66,7 @@ fn environment_fallback(args: &mut Args, given: &[&str], cmd: Option<&Command>) 
             Set::Switch(_) if crate::settings::switch(var) => set(args, f, None),
             Set::Value(_) => {
                 if let Some(v) = crate::settings::var(var) {
-                    check_value(f, &v, var)?;
+                    check_value(cmd, f, &v, var)?;
                     if f.long == "config" {
                         args.config_from_env = true;
                     }
@@ -74,6 +77,43 @@ fn environment_fallback(args: &mut Args, given: &[&str], cmd: Option<&Command>) 
         }
     }
     Ok(())
+}
+
+/// The words that may come first: commands of one word and group names.
+fn top_words() -> impl Iterator<Item = &'static str> {
+    COMMANDS
+        .iter()
+        .filter(|c| !c.hidden && !c.name.contains(' '))
+        .map(|c| c.name)
+        .chain(GROUPS.iter().map(|(g, _)| *g))
+}
+
+/// After a group's word (`sso`): the command its next word names, or `None`
+/// for the group's help (nothing more, or `-h`/`--help`).
+fn group_command(parser: &mut lexopt::Parser, group: &str) -> Result<Option<&'static Command>> {
+    use lexopt::prelude::*;
+    let subs = || {
+        super::group_commands(group)
+            .filter_map(|c| super::split_name(c.name).map(|(_, w)| w))
+            .collect::<Vec<_>>()
+    };
+    match parser.next().map_err(|e| Error::usage(e.to_string()))? {
+        None | Some(Long("help")) | Some(Short('h')) => Ok(None),
+        Some(Value(w)) => {
+            let full = format!("{group} {}", w.to_string_lossy());
+            command(&full).map(Some).ok_or_else(|| {
+                let hint = suggest(&w.to_string_lossy(), subs().into_iter());
+                Error::usage(format!(
+                    "unknown command '{full}'{hint}; dsops {group} has: {}",
+                    subs().join(", ")
+                ))
+            })
+        }
+        Some(_) => Err(Error::usage(format!(
+            "dsops {group}: name its command first: {}",
+            subs().join(", ")
+        ))),
+    }
 }
 
 pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
@@ -112,14 +152,22 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
             Value(v) => {
                 match cmd {
                     None => {
-                        let name = v.to_string_lossy();
-                        let c = command(&name).ok_or_else(|| {
-                            let hint = suggest(
-                                &name,
-                                COMMANDS.iter().filter(|c| !c.hidden).map(|c| c.name),
-                            );
-                            Error::usage(format!("unknown command '{name}'{hint}"))
-                        })?;
+                        let name = v.to_string_lossy().into_owned();
+                        let c = match command(&name) {
+                            Some(c) => c,
+                            None => match GROUPS.iter().find(|(g, _)| *g == name) {
+                                Some((group, _)) => match group_command(&mut parser, group)? {
+                                    Some(c) => c,
+                                    None => return Ok(Parsed::GroupHelp(group)),
+                                },
+                                None => {
+                                    let hint = suggest(&name, top_words());
+                                    return Err(Error::usage(format!(
+                                        "unknown command '{name}'{hint}"
+                                    )));
+                                }
+                            },
+                        };
                         cmd = Some(c);
                         args.cmd = c.cmd;
                     }
@@ -152,7 +200,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
                     v.to_string_lossy()
                 ))
             })?;
-            check_value(found, &v, &format!("--{}", found.long))?;
+            check_value(cmd, found, &v, &format!("--{}", found.long))?;
             Some(v)
         } else {
             None
@@ -171,7 +219,13 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         return match args.operands.first() {
             None => Ok(Parsed::Help(None, true)),
             Some(n) => {
-                let n = n.to_string_lossy();
+                let mut n = n.to_string_lossy().into_owned();
+                if let Some((group, _)) = GROUPS.iter().find(|(g, _)| *g == n) {
+                    match args.operands.get(1) {
+                        None => return Ok(Parsed::GroupHelp(group)),
+                        Some(sub) => n = format!("{group} {}", sub.to_string_lossy()),
+                    }
+                }
                 match command(&n) {
                     Some(c) => Ok(Parsed::Help(Some(c), true)),
                     None => Err(Error::usage(format!(
@@ -257,5 +311,43 @@ mod tests {
             run(&["dsops", "--generate", "man"]).unwrap(),
             Parsed::Generate(k) if k == "man"
         ));
+    }
+
+    #[test]
+    fn commands_of_two_words() {
+        let Parsed::Run(a) = run(&["dsops", "sso", "list", "--format", "table"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.cmd, Cmd::SsoList);
+        assert!(matches!(
+            run(&["dsops", "sso"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "sso", "-h"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "help", "sso"]).unwrap(),
+            Parsed::GroupHelp("sso")
+        ));
+        assert!(matches!(
+            run(&["dsops", "help", "sso", "populate"]).unwrap(),
+            Parsed::Help(Some(c), true) if c.cmd == Cmd::SsoPopulate
+        ));
+        let e = run(&["dsops", "sso", "lst"]).err().unwrap();
+        assert!(e.message.contains("did you mean 'list'"), "{}", e.message);
+        // Values are the command's own: table for sso list, not for export.
+        let e = run(&["dsops", "sso", "list", "--format", "dotenv"])
+            .err()
+            .unwrap();
+        assert!(
+            e.message.contains("expected table or json"),
+            "{}",
+            e.message
+        );
+        assert!(run(&["dsops", "export", "--format", "table"]).is_err());
+        let e = run(&["dsops", "ss"]).err().unwrap();
+        assert!(e.message.contains("did you mean 'sso'"), "{}", e.message);
     }
 }

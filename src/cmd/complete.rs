@@ -94,14 +94,19 @@ fn profiles() -> BTreeMap<String, String> {
     let Ok(aws) = AwsConfig::load() else {
         return BTreeMap::new();
     };
-    aws.profiles
+    aws.profile_names()
         .into_iter()
-        .filter(|(_, keys)| keys.keys().any(|k| k.starts_with("sso_")))
-        .map(|(name, keys)| {
+        .filter_map(|name| Some((aws.profile(&name).ok()??, name)))
+        .filter(|(keys, _)| {
+            keys.keys()
+                .any(|k| k.starts_with("sso_") || k == "role_arn")
+        })
+        .map(|(keys, name)| {
             let what = [
                 keys.get("sso_account_id"),
                 keys.get("sso_role_name"),
                 keys.get("sso_session"),
+                keys.get("role_arn"),
             ]
             .into_iter()
             .flatten()
@@ -117,10 +122,15 @@ fn sso_sessions() -> BTreeMap<String, String> {
     let Ok(aws) = AwsConfig::load() else {
         return BTreeMap::new();
     };
-    aws.sso_sessions
+    aws.sso_session_names()
         .into_iter()
-        .map(|(name, keys)| {
-            let url = keys.get("sso_start_url").cloned().unwrap_or_default();
+        .map(|name| {
+            let url = aws
+                .sso_session_section(&name)
+                .ok()
+                .flatten()
+                .and_then(|keys| keys.get("sso_start_url").cloned())
+                .unwrap_or_default();
             (name, url)
         })
         .collect()

@@ -54,12 +54,12 @@ const PROBE_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut r = Report::default();
     let cfg = check_configs(ctx, &mut r);
-    let aws = match AwsConfig::load() {
+    let aws = match AwsConfig::load().and_then(|a| a.check().map(|()| a)) {
         Ok(a) => {
             r.ok(format_args!(
                 "AWS config: {}{}",
-                a.path.display(),
-                if a.path.exists() { "" } else { " (none)" }
+                a.path().display(),
+                if a.path().exists() { "" } else { " (none)" }
             ));
             Some(a)
         }

@@ -103,8 +103,8 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
 fn remove_role_caches(session: &SsoSession) -> Result<usize> {
     let aws = AwsConfig::load()?;
     let mut roles: Vec<(String, String)> = aws
-        .profiles
-        .keys()
+        .profile_names()
+        .iter()
         .filter_map(|p| aws.sso_profile(p).ok())
         .filter(|p| &p.session == session)
         .map(|p| (p.account_id, p.role_name))

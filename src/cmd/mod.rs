@@ -2,6 +2,7 @@
 //! `run` dispatches with an exhaustive `match` on the parsed [`Cmd`].
 
 pub mod complete;
+pub mod console;
 pub mod creds;
 pub mod doctor;
 pub mod eks;
@@ -10,6 +11,7 @@ pub mod export;
 pub mod hook;
 pub mod login;
 pub mod serve;
+pub mod sso;
 pub mod trust;
 
 use crate::cli::{Args, Cmd};
@@ -110,6 +112,9 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::Logout => login::logout(&ctx),
         Cmd::Allow => trust::allow(&ctx),
         Cmd::Deny => trust::deny(&ctx),
+        Cmd::Console => console::run(&ctx),
+        Cmd::SsoList => sso::list(&ctx),
+        Cmd::SsoPopulate => sso::populate(&ctx),
         // `help` is answered by the parser.
         Cmd::Help => Err(Error::usage("help is printed by the parser")),
     }

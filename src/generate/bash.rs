@@ -83,6 +83,9 @@ _dsops() {
             *)
                 if [[ -z $cmd ]]; then
                     cmd=$t
+                elif ((npos == 0)) && [[ " @GROUPS@ " == *" $cmd "* ]]; then
+                    # A command of two words: `sso list`.
+                    cmd="$cmd $t"
                 else
                     npos=$((npos + 1))
                 fi
@@ -145,6 +148,15 @@ fn value_code(c: Complete, val: &str) -> String {
     }
 }
 
+/// A command name as a `case` pattern (`'sso list'`).
+fn pattern(name: &str) -> String {
+    if name.contains(' ') {
+        format!("'{name}'")
+    } else {
+        name.to_string()
+    }
+}
+
 /// One arm of a `case` whose `case` line is indented by `depth` levels.
 fn case_arm(depth: usize, patterns: &str, body: &str) -> String {
     format!("{}{patterns}) {body} ;;\n", "    ".repeat(depth + 1))
@@ -170,11 +182,25 @@ pub fn script() -> String {
 
     let mut values = String::new();
     for f in FLAGS.iter().filter(|f| f.value.is_some()) {
-        values.push_str(&case_arm(
-            1,
-            &spellings(f).join("|"),
-            &value_code(f.complete, "$val"),
-        ));
+        let overrides = value_overrides(f);
+        let code = if overrides.is_empty() {
+            value_code(f.complete, "$val")
+        } else {
+            // Values that depend on the command: `sso list --format table`.
+            let mut arms = String::new();
+            for c in overrides {
+                let words = flag_words(Some(c), f).unwrap_or_default().join(" ");
+                arms.push_str(&format!(
+                    "{}) _dsops_words '{words}' \"$val\" ;; ",
+                    pattern(c.name)
+                ));
+            }
+            format!(
+                "case $cmd in {arms}*) {} ;; esac",
+                value_code(f.complete, "$val")
+            )
+        };
+        values.push_str(&case_arm(1, &spellings(f).join("|"), &code));
     }
 
     let longs = |flags: Vec<&Flag>| {
@@ -188,7 +214,7 @@ pub fn script() -> String {
     for c in visible() {
         flags.push_str(&case_arm(
             2,
-            c.name,
+            &pattern(c.name),
             &format!("_dsops_words '{}' \"$cur\"", longs(command_flags(c))),
         ));
     }
@@ -205,12 +231,23 @@ pub fn script() -> String {
     ));
 
     let mut operands = String::new();
-    let names: Vec<&str> = visible().map(|c| c.name).collect();
+    let names: Vec<&str> = top_words().into_iter().map(|(w, _)| w).collect();
     operands.push_str(&case_arm(
         1,
         "''",
         &format!("_dsops_words '{}' \"$cur\"", names.join(" ")),
     ));
+    for (group, subs) in groups() {
+        let words: Vec<&str> = subs.iter().map(|(w, _)| *w).collect();
+        operands.push_str(&case_arm(
+            1,
+            group,
+            &format!(
+                "if ((npos == 0)); then _dsops_words '{}' \"$cur\"; fi",
+                words.join(" ")
+            ),
+        ));
+    }
     for c in visible() {
         if takes_command_line(c) {
             operands.push_str(&case_arm(
@@ -221,7 +258,7 @@ pub fn script() -> String {
         } else if c.operand_complete != Complete::None {
             operands.push_str(&case_arm(
                 1,
-                c.name,
+                &pattern(c.name),
                 &format!(
                     "if ((npos == 0)); then {}; fi",
                     value_code(c.operand_complete, "$cur")
@@ -233,6 +270,14 @@ pub fn script() -> String {
     HEADER
         .replace("@CONFIG@", &config.join("|"))
         .replace("@VALUE_FLAGS@", &value_flags)
+        .replace(
+            "@GROUPS@",
+            &cli::GROUPS
+                .iter()
+                .map(|(g, _)| *g)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .replace("@COMMAND_LINE@\n", &command_line)
         .replace("@VALUES@\n", &values)
         .replace("@FLAGS@\n", &flags)

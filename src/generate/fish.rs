@@ -31,6 +31,9 @@ function __dsops_where
                 case '*'
                     if test $cmd = -
                         set cmd $t
+                    else if test $npos = 0; and contains -- $cmd @GROUPS@
+                        # A command of two words: `sso list`.
+                        set cmd "$cmd $t"
                     else
                         set npos (math $npos + 1)
                     end
@@ -122,7 +125,20 @@ fn value_opts(c: Complete) -> String {
     }
 }
 
+/// The condition that names command `name` (quoted when it has a space).
+fn cond(function: &str, name: &str) -> String {
+    if name.contains(' ') {
+        format!("{function} '{name}'")
+    } else {
+        format!("{function} {name}")
+    }
+}
+
 fn flag_line(f: &Flag, condition: &str) -> String {
+    flag_line_in(None, f, condition)
+}
+
+fn flag_line_in(cmd: Option<&Command>, f: &Flag, condition: &str) -> String {
     let mut s = format!("complete -c dsops -n {}", quote(condition));
     if let Some(c) = f.short {
         s.push_str(&format!(" -s {c}"));
@@ -130,24 +146,45 @@ fn flag_line(f: &Flag, condition: &str) -> String {
     s.push_str(&format!(" -l {}", f.long));
     if f.value.is_some() {
         s.push(' ');
-        s.push_str(&value_opts(f.complete));
+        match cmd
+            .filter(|c| has_own_values(c, f))
+            .and_then(|c| flag_words(Some(c), f))
+        {
+            Some(words) => s.push_str(&format!("-x -a {}", quote(&words.join(" ")))),
+            None => s.push_str(&value_opts(f.complete)),
+        }
     }
-    s.push_str(&format!(" -d {}\n", quote(&f.help_text())));
+    s.push_str(&format!(" -d {}\n", quote(&f.help_in(cmd))));
     s
 }
 
 pub fn script() -> String {
     let mut s = HEADER
         .replace("@CONFIG@", &spellings(cli::flag("config")).join(" "))
-        .replace("@VALUE_FLAGS@", &value_flag_spellings().join(" "));
+        .replace("@VALUE_FLAGS@", &value_flag_spellings().join(" "))
+        .replace(
+            "@GROUPS@",
+            &cli::GROUPS
+                .iter()
+                .map(|(g, _)| *g)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
 
     s.push_str("\n# Commands\n");
-    for c in visible() {
+    for (w, summary) in top_words() {
         s.push_str(&format!(
-            "complete -c dsops -n __dsops_no_command -a {} -d {}\n",
-            c.name,
-            quote(c.summary)
+            "complete -c dsops -n __dsops_no_command -a {w} -d {}\n",
+            quote(summary)
         ));
+    }
+    for (group, subs) in groups() {
+        for (w, summary) in subs {
+            s.push_str(&format!(
+                "complete -c dsops -n '__dsops_operand_of {group}' -a {w} -d {}\n",
+                quote(summary)
+            ));
+        }
     }
 
     s.push_str("\n# Options of every command\n");
@@ -162,17 +199,17 @@ pub fn script() -> String {
     for c in visible() {
         s.push_str(&format!("\n# dsops {}\n", c.name));
         for f in command_flags(c).into_iter().filter(|f| !f.global) {
-            s.push_str(&flag_line(f, &format!("__dsops_flags_of {}", c.name)));
+            s.push_str(&flag_line_in(Some(c), f, &cond("__dsops_flags_of", c.name)));
         }
         if takes_command_line(c) {
             s.push_str(&format!(
-                "complete -c dsops -n '__dsops_command_line_of {}' -x -a '(__dsops_command_line)'\n",
-                c.name
+                "complete -c dsops -n {} -x -a '(__dsops_command_line)'\n",
+                quote(&cond("__dsops_command_line_of", c.name))
             ));
         } else if c.operand_complete != Complete::None {
             s.push_str(&format!(
-                "complete -c dsops -n '__dsops_operand_of {}' {}\n",
-                c.name,
+                "complete -c dsops -n {} {}\n",
+                quote(&cond("__dsops_operand_of", c.name)),
                 value_opts(c.operand_complete)
             ));
         }

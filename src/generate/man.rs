@@ -119,12 +119,12 @@ fn flag_head(f: &Flag) -> String {
     s
 }
 
-fn flag_entries(out: &mut String, flags: &[&Flag]) {
+fn flag_entries(out: &mut String, cmd: Option<&Command>, flags: &[&Flag]) {
     for f in flags {
         out.push_str(".TP\n");
         out.push_str(&flag_head(f));
         out.push('\n');
-        out.push_str(&text(&sentence(&f.help_text())));
+        out.push_str(&text(&sentence(&f.help_in(cmd))));
         out.push('\n');
         if let Some(var) = f.env {
             out.push_str(&format!("Also set by \\fB{}\\fR.\n", esc(var)));
@@ -295,11 +295,11 @@ pub fn page() -> String {
         s.push_str(&text(&sentence(&c.about_text())));
         s.push('\n');
         let own: Vec<&Flag> = c.flags.iter().map(|n| cli::flag(n)).collect();
-        flag_entries(&mut s, &own);
+        flag_entries(&mut s, Some(c), &own);
     }
 
     s.push_str(".SH OPTIONS\n");
-    flag_entries(&mut s, &top_flags());
+    flag_entries(&mut s, None, &top_flags());
 
     s.push_str(".SH STORE TYPES\n");
     s.push_str(&text(

@@ -88,6 +88,21 @@ fn colon(s: &str) -> String {
 }
 
 fn action(c: Complete) -> String {
+    action_of(None, c, None)
+}
+
+/// The action of a flag's value in `cmd` (its own values, if it has them).
+fn flag_action(cmd: Option<&Command>, f: &Flag) -> String {
+    action_of(cmd, f.complete, Some(f))
+}
+
+fn action_of(cmd: Option<&Command>, c: Complete, f: Option<&Flag>) -> String {
+    if let (Some(cmd), Some(f)) = (cmd, f)
+        && has_own_values(cmd, f)
+        && let Some(words) = flag_words(Some(cmd), f)
+    {
+        return format!("({})", words.join(" "));
+    }
     let descr = match c {
         Complete::Store => "store",
         Complete::Env => "env set",
@@ -113,10 +128,10 @@ fn action(c: Complete) -> String {
 
 /// One `_arguments` spec for a flag, e.g.
 /// `'(-s --store)'{-s+,--store=}'[help]:NAME:action'`.
-fn spec(f: &Flag) -> String {
-    let desc = bracket(&f.help_text());
+fn spec(cmd: Option<&Command>, f: &Flag) -> String {
+    let desc = bracket(&f.help_in(cmd));
     let tail = match f.value {
-        Some(v) => format!("[{desc}]:{}:{}", colon(v), action(f.complete)),
+        Some(v) => format!("[{desc}]:{}:{}", colon(v), flag_action(cmd, f)),
         None => format!("[{desc}]"),
     };
     let (short_mark, long_mark) = if f.value.is_some() {
@@ -135,49 +150,83 @@ fn spec(f: &Flag) -> String {
     }
 }
 
-fn spec_lines(flags: &[&Flag], indent: &str) -> String {
+fn spec_lines(cmd: Option<&Command>, flags: &[&Flag], indent: &str) -> String {
     flags
         .iter()
-        .map(|f| format!("{indent}{} \\\n", spec(f)))
+        .map(|f| format!("{indent}{} \\\n", spec(cmd, f)))
         .collect()
 }
 
+/// The `_arguments` call of one command, its lines indented by `indent`.
+fn command_args(c: &Command, indent: &str) -> String {
+    let more = format!("{indent}    ");
+    let mut args = format!("{indent}_arguments -s -S : \\\n");
+    args.push_str(&spec_lines(Some(c), &command_flags(c), &more));
+    if takes_command_line(c) {
+        args.push_str(&format!("{more}'1:command:_command_names -e' \\\n"));
+        args.push_str(&format!("{more}'*::arguments:_normal' \\\n"));
+    } else if c.operand_complete != Complete::None {
+        let what = c
+            .operands
+            .trim_matches(|ch| ch == '[' || ch == ']')
+            .to_lowercase();
+        args.push_str(&format!(
+            "{more}{} \\\n",
+            quote(&format!(
+                "1:{}:{}",
+                colon(&what),
+                action(c.operand_complete)
+            ))
+        ));
+    }
+    args.push_str(&format!("{more}&& ret=0\n"));
+    args
+}
+
 pub fn script() -> String {
-    let commands: String = visible()
-        .map(|c| {
-            format!(
-                "        {}\n",
-                quote(&format!("{}:{}", c.name, colon(c.summary)))
-            )
-        })
+    let commands: String = top_words()
+        .into_iter()
+        .map(|(w, summary)| format!("        {}\n", quote(&format!("{w}:{}", colon(summary)))))
         .collect();
     let mut args = String::new();
-    for c in visible() {
+    for c in visible().filter(|c| cli::split_name(c.name).is_none()) {
         args.push_str(&format!("            ({})\n", c.name));
-        args.push_str("                _arguments -s -S : \\\n");
-        args.push_str(&spec_lines(&command_flags(c), "                    "));
-        if takes_command_line(c) {
-            args.push_str("                    '1:command:_command_names -e' \\\n");
-            args.push_str("                    '*::arguments:_normal' \\\n");
-        } else if c.operand_complete != Complete::None {
-            let what = c
-                .operands
-                .trim_matches(|ch| ch == '[' || ch == ']')
-                .to_lowercase();
+        args.push_str(&command_args(c, "                "));
+        args.push_str("                ;;\n");
+    }
+    // A group (`sso`): its command word, then that command's arguments.
+    for (group, subs) in groups() {
+        args.push_str(&format!("            ({group})\n"));
+        args.push_str("                if (( CURRENT == 2 )); then\n");
+        args.push_str("                    local -a subs\n                    subs=(\n");
+        for (w, summary) in &subs {
             args.push_str(&format!(
-                "                    {} \\\n",
-                quote(&format!(
-                    "1:{}:{}",
-                    colon(&what),
-                    action(c.operand_complete)
-                ))
+                "                        {}\n",
+                quote(&format!("{w}:{}", colon(summary)))
             ));
         }
-        args.push_str("                    && ret=0\n                ;;\n");
+        args.push_str("                    )\n");
+        args.push_str(&format!(
+            "                    _describe -t commands {} subs && ret=0\n",
+            quote(&format!("dsops {group} command"))
+        ));
+        args.push_str("                else\n");
+        args.push_str("                    shift words\n                    (( CURRENT-- ))\n");
+        args.push_str(
+            "                    curcontext=${curcontext%:*}-${words[1]}:\n                    case ${words[1]} in\n",
+        );
+        for (w, _) in &subs {
+            if let Some(c) = cli::command(&format!("{group} {w}")) {
+                args.push_str(&format!("                        ({w})\n"));
+                args.push_str(&command_args(c, "                            "));
+                args.push_str("                            ;;\n");
+            }
+        }
+        args.push_str("                    esac\n                fi\n                ;;\n");
     }
     HEADER
         .replace("@CONFIG@", &spellings(cli::flag("config")).join("|"))
         .replace("@COMMANDS@\n", &commands)
-        .replace("@TOP@\n", &spec_lines(&top_flags(), "        "))
+        .replace("@TOP@\n", &spec_lines(None, &top_flags(), "        "))
         .replace("@COMMANDS_ARGS@\n", &args)
 }

@@ -147,7 +147,14 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "AWS_ENDPOINT_URL_SSM",
         "endpoint of AWS Systems Manager Parameter Store",
     ),
-    ("AWS_ENDPOINT_URL_STS", "endpoint of AWS STS"),
+    (
+        "AWS_ENDPOINT_URL_STS",
+        "endpoint of AWS STS (AssumeRole for role chains, and the presigned URL of dsops eks-token)",
+    ),
+    (
+        "AWS_ENDPOINT_URL_SIGNIN",
+        "the AWS federation endpoint dsops console exchanges credentials at (default: https://signin.aws.amazon.com, or the partition's)",
+    ),
     (
         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
         "when true, ignore the AWS_ENDPOINT_URL variables",

@@ -12,8 +12,10 @@ pub mod cache;
 pub mod callback;
 pub mod client;
 pub mod cooldown;
+pub mod list;
 pub mod login;
 pub mod pkce;
+pub mod populate;
 pub mod validity;
 
 use crate::awsconfig::{AwsConfig, SsoSession};

@@ -14,9 +14,9 @@
 //! Region: the store's `region`, else the `aws.sso` store's region, else
 //! `AWS_REGION` / `AWS_DEFAULT_REGION`, else the profile's `region`.
 //!
-//! Deliberately not supported: `role_arn`/`source_profile` (AssumeRole) and
-//! `credential_process` profiles, IMDS and container credentials: a profile
-//! using them gets an error saying so.
+//! A profile with `role_arn`/`source_profile` is assumed (`chain.rs`).
+//! Deliberately not supported: `credential_process` profiles, IMDS and
+//! container credentials: a profile using them gets an error saying so.
 
 use super::{Batch, Cx, Fetched, Kind, Status};
 use crate::awsconfig::AwsConfig;
@@ -27,12 +27,11 @@ use crate::config::schema::{Field, Shape};
 use crate::config::{Config, Store};
 use crate::error::{Error, Result};
 use crate::settings;
-use crate::sso::{self, LoginPolicy, Target};
+use crate::sso::{self, LoginPolicy};
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use std::collections::BTreeMap;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -136,13 +135,6 @@ pub struct Access {
     pub source: String,
 }
 
-/// A profile's static keys, when it has them.
-struct Keys {
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
-}
-
 /// Credentials and region for `store`. May sign in (per `login`) when the
 /// credentials come from an `aws.sso` store or an SSO profile.
 pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy) -> Result<Access> {
@@ -152,7 +144,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
         let sso_store = cfg.store(&from)?;
         let target = super::sso::target(aws, sso_store)?;
         region = region.or(target.region.clone());
-        let rc = sso::role_credentials(&target, login)
+        let rc = super::sso::credentials(aws, sso_store, login)
             .map_err(|e| e.context(format!("credentials from store '{from}'")))?;
         (
             role_creds(&rc),
@@ -184,8 +176,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
         (c, e, format!("AWS profile '{name}'"))
     } else if let Some((key, secret, token)) = settings::env_credentials() {
         profile_region = aws
-            .profiles
-            .get(&settings::aws_profile().unwrap_or_else(|| "default".into()))
+            .profile(&settings::aws_profile().unwrap_or_else(|| "default".into()))?
             .and_then(|p| p.get("region").cloned());
         (
             Credentials::new(key, secret, token, None, "dsops-env"),
@@ -201,7 +192,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
                 "store '{}': no AWS credentials: set credentials_from (an aws.sso store), access_key_id/secret_access_key or profile in {}, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE in the environment (there is no [default] profile in {} or {})",
                 store.name,
                 store.origin.display(),
-                aws.path.display(),
+                aws.path().display(),
                 crate::paths::aws_credentials_file().display()
             )));
         }
@@ -243,82 +234,39 @@ fn role_creds(rc: &sso::cache::RoleCredentials) -> Credentials {
 }
 
 fn has_profile(aws: &AwsConfig, name: &str) -> bool {
-    aws.profiles.contains_key(name) || credentials_file().is_ok_and(|c| c.contains_key(name))
+    aws.profile(name).is_ok_and(|p| p.is_some())
+        || credentials_file().is_ok_and(|c| c.section(name).is_ok_and(|s| s.is_some()))
 }
 
 /// The shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default
 /// `~/.aws/credentials`): `[NAME]` sections (no `profile ` prefix). A missing
 /// file is empty.
-fn credentials_file() -> Result<crate::awsconfig::Sections> {
+fn credentials_file() -> Result<crate::awsconfig::IniFile> {
     crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())
-}
-
-fn static_keys(section: &BTreeMap<String, String>) -> Option<Keys> {
-    let get = |k: &str| section.get(k).filter(|v| !v.is_empty()).cloned();
-    Some(Keys {
-        access_key_id: get("aws_access_key_id")?,
-        secret_access_key: get("aws_secret_access_key")?,
-        session_token: get("aws_session_token"),
-    })
 }
 
 type ProfileCreds = (Credentials, Option<OffsetDateTime>, Option<String>);
 
 /// Credentials (and the `region`) of an AWS profile: static keys from the
-/// credentials file, then from the config file, then its SSO settings.
+/// credentials file, then from the config file, a role chain (`role_arn`
+/// with `source_profile`, see `chain.rs`), or its SSO settings.
 fn profile_credentials(aws: &AwsConfig, name: &str, login: &LoginPolicy) -> Result<ProfileCreds> {
-    let creds_file = credentials_file()?;
-    let config = aws.profiles.get(name);
-    let region = config.and_then(|p| p.get("region").filter(|r| !r.is_empty()).cloned());
-    let keys = creds_file
-        .get(name)
-        .and_then(static_keys)
-        .or_else(|| config.and_then(static_keys));
-    if let Some(k) = keys {
-        let c = Credentials::new(
-            k.access_key_id,
-            k.secret_access_key,
-            k.session_token,
+    Ok(match crate::chain::profile_source(aws, name, login)? {
+        (crate::chain::ProfileSource::Static(k), region) => (
+            Credentials::new(
+                k.access_key_id,
+                k.secret_access_key,
+                k.session_token,
+                None,
+                "dsops-profile",
+            ),
             None,
-            "dsops-profile",
-        );
-        return Ok((c, None, region));
-    }
-    let where_ = if name == "default" {
-        "[default]".to_string()
-    } else {
-        format!("[profile {name}]")
-    };
-    let Some(p) = config else {
-        return Err(Error::config(format!(
-            "no profile '{name}' in {} or {}",
-            aws.path.display(),
-            crate::paths::aws_credentials_file().display()
-        )));
-    };
-    if p.contains_key("sso_session") || p.contains_key("sso_start_url") {
-        let target = Target::from_profile(aws, name)?;
-        let rc = sso::role_credentials(&target, login)?;
-        return Ok((
-            role_creds(&rc),
-            Some(rc.expiration),
-            region.or(target.region),
-        ));
-    }
-    let unsupported = ["role_arn", "credential_process", "web_identity_token_file"]
-        .into_iter()
-        .find(|k| p.contains_key(*k));
-    Err(Error::config(match unsupported {
-        Some(k) => format!(
-            "{}: {where_} uses {k}, which dsops does not support for stores; use credentials_from: an aws.sso store, static keys, or an SSO profile",
-            aws.path.display()
+            region,
         ),
-        None => format!(
-            "{where_} has no credentials (aws_access_key_id/aws_secret_access_key in {} or {}, or SSO settings)",
-            crate::paths::aws_credentials_file().display(),
-            aws.path.display()
-        ),
-    }))
+        (crate::chain::ProfileSource::Role(rc), region) => {
+            (role_creds(&rc), Some(rc.expiration), region)
+        }
+    })
 }
 
 /// The endpoint a client talks to, for messages: the store's `endpoint_url`,

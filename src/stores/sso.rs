@@ -34,6 +34,11 @@ const FIELDS: &[Field] = &[
     Field::new("region", Shape::Text, Risk::High),
     Field::new("sso_registration_scopes", Shape::Text, Risk::Medium),
     Field::new("use_device_code", Shape::Bool, Risk::Low),
+    // Role chaining: assumed with the SSO role's credentials.
+    Field::new("role_arn", Shape::Text, Risk::High),
+    Field::new("role_session_name", Shape::Text, Risk::High),
+    Field::new("external_id", Shape::Text, Risk::High),
+    Field::new("duration_seconds", Shape::Text, Risk::Low),
 ];
 
 impl Schema for Sso {
@@ -73,8 +78,7 @@ impl Kind for Sso {
     }
 
     fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
-        let target = target(cx.aws, store)?;
-        let creds = sso::role_credentials(&target, &cx.opts.login)?;
+        let creds = credentials(cx.aws, store, &cx.opts.login)?;
         let mut values = Fetched::new();
         for r in refs {
             let v = creds.key(&r.key).ok_or_else(|| {
@@ -99,6 +103,16 @@ impl Kind for Sso {
     fn sign_in(&self, aws: &AwsConfig, store: &Store) -> Option<Result<Target>> {
         Some(target(aws, store))
     }
+}
+
+/// Role credentials of an `aws.sso` store: its SSO role's, or with
+/// `role_arn` those of the role assumed after it (`chain.rs`).
+pub fn credentials(
+    aws: &AwsConfig,
+    store: &Store,
+    policy: &LoginPolicy,
+) -> Result<sso::cache::RoleCredentials> {
+    crate::chain::store_credentials(target(aws, store)?, store, policy)
 }
 
 /// The account and role an `aws.sso` store names, and its session.
@@ -162,7 +176,7 @@ fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
     let start_url = store.get("sso_start_url")?;
     let sso_region = store.get("sso_region")?;
     if let Some(name) = store.get("sso_session")? {
-        if aws.sso_sessions.contains_key(&name) && start_url.is_none() {
+        if aws.sso_session_section(&name)?.is_some() && start_url.is_none() {
             return aws.sso_session(&name).map(with_scopes);
         }
         let start_url = start_url.ok_or_else(|| {
@@ -170,7 +184,7 @@ fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
                 "sso_session",
                 &format!(
                     "no [sso-session {name}] in {} and no sso_start_url in the store",
-                    aws.path.display()
+                    aws.path().display()
                 ),
             )
         })?;
@@ -189,8 +203,8 @@ fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
             Some(r) => r,
             // The AWS config's session for the same start URL knows the region.
             None => aws
-                .sso_sessions
-                .keys()
+                .sso_session_names()
+                .iter()
                 .filter_map(|n| aws.sso_session(n).ok())
                 .find(|s| s.start_url == start_url)
                 .map(|s| s.region)
@@ -214,8 +228,8 @@ fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
             "sso_start_url",
             &format!(
                 "missing: set sso_start_url (and sso_region), sso_session or profile; the AWS config {} has {} [sso-session] sections, so none can be assumed",
-                aws.path.display(),
-                aws.sso_sessions.len()
+                aws.path().display(),
+                aws.sso_session_names().len()
             ),
         )),
     }

@@ -813,10 +813,7 @@ print(json.dumps({"keys": keys, "calls": calls, "errors": errors}))
     // every second or two; on a loaded machine, a little more often.)
     let calls = v["calls"].as_u64().unwrap();
     let fetched = idc.counter("get_role_credentials");
-    assert!(
-        fetched * 3 < calls,
-        "{fetched} fetches for {calls} calls"
-    );
+    assert!(fetched * 3 < calls, "{fetched} fetches for {calls} calls");
 }
 
 #[test]

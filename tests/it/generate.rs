@@ -72,7 +72,8 @@ fn help_commands(sb: &Sandbox) -> Vec<String> {
     let names: Vec<String> = section
         .lines()
         .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
+        // A name may be two words (`sso list`); two spaces end it.
+        .filter_map(|l| l.trim_start().split("  ").next())
         .map(str::to_string)
         .collect();
     assert!(names.len() >= 8, "{help}");
@@ -101,18 +102,42 @@ fn every_help_command_is_in_the_man_page_and_completions() {
             man.contains(&format!(".SY \"dsops {roff}\"")),
             "{name} not in the synopsis"
         );
+        // A command of two words: its group is completed first, then its own
+        // word after the group's.
+        let (first, own) = name.split_once(' ').unwrap_or((name.as_str(), ""));
         assert!(
-            bash_commands.split(['\'', ' ']).any(|w| w == name),
-            "bash does not complete {name}: {bash_commands}"
+            bash_commands.split(['\'', ' ']).any(|w| w == first),
+            "bash does not complete {first}: {bash_commands}"
         );
         assert!(
-            zsh.contains(&format!("        '{name}:")),
-            "zsh does not complete {name}"
+            zsh.contains(&format!("        '{first}:")),
+            "zsh does not complete {first}"
         );
         assert!(
-            fish.contains(&format!("-n __dsops_no_command -a {name} ")),
-            "fish does not complete {name}"
+            fish.contains(&format!("-n __dsops_no_command -a {first} ")),
+            "fish does not complete {first}"
         );
+        if !own.is_empty() {
+            let arm = bash
+                .lines()
+                .find(|l| {
+                    l.trim_start()
+                        .starts_with(&format!("{first}) if ((npos == 0))"))
+                })
+                .unwrap_or_else(|| panic!("bash has no arm for {first}"));
+            assert!(
+                arm.split(['\'', ' ']).any(|w| w == own),
+                "bash: {own} of {first}"
+            );
+            assert!(
+                zsh.contains(&format!("'{own}:")),
+                "zsh does not complete {name}"
+            );
+            assert!(
+                fish.contains(&format!("-n '__dsops_operand_of {first}' -a {own} ")),
+                "fish does not complete {name}"
+            );
+        }
         // Each command's own options are in its help, the page and the scripts.
         let out = sb.cmd().args(["help", &name]).output().unwrap();
         let help = String::from_utf8(out.stdout).unwrap();
@@ -369,6 +394,12 @@ t dsops login --sso-session ''
 t dsops hook ''
 t dsops creds --no-
 t dsops --config /dev/null help ''
+t dsops sso ''
+t dsops sso list --format ''
+t dsops sso populate --pr
+t dsops sso list --sso-session ''
+t dsops export --format ''
+t dsops console --profile ''
 "#,
         source.display()
     );
@@ -376,7 +407,7 @@ t dsops --config /dev/null help ''
     assert!(ok, "bash: {err}");
     assert!(err.is_empty(), "the completion printed errors: {err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 10, "{out}");
+    assert_eq!(lines.len(), 16, "{out}");
     expect(lines[0], &["creds"], "dsops cr");
     expect(lines[1], STORES, "dsops creds --store ");
     expect(lines[2], &["aws-sso-prod"], "dsops creds --store a");
@@ -391,6 +422,16 @@ t dsops --config /dev/null help ''
         "help: {}",
         lines[9]
     );
+    expect(lines[10], &["list", "populate"], "dsops sso ");
+    expect(lines[11], &["json", "table"], "sso list --format");
+    expect(
+        lines[12],
+        &["--profile-name", "--prune"],
+        "sso populate --pr",
+    );
+    expect(lines[13], &["corp"], "sso list --sso-session");
+    expect(lines[14], &["dotenv", "json", "shell"], "export --format");
+    expect(lines[15], &["sso-dev"], "console --profile");
 }
 
 #[test]
@@ -420,7 +461,7 @@ fn fish_completion_in_a_clean_fish() {
     let source = script(&sb, "complete-fish", "dsops.fish");
     let probe = format!(
         r#"source '{}'; or exit 9
-for l in 'dsops cr' 'dsops creds --store ' 'dsops creds --store=a' 'dsops --env ' 'dsops login --profile ' 'dsops login --sso-session ' 'dsops hook ' 'dsops creds --no-'
+for l in 'dsops cr' 'dsops creds --store ' 'dsops creds --store=a' 'dsops --env ' 'dsops login --profile ' 'dsops login --sso-session ' 'dsops hook ' 'dsops creds --no-' 'dsops sso ' 'dsops sso list --format ' 'dsops sso populate --pr' 'dsops sso populate --sso-session ' 'dsops export --format '
     echo (complete -C "$l" | string replace -r '\t.*' '' | string replace -r '^--store=' '')
 end
 "#,
@@ -430,7 +471,16 @@ end
     assert!(ok, "fish: {err}");
     assert!(err.is_empty(), "the completion printed errors: {err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(lines.len(), 13, "{out}");
+    expect(lines[8], &["list", "populate"], "dsops sso ");
+    expect(lines[9], &["json", "table"], "sso list --format");
+    expect(
+        lines[10],
+        &["--profile-name", "--prune"],
+        "sso populate --pr",
+    );
+    expect(lines[11], &["corp"], "sso populate --sso-session");
+    expect(lines[12], &["dotenv", "json", "shell"], "export --format");
     expect(lines[0], &["creds"], "dsops cr");
     expect(lines[1], STORES, "dsops creds --store ");
     expect(lines[2], &["aws-sso-prod"], "dsops creds --store=a");
@@ -549,6 +599,11 @@ fn zsh_completion_in_a_clean_zsh() {
         ("dsops login --sso-session ", &["corp"]),
         ("dsops hook ", &["bash", "fish", "zsh"]),
         ("dsops creds --no-", &["--no-browser", "--no-login"]),
+        ("dsops sso ", &["list", "populate"]),
+        ("dsops sso list --format ", &["json", "table"]),
+        ("dsops sso populate --pr", &["--profile-name", "--prune"]),
+        ("dsops sso list --sso-session ", &["corp"]),
+        ("dsops console --profile ", &["sso-dev"]),
     ];
     for (line, want) in cases {
         let got = zsh_complete(&sb, &fpath, line);

@@ -6,8 +6,10 @@
 mod support;
 
 mod architecture;
+mod chain;
 mod cli;
 mod compat;
+mod console;
 mod creds;
 mod eks;
 mod endpoint;
@@ -17,6 +19,7 @@ mod hardening;
 mod hook;
 mod min_validity;
 mod pkce;
+mod populate;
 mod seeds;
 mod stores;
 mod trust;

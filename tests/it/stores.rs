@@ -643,12 +643,23 @@ envs:
         3,
         &["A", "secretStores.fields.access_key_id", "${MY_KEY}"],
     );
+    // A role_arn profile is assumed (role chaining): with STS unreachable,
+    // the error names the role and the call.
     let o = sb
         .cmd()
         .args(["export", "--env", "assume"])
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            format!("http://127.0.0.1:{}", free_port()),
+        )
+        .env("AWS_MAX_ATTEMPTS", "1")
         .output()
         .unwrap();
-    assert_fails(&o, 3, &["E", "role_arn", "does not support"]);
+    assert_fails(
+        &o,
+        1,
+        &["E", "AssumeRole arn:aws:iam::123456789012:role/x failed"],
+    );
     let mut sb3 = Sandbox::new();
     sb3.set("AWS_ENDPOINT_URL_SECRETS_MANAGER", &sm.url);
     use_config(

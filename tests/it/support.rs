@@ -259,6 +259,12 @@ impl Moto {
         let port = free_port();
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Its request recorder (`/moto-api/recorder/`) writes to a file of
+            // its own, not `moto_recording` shared by every server.
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                std::env::temp_dir().join(format!("dsops-moto-{port}.recording")),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

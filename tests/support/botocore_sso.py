@@ -13,6 +13,14 @@ Subcommands (all print one JSON line on stdout):
   sts PROFILE
       boto3 session for PROFILE (credential_process = dsops creds ...),
       STS GetCallerIdentity against AWS_ENDPOINT_URL_STS.
+  load-chain PROFILE
+      botocore's whole credential chain for PROFILE as the AWS CLI sets it
+      up: AssumeRole and SSO role credentials cached in ~/.aws/cli/cache
+      (JSONFileCache), the token from ~/.aws/sso/cache; prints the access
+      key id it resolved.
+  whoami
+      GetCallerIdentity (AWS_ENDPOINT_URL_STS) with the credential_process
+      JSON read from stdin; prints the caller's ARN.
 """
 import json
 import os
@@ -93,6 +101,34 @@ def sts(profile):
     print(json.dumps({"Arn": ident["Arn"], "AccessKeyId": creds.access_key}))
 
 
+def load_chain(profile):
+    from botocore.credentials import create_credential_resolver
+
+    s = botocore.session.Session(profile=profile)
+    resolver = create_credential_resolver(s, cache=JSONFileCache(CLI_CACHE), region_name="us-east-1")
+    creds = resolver.load_credentials().get_frozen_credentials()
+    print(json.dumps({"AccessKeyId": creds.access_key, "HasSecret": bool(creds.secret_key)}))
+
+
+def whoami():
+    c = json.load(sys.stdin)
+    s = botocore.session.get_session()
+    sts_client = s.create_client(
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+    )
+    print(json.dumps({"Arn": sts_client.get_caller_identity()["Arn"]}))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"write-token": write_token, "load-creds": load_creds, "sts": sts}[cmd](*args)
+    {
+        "write-token": write_token,
+        "load-creds": load_creds,
+        "sts": sts,
+        "load-chain": load_chain,
+        "whoami": whoami,
+    }[cmd](*args)

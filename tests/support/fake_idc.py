@@ -8,6 +8,9 @@ Serves, on one loopback port, both
     GET /assignment/roles, POST /logout),
 in the real AWS REST-JSON wire format (checked against botocore's service
 models sso-oidc/2019-06-10 and sso/2019-06-10), plus
+  * the console federation endpoint GET /federation?Action=getSigninToken
+    &Session=<JSON> (answers {"SigninToken": ...}; the sessions it was given
+    are at GET /_control/signin), for `dsops console`,
   * "browser" endpoints GET /approve?user_code=..., GET /deny?user_code=...,
   * a JSON control API under /_control/ for tests (see CONTROL below).
 
@@ -45,6 +48,10 @@ CONTROL (JSON; never delayed, never subject to fault injection):
   GET  /_control/devices   -> device authorizations and their state
   POST /_control/approve   -> approve pending device authorizations ({"user_code": X} or all)
   GET  /_control/log       -> request log [{t, method, path, op, status}]
+  GET  /_control/signin    -> {"sessions": [Session JSON objects given to getSigninToken],
+                               "tokens": [SigninTokens issued]}
+Pagination: ListAccounts/ListAccountRoles pages hold at most min(maxResults,
+page_size) items (config page_size, default 100), with nextToken.
 """
 
 import argparse
@@ -102,6 +109,7 @@ COUNTER_NAMES = [
     "register", "device_authorization", "token_device_code", "token_refresh",
     "token_authorization_code", "token_other", "authorize", "approve", "deny",
     "get_role_credentials", "list_accounts", "list_account_roles", "logout",
+    "get_signin_token",
     "injected_failures", "injected_throttles",
 ]
 
@@ -137,6 +145,7 @@ DEFAULT_CONFIG = {
     "strict_assignments": False,  # GetRoleCredentials for unassigned account/role -> 403
     "error_type_suffix": True,   # append ":http://internal.amazon.com/coral/..." to x-amzn-ErrorType
     "accounts": DEFAULT_ACCOUNTS,  # [{accountId, accountName, emailAddress, roles: [...]}]
+    "page_size": 100,            # at most this many items per ListAccounts/ListAccountRoles page
     # Rewrite fields of successful answers, to play a broken service:
     # {op: {field: value}}, where op is an operation name as counted
     # (register, device_authorization, token_device_code, token_refresh,
@@ -148,7 +157,8 @@ DEFAULT_CONFIG = {
 ONE_SHOT_ACTIONS = ("expire_access_tokens", "expire_registrations",
                     "expire_device_codes", "revoke_refresh_tokens")
 INT_KEYS = ("latency_ms", "token_ttl", "refresh_ttl", "role_ttl", "registration_ttl",
-            "interval", "device_expires", "auth_code_ttl", "fail_next", "throttle_next")
+            "interval", "device_expires", "auth_code_ttl", "fail_next", "throttle_next",
+            "page_size")
 BOOL_KEYS = ("auto_approve", "slow_down_once", "enforce_interval", "refuse_refresh",
              "omit_refresh_token", "strict_refresh_grant", "strict_assignments",
              "error_type_suffix")
@@ -254,6 +264,8 @@ class State:
         self.by_role = {}
         self.issued_keys = {}
         self.request_log = []
+        self.signin_sessions = []
+        self.signin_tokens = []
 
     def persist(self):
         if not self.state_file:
@@ -467,6 +479,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("GET", "/assignment/accounts"): ("list_accounts", "portal"),
         ("GET", "/assignment/roles"): ("list_account_roles", "portal"),
         ("POST", "/logout"): ("logout", "portal"),
+        ("GET", "/federation"): ("get_signin_token", "signin"),
     }
 
     def handle_api(self, method, path, query, raw):
@@ -806,6 +819,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise portal_error("InvalidRequestException", "Invalid next_token or max_result")
         if size < 1 or size > 100 or start < 0:
             raise portal_error("InvalidRequestException", "Invalid next_token or max_result")
+        with self.server.state.lock:
+            size = max(1, min(size, int(self.server.state.config["page_size"])))
         out = {key: items[start:start + size]}
         if start + size < len(items):
             out["nextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
@@ -831,6 +846,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise portal_error("ResourceNotFoundException", "Account not found")
             items = [{"roleName": r, "accountId": account} for r in acct.get("roles", [])]
         return self.paginate(items, query, "roleList")
+
+    def op_get_signin_token(self, body, query):
+        st = self.server.state
+        if query.get("Action") != "getSigninToken":
+            raise portal_error("InvalidRequestException", "Action must be getSigninToken")
+        try:
+            session = json.loads(query.get("Session", ""))
+            assert isinstance(session, dict)
+            assert all(session.get(k) for k in ("sessionId", "sessionKey", "sessionToken"))
+        except (ValueError, AssertionError):
+            raise portal_error("InvalidRequestException", "Session is not the JSON expected")
+        token = "fake-signin-" + rand(URLSAFE, 120)
+        with st.lock:
+            st.signin_sessions.append(session)
+            st.signin_tokens.append(token)
+        return json_response({"SigninToken": token})
 
     def op_logout(self, body, query):
         st = self.server.state
@@ -899,6 +930,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         d["status"] = "approved"
                         n += 1
                 return json_response({"approved": n})
+            if (method, name) == ("GET", "signin"):
+                return json_response({"sessions": list(st.signin_sessions),
+                                      "tokens": list(st.signin_tokens)})
             if (method, name) == ("GET", "log"):
                 return json_response({"log": list(st.request_log)})
             if (method, name) == ("GET", "clients"):
