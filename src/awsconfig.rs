@@ -109,8 +109,12 @@ impl AwsConfig {
     /// The keys of a profile (`default` for `[default]`), merged over every
     /// section that defines it; `None` when there is none.
     pub fn profile(&self, name: &str) -> Result<Option<Section>> {
+        // Header names arrive trimmed, so a match ends with the name: that
+        // byte test turns away nearly every header of a large file before
+        // the UTF-8 check (which would otherwise cost most of the scan).
         self.file.section_where(|section| {
-            std::str::from_utf8(section).is_ok_and(|s| profile_of_section(s) == Some(name))
+            section.ends_with(name.as_bytes())
+                && std::str::from_utf8(section).is_ok_and(|s| profile_of_section(s) == Some(name))
         })
     }
 

@@ -416,19 +416,17 @@ fn scan_chunk(
         if line_start > 0 && chunk[line_start - 1] != b'\n' {
             continue;
         }
-        // The name ends at the line's last `]`: find `]` or the end of the
-        // line, and past each `]` look again (one jump for a usual header).
-        let mut close: Option<usize> = None;
-        let mut i = at + 1;
-        let line_end = loop {
-            match memchr::memchr2(b']', b'\n', &chunk[i..]) {
-                Some(off) if chunk[i + off] == b']' => {
-                    close = Some(i + off);
-                    i += off + 1;
-                }
-                Some(off) => break i + off,
-                None => break chunk.len(),
-            }
+        // The name ends at the line's last `]`: usually the line's last
+        // byte, so look back from the end of the line.
+        let line_end = memchr::memchr(b'\n', &chunk[at + 1..]).map_or(chunk.len(), |p| at + 1 + p);
+        let mut close = line_end;
+        while close > at + 1 && chunk[close - 1].is_ascii_whitespace() {
+            close -= 1;
+        }
+        let close = if close > at + 1 && chunk[close - 1] == b']' {
+            Some(close - 1)
+        } else {
+            memchr::memrchr(b']', &chunk[at + 1..close]).map(|p| at + 1 + p)
         };
         // Where the next line starts.
         next_line = (line_end + 1).min(chunk.len());
@@ -634,6 +632,50 @@ mod tests {
                 path.display()
             )
         );
+    }
+
+    /// The headers as a plain line-by-line reading finds them: name (to the
+    /// line's last `]`, trimmed) and whether it is closed.
+    fn reference_headers(text: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        let mut out = vec![];
+        let mut before_key = false;
+        for line in text.split(|&b| b == b'\n') {
+            let t = trim_bytes(line);
+            if t.is_empty() || t.starts_with(b"#") || t.starts_with(b";") {
+                continue;
+            }
+            let indented = matches!(line.first(), Some(b' ' | b'\t'));
+            if t.starts_with(b"[") && !(indented && before_key) {
+                let rest = &line[line.iter().position(|&b| b == b'[').unwrap() + 1..];
+                let (name, closed) = match rest.iter().rposition(|&b| b == b']') {
+                    Some(c) => (&rest[..c], true),
+                    None => (rest, false),
+                };
+                out.push((trim_bytes(name).to_vec(), closed));
+                before_key = false;
+            } else {
+                before_key = true;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The streamed scan finds the same headers as the plain reading,
+        /// whatever the text (brackets in names, values and comments,
+        /// indentation, CR, unclosed headers).
+        #[test]
+        fn prop_scan_finds_the_headers_a_line_reading_finds(
+            parts in proptest::collection::vec(proptest::sample::select(&[
+                "\n", "\r\n", " ", "\t", "[", "]", "[profile a]", "] x", "k = v", "k =",
+                "#", ";", "a", "b ", "[b ]]", " ; c", "\u{e9}",
+            ][..]), 0..40)
+        ) {
+            let text = parts.concat();
+            let mut got = vec![];
+            ini(&text).scan(|h, name| got.push((name.to_vec(), h.closed))).unwrap();
+            proptest::prop_assert_eq!(got, reference_headers(text.as_bytes()), "{:?}", text);
+        }
     }
 
     #[test]
