@@ -107,11 +107,9 @@ impl AwsConfig {
     }
 
     /// The keys of a profile (`default` for `[default]`), merged over every
-    /// section that defines it; `None` when there is none.
+    /// section that defines it; `None` when there is none. (Names arrive
+    /// trimmed, so a match ends with the name: a cheap test first.)
     pub fn profile(&self, name: &str) -> Result<Option<Section>> {
-        // Header names arrive trimmed, so a match ends with the name: that
-        // byte test turns away nearly every header of a large file before
-        // the UTF-8 check (which would otherwise cost most of the scan).
         self.file.section_where(|section| {
             section.ends_with(name.as_bytes())
                 && std::str::from_utf8(section).is_ok_and(|s| profile_of_section(s) == Some(name))
@@ -120,11 +118,16 @@ impl AwsConfig {
 
     /// Every profile name, sorted, once each.
     pub fn profile_names(&self) -> Vec<String> {
+        self.names(profile_of_section)
+    }
+
+    /// The names `of` finds in section names, sorted, once each.
+    fn names(&self, of: fn(&str) -> Option<&str>) -> Vec<String> {
         let mut v: Vec<String> = self
             .file
             .section_names()
             .iter()
-            .filter_map(|s| profile_of_section(s))
+            .filter_map(|s| of(s))
             .map(str::to_string)
             .collect();
         v.sort();
@@ -141,16 +144,7 @@ impl AwsConfig {
 
     /// Every sso-session name, sorted, once each.
     pub fn sso_session_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .file
-            .section_names()
-            .iter()
-            .filter_map(|s| session_of_section(s))
-            .map(str::to_string)
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+        self.names(session_of_section)
     }
 
     /// The `[sso-session NAME]` section as a session.

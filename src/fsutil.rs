@@ -31,8 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 /// Read a file dsops did not write: a regular file only (opened without
 /// blocking), at most `limit` bytes, else an error saying why.
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let f = platform::open_regular(path, true)?;
-    let hint = f.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let (f, meta) = platform::open_regular(path, true)?;
+    let hint = meta.len().min(limit);
     let mut buf = Vec::with_capacity(hint as usize);
     f.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {

@@ -56,7 +56,8 @@ struct Header {
 /// and `sso populate`, which rewrites the whole file).
 #[derive(Debug)]
 enum Source {
-    File(File),
+    /// The file, and its size when opened.
+    File(File, u64),
     Bytes(Vec<u8>),
 }
 
@@ -96,7 +97,7 @@ impl IniFile {
     /// file has no sections. Nothing is read until a section is asked for.
     pub fn read(path: &Path) -> Result<IniFile> {
         let source = match crate::platform::open_regular(path, true) {
-            Ok(f) => Source::File(f),
+            Ok((f, meta)) => Source::File(f, meta.len()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Source::Bytes(vec![]),
             Err(e) => {
                 return Err(Error::config(format!(
@@ -141,7 +142,7 @@ impl IniFile {
 
     fn read_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
         match &self.source {
-            Source::File(f) => f.read_at(buf, at),
+            Source::File(f, _) => f.read_at(buf, at),
             Source::Bytes(b) => {
                 let start = usize::try_from(at).unwrap_or(usize::MAX).min(b.len());
                 let n = buf.len().min(b.len() - start);
@@ -149,6 +150,19 @@ impl IniFile {
                 Ok(n)
             }
         }
+    }
+
+    /// The size of the text, plus one byte to see its end in one read (the
+    /// scan grows its buffer if the file has grown since).
+    fn len_hint(&self) -> usize {
+        let len = match &self.source {
+            Source::File(_, len) => *len,
+            Source::Bytes(b) => b.len() as u64,
+        };
+        usize::try_from(len)
+            .unwrap_or(CHUNK)
+            .saturating_add(1)
+            .max(64)
     }
 
     fn io_error(&self, e: std::io::Error) -> Error {
@@ -176,7 +190,9 @@ impl IniFile {
     /// Every header in file order, given to `each` with its name's bytes and
     /// the end of the previous section; returns the end of the file.
     fn scan(&self, mut each: impl FnMut(&Header, &[u8])) -> Result<u64> {
-        let mut buf = vec![0u8; CHUNK];
+        // Sized to the file when it is smaller than a chunk: zeroing and
+        // faulting in 64 KiB would cost a small config more than reading it.
+        let mut buf = vec![0u8; self.len_hint().min(CHUNK)];
         let (mut base, mut filled) = (0u64, 0usize);
         let mut before = Before::HeaderOrStart;
         loop {
@@ -334,7 +350,7 @@ impl IniFile {
     pub fn bytes(&self) -> &[u8] {
         match &self.source {
             Source::Bytes(b) => b,
-            Source::File(_) => &[],
+            Source::File(..) => &[],
         }
     }
 

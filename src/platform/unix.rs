@@ -29,8 +29,9 @@ fn not_regular(meta: &Metadata) -> io::Error {
 }
 
 /// Open `path` for reading without blocking, and only if it is a regular
-/// file (checked on the handle). `follow: false` refuses a symlink.
-pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
+/// file (checked on the handle). `follow: false` refuses a symlink. The
+/// metadata comes with it, so callers need no second `fstat`.
+pub fn open_regular(path: &Path, follow: bool) -> io::Result<(File, Metadata)> {
     let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
     if !follow {
         flags |= libc::O_NOFOLLOW;
@@ -44,7 +45,7 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
 /// `O_NOFOLLOW` on a symlink fails with ELOOP: say what it means.

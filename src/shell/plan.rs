@@ -43,16 +43,15 @@ pub fn fingerprint(p: &Path) -> Option<String> {
     use std::io::Read;
     // One open and one fstat: this runs for every watched file on the hook's
     // no-change path. A FIFO or device is not opened for reading at all.
-    let file = crate::platform::open_regular(p, true);
-    let meta = match &file {
-        Ok(f) => f.metadata().ok()?,
-        Err(_) => std::fs::metadata(p).ok()?,
+    let (file, meta) = match crate::platform::open_regular(p, true) {
+        Ok((f, meta)) => (Some(f), meta),
+        Err(_) => (None, std::fs::metadata(p).ok()?),
     };
     if !meta.is_file() {
         return None;
     }
     let mut bytes = Vec::with_capacity(meta.len().min(MAX_WATCHED_BYTES) as usize);
-    let read = file.is_ok_and(|f| {
+    let read = file.is_some_and(|f| {
         f.take(MAX_WATCHED_BYTES + 1)
             .read_to_end(&mut bytes)
             .is_ok()
