@@ -161,7 +161,7 @@ pub fn profile_credentials(
         merged => {
             // The keys already read: no second lookup in a large config.
             let target = match &merged {
-                Some(k) => sso_target_of(aws, name, k)?,
+                Some(k) => Target::from_profile_keys(aws, name, k)?,
                 None => Target::from_profile(aws, name)?,
             };
             crate::settings::debug(format_args!(
@@ -308,27 +308,13 @@ fn static_keys(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Option<Sou
     }
 }
 
-/// The SSO target of a profile whose keys are read (as
-/// `Target::from_profile`).
-fn sso_target_of(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Target> {
-    let p = aws.sso_profile_of(name, keys)?;
-    Ok(Target {
-        session: p.session,
-        account_id: p.account_id,
-        role_name: p.role_name,
-        region: p.region,
-        login_hint: format!("dsops login --profile {name}"),
-        device_code: false,
-    })
-}
-
 /// Where a non-role source profile's credentials come from.
 fn base_of(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Base> {
     if let Some(k) = static_keys(aws, name, keys)? {
         return Ok(Base::Static(k));
     }
     if keys.contains_key("sso_session") || keys.contains_key("sso_start_url") {
-        return sso_target_of(aws, name, keys).map(Base::Sso);
+        return Target::from_profile_keys(aws, name, keys).map(Base::Sso);
     }
     let place = profile_place(name);
     let unsupported = [

@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), no_main)]
 
 mod awsconfig;
+mod base64;
 mod chain;
 mod cli;
 mod cmd;

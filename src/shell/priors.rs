@@ -64,7 +64,7 @@ pub fn encode(priors: &Priors) -> Vec<u8> {
         v: 1,
         vars: priors
             .iter()
-            .map(|(n, v)| (n.clone(), super::state::b64_encode(v)))
+            .map(|(n, v)| (n.clone(), crate::base64::encode(v)))
             .collect(),
     };
     serde_json::to_vec(&f).expect("priors serialize")
@@ -80,7 +80,7 @@ pub fn decode(bytes: &[u8]) -> Option<Priors> {
         .map(|(n, v)| {
             crate::config::valid_var_name(&n)
                 .then_some(())
-                .and_then(|()| super::state::b64_decode(&v))
+                .and_then(|()| crate::base64::decode(&v))
                 .map(|v| (n, v))
         })
         .collect()

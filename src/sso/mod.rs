@@ -18,7 +18,7 @@ pub mod pkce;
 pub mod populate;
 pub mod validity;
 
-use crate::awsconfig::{AwsConfig, SsoSession};
+use crate::awsconfig::{AwsConfig, Section, SsoProfile, SsoSession};
 use crate::error::{Error, Result, exit};
 use crate::fsutil;
 use cache::{Read, RoleCredentials, Token};
@@ -44,15 +44,23 @@ pub struct Target {
 
 impl Target {
     pub fn from_profile(aws: &AwsConfig, name: &str) -> Result<Target> {
-        let p = aws.sso_profile(name)?;
-        Ok(Target {
+        Ok(Target::of_profile(name, aws.sso_profile(name)?))
+    }
+
+    /// [`Target::from_profile`] for a profile whose keys are already read.
+    pub fn from_profile_keys(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Target> {
+        Ok(Target::of_profile(name, aws.sso_profile_of(name, keys)?))
+    }
+
+    fn of_profile(name: &str, p: SsoProfile) -> Target {
+        Target {
             session: p.session,
             account_id: p.account_id,
             role_name: p.role_name,
             region: p.region,
             login_hint: format!("dsops login --profile {name}"),
             device_code: false,
-        })
+        }
     }
 }
 

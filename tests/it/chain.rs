@@ -6,39 +6,12 @@
 
 use crate::support::*;
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The chain: `top` (role Top, session name dsops-test) from `mid` (role
 /// Mid) from the SSO profile `dev`.
 const CHAIN: &str = "[profile mid]\nrole_arn = arn:aws:iam::222222222222:role/Mid\nsource_profile = dev\n\n\
 [profile top]\nrole_arn = arn:aws:iam::333333333333:role/Top\nsource_profile = mid\nrole_session_name = dsops-test\nduration_seconds = 3600\n";
-
-fn python(sb: &Sandbox, args: &[&str], stdin: Option<&[u8]>) -> Value {
-    let mut child = Command::new("python3")
-        .arg(repo().join("tests/support/botocore_sso.py"))
-        .args(args)
-        .env_clear()
-        .envs(sb.base_env())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.unwrap_or_default())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_json(&out.stdout)
-}
 
 /// AssumeRole calls moto has answered since recording started (its
 /// recorder keeps each request's body in base64).
@@ -121,7 +94,7 @@ fn two_hops_from_sso_and_the_cache_shared_with_botocore() {
     assert!(issued.get(&akid).is_none(), "the SSO role's key came back");
     assert_eq!(assume_calls(&moto), 2, "one AssumeRole per hop");
     // The credentials are the top role's, with its session name.
-    let who = python(&sb, &["whoami"], Some(&out.stdout));
+    let who = botocore(&sb, &["whoami"], Some(&out.stdout));
     assert_eq!(
         who["Arn"], "arn:aws:sts::333333333333:assumed-role/Top/dsops-test",
         "{who}"
@@ -140,7 +113,7 @@ fn two_hops_from_sso_and_the_cache_shared_with_botocore() {
     // Cached: dsops again, then botocore (as the AWS CLI sets it up), no STS.
     let again = parse_json(&sb.ok(&["creds", "--profile", "top"]).stdout);
     assert_eq!(again["AccessKeyId"], akid.as_str());
-    let boto = python(&sb, &["load-chain", "top"], None);
+    let boto = botocore(&sb, &["load-chain", "top"], None);
     assert_eq!(
         boto["AccessKeyId"],
         akid.as_str(),
@@ -153,7 +126,7 @@ fn two_hops_from_sso_and_the_cache_shared_with_botocore() {
     for key in [&top_key, &mid_key] {
         std::fs::remove_file(sb.path(&format!(".aws/cli/cache/{key}.json"))).unwrap();
     }
-    let boto = python(&sb, &["load-chain", "top"], None);
+    let boto = botocore(&sb, &["load-chain", "top"], None);
     let boto_akid = boto["AccessKeyId"].as_str().unwrap().to_string();
     assert_ne!(boto_akid, akid);
     assert_eq!(assume_calls(&moto), 4, "botocore assumed both hops");
@@ -224,7 +197,7 @@ fn python_whoami(sb: &Sandbox, creds: &[u8]) -> String {
     if !require_python_module("botocore") {
         return String::new();
     }
-    python(sb, &["whoami"], Some(creds))["Arn"]
+    botocore(sb, &["whoami"], Some(creds))["Arn"]
         .as_str()
         .unwrap()
         .to_string()

@@ -17,35 +17,8 @@ fn setup(idc: &FakeIdc) -> Sandbox {
     sb
 }
 
-fn python(sb: &Sandbox, args: &[&str]) -> Value {
-    let out = std::process::Command::new("python3")
-        .arg(repo().join("tests/support/botocore_sso.py"))
-        .args(args)
-        .env_clear()
-        .envs(sb.base_env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_json(&out.stdout)
-}
-
 fn creds(sb: &Sandbox, extra: &[&str]) -> Value {
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_json(&out.stdout)
+    sb.json(&[&["creds", "--profile", "dev"][..], extra].concat())
 }
 
 #[test]
@@ -55,9 +28,10 @@ fn token_written_by_botocore_works_in_dsops() {
     }
     let idc = FakeIdc::start(&[]);
     let sb = setup(&idc);
-    python(
+    botocore(
         &sb,
         &["write-token", "my-sso", START_URL, "us-east-1", &idc.url],
+        None,
     );
     assert_eq!(idc.counter("device_authorization"), 1);
     // The file botocore wrote (botocore's timestamp form) is what dsops uses: no sign-in allowed.
@@ -80,7 +54,7 @@ fn botocore_reads_what_dsops_cached_and_the_other_way() {
     let ours = creds(&sb, &[]);
     assert_eq!(idc.counter("get_role_credentials"), 1);
     // botocore's SSO provider finds dsops's role credentials in the AWS CLI cache.
-    let theirs = python(&sb, &["load-creds", "dev"]);
+    let theirs = botocore(&sb, &["load-creds", "dev"], None);
     assert_eq!(theirs["AccessKeyId"], ours["AccessKeyId"]);
     assert_eq!(
         idc.counter("get_role_credentials"),
@@ -89,7 +63,7 @@ fn botocore_reads_what_dsops_cached_and_the_other_way() {
     );
     // With the role cache gone, botocore uses dsops's token for a new call...
     std::fs::remove_dir_all(sb.path(".aws/cli/cache")).unwrap();
-    let fetched = python(&sb, &["load-creds", "dev"]);
+    let fetched = botocore(&sb, &["load-creds", "dev"], None);
     assert_eq!(idc.counter("get_role_credentials"), 2);
     assert_eq!(idc.counter("device_authorization"), 1);
     assert_ne!(fetched["AccessKeyId"], ours["AccessKeyId"]);
@@ -147,7 +121,7 @@ fn boto3_and_aws_cli_use_dsops_as_credential_process() {
     let idc = FakeIdc::start(&[]);
     let mut sb = setup(&idc);
     sb.set("AWS_ENDPOINT_URL_STS", &moto.url);
-    let v = python(&sb, &["sts", "proc"]);
+    let v = botocore(&sb, &["sts", "proc"], None);
     assert!(v["Arn"].as_str().unwrap().starts_with("arn:aws:"), "{v}");
     let key = v["AccessKeyId"].as_str().unwrap();
     assert_eq!(

@@ -13,18 +13,7 @@ fn setup(idc: &FakeIdc) -> Sandbox {
 }
 
 fn eks(sb: &Sandbox, args: &[&str]) -> Value {
-    let out = sb
-        .cmd()
-        .args(["eks-token", "--profile", "dev"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "eks-token {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_json(&out.stdout)
+    sb.json(&[&["eks-token", "--profile", "dev"][..], args].concat())
 }
 
 fn token(v: &Value) -> &str {

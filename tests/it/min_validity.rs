@@ -18,18 +18,7 @@ fn left_secs(expiration: &str) -> i64 {
 }
 
 fn creds(sb: &Sandbox, extra: &[&str]) -> Value {
-    let out = sb
-        .cmd()
-        .args(["creds", "--profile", "dev"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_json(&out.stdout)
+    sb.json(&[&["creds", "--profile", "dev"][..], extra].concat())
 }
 
 #[test]

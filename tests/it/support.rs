@@ -145,6 +145,11 @@ impl Sandbox {
         out
     }
 
+    /// Run `dsops ARGS`, insist that it succeeds, and parse its stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        parse_json(&self.ok(args).stdout)
+    }
+
     /// Run `dsops ARGS`, insist on exit status `code`, and return its stderr.
     pub fn fails(&self, args: &[&str], code: i32) -> String {
         let out = self.cmd().args(args).output().unwrap();
@@ -315,6 +320,36 @@ pub fn browser_calls(sb: &Sandbox) -> usize {
     std::fs::read_to_string(sb.path("browser.log"))
         .map(|s| s.lines().count())
         .unwrap_or(0)
+}
+
+/// Run `tests/support/botocore_sso.py ARGS` (botocore as the client) in
+/// the sandbox's environment, with `stdin`; insist that it succeeds and
+/// parse its JSON answer.
+pub fn botocore(sb: &Sandbox, args: &[&str], stdin: Option<&[u8]>) -> Value {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg(repo().join("tests/support/botocore_sso.py"))
+        .args(args)
+        .env_clear()
+        .envs(sb.base_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_json(&out.stdout)
 }
 
 pub fn parse_json(bytes: &[u8]) -> Value {
