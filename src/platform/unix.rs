@@ -41,6 +41,11 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<(File, Metadata)> {
         .custom_flags(flags)
         .open(path)
         .map_err(symlink_refused)?;
+    only_regular(file)
+}
+
+/// The file and its metadata (checked on the handle), if it is a regular file.
+fn only_regular(file: File) -> io::Result<(File, Metadata)> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
@@ -72,11 +77,7 @@ pub fn open_lock_file(path: &Path) -> io::Result<File> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(symlink_refused)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    Ok(file)
+    only_regular(file).map(|(f, _)| f)
 }
 
 /// Open an existing file of ours for writing (a stamp) without following a
@@ -87,11 +88,7 @@ pub fn open_own_file_for_write(path: &Path) -> io::Result<File> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(symlink_refused)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    Ok(file)
+    only_regular(file).map(|(f, _)| f)
 }
 
 /// Does this lock error mean the file system has no locks (some NFS mounts)?
