@@ -357,8 +357,12 @@ fn walk(
     let (mut name, mut keys) = (top.to_string(), top_keys);
     loop {
         let place = profile_place(&name);
+        // Every caller sends a profile with the key; its value may be empty.
         let Some(args) = profile_args(aws, &place, &keys)? else {
-            unreachable!("walk follows role profiles only");
+            return Err(Error::config(format!(
+                "{}: {place} has an empty role_arn",
+                aws.path().display()
+            )));
         };
         if keys.contains_key("credential_source") {
             return Err(Error::config(format!(
@@ -461,7 +465,9 @@ mod tests {
              [profile y]\nrole_arn = arn:aws:iam::1:role/Y\nsource_profile = x\n\
              [profile self]\nrole_arn = arn:aws:iam::1:role/S\nsource_profile = self\naws_access_key_id = AK\naws_secret_access_key = SK\n\
              [profile mfa]\nrole_arn = arn:aws:iam::1:role/M\nsource_profile = self\nmfa_serial = arn:aws:iam::1:mfa/me\n\
-             [profile bad]\nrole_arn = arn:aws:iam::1:role/B\nduration_seconds = soon\nsource_profile = self\n",
+             [profile bad]\nrole_arn = arn:aws:iam::1:role/B\nduration_seconds = soon\nsource_profile = self\n\
+             [profile empty]\nrole_arn =\nsource_profile = sso\n\
+             [profile to-empty]\nrole_arn = arn:aws:iam::1:role/T\nsource_profile = empty\n",
         );
         let keys = |n: &str| aws.profile(n).unwrap().unwrap();
         let (hops, base) = walk(&aws, None, "a", keys("a")).unwrap();
@@ -490,6 +496,11 @@ mod tests {
         );
         let e = walk(&aws, None, "bad", keys("bad")).err().unwrap().message;
         assert!(e.contains("duration_seconds = soon"), "{e}");
+        // An empty role_arn, at the top or further down: an error, not a panic.
+        for top in ["empty", "to-empty"] {
+            let e = walk(&aws, None, top, keys(top)).err().unwrap().message;
+            assert_eq!(e, "cfg: [profile empty] has an empty role_arn");
+        }
         assert_eq!(parse_seconds(" +3_600 "), Some(3600));
         assert_eq!(parse_seconds("1h"), None);
     }

@@ -801,3 +801,65 @@ fn messages_say_what_happened_once() {
     assert!(err.contains("0.3s") && err.contains("2 attempts"), "{err}");
     drop(l);
 }
+
+/// Every key dsops reads from an AWS profile, empty or nonsense, at the top
+/// of a chain or at its SSO end, through every command that takes a
+/// profile: an answer or an error, never a panic or a hang. (An empty
+/// `role_arn` once reached an `unreachable!`.)
+#[test]
+fn odd_aws_profile_values_never_panic() {
+    const KEYS: &[&str] = &[
+        "role_arn",
+        "source_profile",
+        "role_session_name",
+        "external_id",
+        "duration_seconds",
+        "mfa_serial",
+        "credential_source",
+        "sso_session",
+        "sso_start_url",
+        "sso_region",
+        "sso_account_id",
+        "sso_role_name",
+        "region",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+    ];
+    let head = format!(
+        "[sso-session {SESSION}]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\n\
+         [profile p]\nsso_session = {SESSION}\nsso_account_id = {ACCOUNT}\nsso_role_name = {ROLE}\n\n"
+    );
+    let commands: &[&[&str]] = &[
+        &["creds", "--profile", "x"],
+        &["exec", "--profile", "x", "--", "true"],
+        &["eks-token", "--profile", "x", "--cluster-name", "c"],
+        &["console", "--profile", "x", "--print"],
+        &["sso", "list", "--profile", "x"],
+        &["logout", "--profile", "x"],
+    ];
+    let mut sb = Sandbox::new();
+    sb.set("DSOPS_NO_LOGIN", "1");
+    sb.set("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    sb.set("DSOPS_HTTP_TIMEOUT", "0.5");
+    for key in KEYS {
+        for value in ["", "!", "0x"] {
+            for profile in [
+                "role_arn = arn:aws:iam::111111111111:role/X\nsource_profile = p\n",
+                "source_profile = p\nrole_arn = arn:aws:iam::111111111111:role/X\n[profile p]\n",
+            ] {
+                let config = format!("{head}[profile x]\n{profile}{key} = {value}\n");
+                sb.write(".aws/config", &config);
+                for args in commands {
+                    let mut cmd = Command::new(bin());
+                    cmd.env_clear().envs(sb.base_env()).args(*args);
+                    let (out, killed) = run_within(cmd, Duration::from_secs(20));
+                    let err = stderr(&out);
+                    assert!(
+                        !killed && out.status.code().is_some() && !err.contains("panicked"),
+                        "{args:?} with {key} = {value:?} in\n{config}\n{err}"
+                    );
+                }
+            }
+        }
+    }
+}
