@@ -421,6 +421,7 @@ fn scan_chunk(
     // One SIMD pass over the chunk for `[`; each hit is checked with plain
     // loops over its own short line (a memchr call per line costs more).
     let mut next_line = 0;
+    let mut known = (0, before);
     for at in memchr::memchr_iter(b'[', chunk) {
         if at < next_line {
             continue;
@@ -446,8 +447,16 @@ fn scan_chunk(
         };
         // Where the next line starts.
         next_line = (line_end + 1).min(chunk.len());
-        if line_start < at && line_before(chunk, line_start).unwrap_or(before) == Before::Key {
-            continue;
+        // An indented `[` line is a continuation after a key, a header
+        // after a header: either way it leaves what was before it.
+        if line_start < at {
+            let state = line_before(chunk, line_start, known);
+            known = (next_line, state);
+            if state == Before::Key {
+                continue;
+            }
+        } else {
+            known = (next_line, Before::HeaderOrStart);
         }
         let (name, closed) = match close {
             Some(c) => ((at + 1, c), true),
@@ -465,27 +474,27 @@ fn scan_chunk(
         };
         each(&h, &chunk[a..b]);
     }
-    line_before(chunk, chunk.len()).unwrap_or(before)
+    line_before(chunk, chunk.len(), known)
 }
 
 /// What the last line before `line_start` that is neither blank nor a
-/// comment is, if there is one in `text`.
-fn line_before(text: &[u8], line_start: usize) -> Option<Before> {
+/// comment is. `known` is where the last line led by `[` ended and what it
+/// left (the chunk's start and the state before it, at first): every
+/// `[`-led line is seen by the scan in order, so only lines without one lie
+/// between, and the look-back never goes past it (no quadratic cost for a
+/// file of indented `[` lines).
+fn line_before(text: &[u8], line_start: usize, known: (usize, Before)) -> Before {
     let mut end = line_start;
-    while end > 0 {
+    while end > known.0 {
         let content_end = if text[end - 1] == b'\n' { end - 1 } else { end };
         let start = memchr::memrchr(b'\n', &text[..content_end]).map_or(0, |p| p + 1);
         let line = trim_bytes(&text[start..content_end]);
         if !(line.is_empty() || line.starts_with(b"#") || line.starts_with(b";")) {
-            return Some(if line.starts_with(b"[") {
-                Before::HeaderOrStart
-            } else {
-                Before::Key
-            });
+            return Before::Key;
         }
         end = start;
     }
-    None
+    known.1
 }
 
 fn trim_bytes(b: &[u8]) -> &[u8] {
@@ -692,6 +701,24 @@ mod tests {
             ini(&text).scan(|h, name| got.push((name.to_vec(), h.closed))).unwrap();
             proptest::prop_assert_eq!(got, reference_headers(text.as_bytes()), "{:?}", text);
         }
+    }
+
+    #[test]
+    fn an_indented_bracket_line_after_a_continuation_continues_it() {
+        // Found by the property below: the second indented `[` line follows
+        // a continuation, not a header, so it is a continuation too.
+        let text = "] x\n [b ]]\n [profile a]";
+        let mut got = vec![];
+        ini(text).scan(|_, name| got.push(name.to_vec())).unwrap();
+        assert!(got.is_empty(), "{got:?}");
+        let text = "[s]\ns3 =\n  [x]\n  [profile evil]\n[profile ok]\nk = v\n";
+        assert_eq!(ini(text).section_names(), ["s", "profile ok"]);
+        assert_eq!(ini(text).section("profile evil").unwrap(), None);
+        // Many of them cost a look-back each, not one per line before.
+        let mut long = String::from("[a]\nk =\n");
+        long.push_str(&"  [x]\n".repeat(200_000));
+        long.push_str("[b]\n");
+        assert_eq!(ini(&long).section_names(), ["a", "b"]);
     }
 
     #[test]
