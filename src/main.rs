@@ -26,6 +26,7 @@ mod error;
 mod fsutil;
 mod generate;
 mod http;
+mod loopback;
 mod output;
 mod paths;
 mod platform;

@@ -1,8 +1,12 @@
 //! `dsops console`: the AWS console, signed in as the role of a store or
 //! profile (role chains included), opened in the browser or printed.
+//!
+//! The sign-in URL is a credential (whoever has it is signed in for its
+//! session), so it never goes on a command line: see [`hand_off`].
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::loopback::{Reply, Request, WaitError};
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let (creds, own_region) = super::creds::credentials(ctx)?;
@@ -42,13 +46,55 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         crate::output::print(format!("{url}\n").as_bytes())?;
         return Ok(0);
     }
-    if !crate::sso::login::open_browser(&url) {
-        return Err(Error::runtime(
-            "could not open a browser (set BROWSER, or use --print to get the URL)",
-        ));
-    }
+    hand_off(ctx, &url)?;
     if !ctx.quiet {
         eprintln!("dsops: opened the AWS console ({region}) in your browser");
     }
     Ok(0)
+}
+
+/// Give the browser the sign-in URL without putting it on a command line,
+/// where any local user could read it (`ps`) for as long as the browser
+/// runs: the browser is sent to a one-time random path of a loopback server,
+/// which answers our user's first request for it with a redirect to the
+/// URL, and is gone.
+fn hand_off(ctx: &Ctx, url: &str) -> Result<()> {
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::runtime(
+            "the console sign-in URL has characters a redirect cannot carry (check AWS_ENDPOINT_URL_SIGNIN)",
+        ));
+    }
+    let listener = crate::endpoint::bind(0)?;
+    let port = crate::endpoint::port_of(&listener)?;
+    let random = crate::platform::random_bytes(16)
+        .map_err(|e| Error::runtime(format!("cannot read /dev/urandom: {e}")))?;
+    let path = format!("/console/{}", crate::config::trust::hex(&random));
+    let local = format!("http://127.0.0.1:{port}{path}");
+    if !crate::sso::login::open_browser(&local) {
+        return Err(Error::runtime(
+            "could not open a browser (set BROWSER, or use --print to get the URL)",
+        ));
+    }
+    ctx.debug("console: waiting for the browser on 127.0.0.1");
+    let target = url.to_string();
+    let handle = std::sync::Arc::new(move |r: &Request| {
+        if r.method == "GET" && crate::loopback::same_secret(r.path.as_bytes(), path.as_bytes()) {
+            let reply = Reply {
+                status: "303 See Other",
+                text: "Signing in to the AWS console.",
+                location: Some(target.clone()),
+            };
+            (reply, Some(()))
+        } else {
+            (Reply::page("404 Not Found", "Not found."), None)
+        }
+    });
+    let timeout = crate::settings::limits().login;
+    crate::loopback::wait(&listener, timeout, handle).map_err(|e| match e {
+        WaitError::TimedOut => Error::runtime(format!(
+            "the browser did not open the console within {}s (DSOPS_LOGIN_TIMEOUT); use --print to get the URL",
+            timeout.as_secs_f64()
+        )),
+        WaitError::Listener(e) => Error::runtime(format!("the console hand-off: {e}")),
+    })
 }

@@ -201,7 +201,7 @@ fn serve_one(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     };
     let route = shared.routes.iter().find(|r| r.path == req.path);
     let authorized = match (route, &req.authorization) {
-        (Some(r), Some(given)) => request::same_secret(given, r.token.as_bytes()),
+        (Some(r), Some(given)) => crate::loopback::same_secret(given, r.token.as_bytes()),
         _ => false,
     };
     let Some(route) = route.filter(|_| authorized) else {

@@ -1,6 +1,7 @@
 //! Operating-system specifics behind one small interface: opening outside
 //! files without blocking, lock files that do not follow symlinks, file
-//! ownership and modes, process liveness, process groups and signals.
+//! ownership and modes, process liveness, process groups and signals, and
+//! the owner of the other end of a loopback connection.
 //!
 //! Everything above this module is portable; a Windows port is one more file
 //! beside `unix.rs` (no Windows build is required today).
@@ -9,3 +10,8 @@
 mod unix;
 #[cfg(unix)]
 pub use unix::*;
+
+#[cfg(unix)]
+mod peer;
+#[cfg(unix)]
+pub use peer::loopback_peer_uid;

@@ -113,13 +113,7 @@ fn session_desc(s: &SsoSession) -> String {
     }
 }
 
-/// `now + d`, or the furthest instant that can be had (no overflow panic).
-pub fn deadline_after(d: std::time::Duration) -> std::time::Instant {
-    let now = std::time::Instant::now();
-    now.checked_add(d)
-        .or_else(|| now.checked_add(std::time::Duration::from_secs(86_400)))
-        .unwrap_or(now)
-}
+pub use crate::loopback::deadline_after;
 
 /// When this process first asked for a token or role credentials (ms since
 /// the epoch). A sign-in that failed after that ran while we waited for it.

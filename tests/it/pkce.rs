@@ -158,6 +158,41 @@ open(\"{}\", \"w\").write(\"%d %d %d %d\" % (forged, stateless, other, ok))\n",
 }
 
 #[test]
+fn another_users_callback_is_refused_even_with_our_state() {
+    let Some(other) = as_other_user() else {
+        return;
+    };
+    let idc = FakeIdc::start(&[]);
+    let mut sb = setup(&idc);
+    let statuses = sb.path("statuses");
+    // Another user who read the state (say, from `ps`) answers first with a
+    // refusal; then the browser brings the real redirect.
+    browser_program(
+        &mut sb,
+        "intruder",
+        &format!(
+            "{PY_HELPERS}\nimport re, subprocess\nreal = location()\n\
+path = urllib.parse.urlsplit(re.sub(\"code=[^&]*\", \"error=access_denied\", real))\n\
+req = \"GET %s?%s HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\" % (path.path, path.query)\n\
+shell = 'exec 3<>/dev/tcp/127.0.0.1/%d && printf \"$1\" >&3 && head -c 12 <&3' % ADDR[1]\n\
+theirs = subprocess.run({other:?} + [\"bash\", \"-c\", shell, \"x\", req], capture_output=True, text=True).stdout\n\
+ok = status(real)\n\
+open(\"{}\", \"w\").write(\"%s|%d\" % (theirs, ok))\n",
+            statuses.display()
+        ),
+    );
+    sb.set("DSOPS_LOGIN_TIMEOUT", "30");
+    sb.ok(&["creds", "--profile", "dev"]);
+    assert_eq!(
+        std::fs::read_to_string(&statuses).unwrap(),
+        "HTTP/1.1 403|200",
+        "the other user's request, then the real callback"
+    );
+    assert_eq!(idc.counter("token_authorization_code"), 1);
+    assert!(token_exists(&sb), "signed in and cached");
+}
+
+#[test]
 fn a_trickling_client_does_not_extend_the_sign_in() {
     let idc = FakeIdc::start(&[]);
     let mut sb = setup(&idc);

@@ -49,6 +49,43 @@ pub fn require_python_module(module: &str) -> bool {
     ok
 }
 
+/// The words that run a command as another user (uid and gid 65534): as
+/// root, `setpriv`; otherwise through `sudo -n` when it needs no password.
+/// Under CI=true, having neither fails the test; elsewhere it is skipped
+/// with a line saying why.
+pub fn as_other_user() -> Option<Vec<String>> {
+    let setpriv = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return require_tool("setpriv").then(|| setpriv.iter().map(|s| s.to_string()).collect());
+    }
+    let sudo = Command::new("sudo")
+        .args(["-n", "true"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if sudo {
+        return Some(
+            ["sudo", "-n"]
+                .iter()
+                .chain(&setpriv)
+                .map(|s| s.to_string())
+                .collect(),
+        );
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("a second user is required under CI=true: run as root or with passwordless sudo");
+    }
+    eprintln!("SKIP: not root and no passwordless sudo, so no second user to connect as");
+    None
+}
+
 /// A private HOME with XDG directories and an AWS config path.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
