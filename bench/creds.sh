@@ -24,6 +24,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get instal
 
 work=$(mktemp -d)
 trap 'kill $idc_pid 2>/dev/null; rm -rf "$work"' EXIT
+. bench/installed.sh
 export HOME=$work XDG_CONFIG_HOME=$work/.config XDG_DATA_HOME=$work/.local/share XDG_STATE_HOME=$work/.local/state
 export AWS_CONFIG_FILE=$work/.aws/config
 mkdir -p "$work/.aws"

@@ -36,6 +36,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+. bench/installed.sh
 export HOME=$work XDG_CONFIG_HOME=$work/.config XDG_DATA_HOME=$work/.local/share \
   XDG_STATE_HOME=$work/.local/state XDG_CACHE_HOME=$work/.cache
 export AWS_CONFIG_FILE=$work/.aws/config

@@ -32,6 +32,7 @@ NE=${NE:-200}          # enter/leave round trips
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. "$repo/bench/installed.sh"
 export HOME=$work/home
 export XDG_CONFIG_HOME=$HOME/.config XDG_DATA_HOME=$HOME/.local/share
 export XDG_STATE_HOME=$HOME/.local/state XDG_CACHE_HOME=$HOME/.cache

@@ -28,6 +28,7 @@ command -v moto_server >/dev/null || { echo "moto_server is required (pip instal
 
 work=$(mktemp -d)
 trap 'kill $idc_pid $moto_pid 2>/dev/null; rm -rf "$work"' EXIT
+. bench/installed.sh
 export HOME=$work XDG_CONFIG_HOME=$work/.config XDG_DATA_HOME=$work/.local/share XDG_STATE_HOME=$work/.local/state
 unset AWS_CONFIG_FILE AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
 mkdir -p "$work/.aws"

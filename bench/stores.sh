@@ -21,13 +21,15 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get instal
 
 work=$(mktemp -d)
 trap 'kill $sm_pid 2>/dev/null; rm -rf "$work"' EXIT
+. bench/installed.sh
 export HOME=$work XDG_CONFIG_HOME=$work/.config XDG_DATA_HOME=$work/.local/share XDG_STATE_HOME=$work/.local/state
 export AWS_CONFIG_FILE=$work/.aws/config AWS_SHARED_CREDENTIALS_FILE=$work/.aws/credentials
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 python3 bench/stores/fake_sm.py --delay-ms "$DELAY_MS" > "$work/sm.out" 2>/dev/null &
 sm_pid=$!
 for _ in $(seq 100); do grep -q READY "$work/sm.out" 2>/dev/null && break; sleep 0.05; done
-export AWS_ENDPOINT_URL_SECRETS_MANAGER=$(sed -n 's/^READY //p' "$work/sm.out")
+AWS_ENDPOINT_URL_SECRETS_MANAGER=$(sed -n 's/^READY //p' "$work/sm.out")
+export AWS_ENDPOINT_URL_SECRETS_MANAGER
 
 {
   printf 'version: 1\nsecretStores:\n  sm:\n    type: aws.secretsmanager\nenvs:\n  one:\n'
