@@ -90,7 +90,24 @@ fn hand_off(ctx: &Ctx, url: &str) -> Result<()> {
         }
     });
     let timeout = crate::settings::limits().login;
-    crate::loopback::wait(&listener, timeout, handle).map_err(|e| match e {
+    // A browser that did not start (no display, say) never comes: after a
+    // moment, say what is being waited for, and the way out.
+    let waited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if !ctx.quiet {
+        let waited = std::sync::Arc::clone(&waited);
+        let _ = std::thread::Builder::new().spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            if !waited.load(std::sync::atomic::Ordering::SeqCst) {
+                eprintln!(
+                    "dsops: waiting for the browser to open the console (up to {}s; Ctrl-C stops, --print gives the URL)",
+                    timeout.as_secs_f64()
+                );
+            }
+        });
+    }
+    let result = crate::loopback::wait(&listener, timeout, handle);
+    waited.store(true, std::sync::atomic::Ordering::SeqCst);
+    result.map_err(|e| match e {
         WaitError::TimedOut => Error::runtime(format!(
             "the browser did not open the console within {}s (DSOPS_LOGIN_TIMEOUT); use --print to get the URL",
             timeout.as_secs_f64()

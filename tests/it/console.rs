@@ -214,10 +214,12 @@ fetch() {{
     let silent = sb.write("bin/silent-browser", "#!/bin/sh\nexit 0\n");
     std::fs::set_permissions(&silent, std::fs::Permissions::from_mode(0o755)).unwrap();
     sb.set("BROWSER", &silent.display().to_string())
-        .set("DSOPS_LOGIN_TIMEOUT", "1");
+        .set("DSOPS_LOGIN_TIMEOUT", "4");
     let err = sb.fails(&["console", "--profile", "dev"], 1);
     assert!(
-        err.contains("did not open the console within 1s") && err.contains("--print"),
+        err.contains("waiting for the browser to open the console (up to 4s")
+            && err.contains("did not open the console within 4s")
+            && err.contains("--print"),
         "{err}"
     );
 
