@@ -17,6 +17,7 @@ mod file_store;
 mod generate;
 mod hardening;
 mod hook;
+mod licenses;
 mod min_validity;
 mod pkce;
 mod populate;
