@@ -132,7 +132,7 @@ fetch() {{
 {{
   echo "ARG $url"
   echo OTHER; {other} fetch "$path" {prefix}
-  echo WRONG; fetch "${{path%?}}0"
+  echo WRONG; fetch "${{path}}0"
   echo SELF; fetch "$path"
   echo AGAIN; fetch "$path"
   echo END
