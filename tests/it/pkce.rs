@@ -174,7 +174,7 @@ fn another_users_callback_is_refused_even_with_our_state() {
             "{PY_HELPERS}\nimport re, subprocess\nreal = location()\n\
 path = urllib.parse.urlsplit(re.sub(\"code=[^&]*\", \"error=access_denied\", real))\n\
 req = \"GET %s?%s HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\" % (path.path, path.query)\n\
-shell = 'exec 3<>/dev/tcp/127.0.0.1/%d && printf \"$1\" >&3 && head -c 12 <&3' % ADDR[1]\n\
+shell = 'exec 3<>/dev/tcp/127.0.0.1/%d && printf %%s \"$1\" >&3 && head -c 12 <&3' % ADDR[1]\n\
 theirs = subprocess.run({other:?} + [\"bash\", \"-c\", shell, \"x\", req], capture_output=True, text=True).stdout\n\
 ok = status(real)\n\
 open(\"{}\", \"w\").write(\"%s|%d\" % (theirs, ok))\n",
