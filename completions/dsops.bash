@@ -72,7 +72,7 @@ _dsops() {
             --) dashdash=1 npos=0 ;;
             --config|-c) i=$((i + 1)); config=${w[i]} ;;
             --config=*) config=${t#*=} ;;
-            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--min-validity|--port|--cluster|--region|--destination|--profile-name|--generate) i=$((i + 1)) ;;
+            --env|-e|--store|-s|--profile|-p|--sso-session|--format|-f|--shell|--min-validity|--port|--cluster|--cluster-name|--region|--destination|--profile-name|--generate) i=$((i + 1)) ;;
             -*) ;;
             *)
                 if [[ -z $cmd ]]; then
@@ -111,6 +111,7 @@ _dsops() {
         --min-validity) COMPREPLY=() ;;
         --port) COMPREPLY=() ;;
         --cluster) COMPREPLY=() ;;
+        --cluster-name) COMPREPLY=() ;;
         --region) COMPREPLY=() ;;
         --destination) COMPREPLY=() ;;
         --profile-name) COMPREPLY=() ;;
@@ -137,7 +138,7 @@ _dsops() {
             export) _dsops_words '--format --shell --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             exec) _dsops_words '--store --profile --min-validity --static-credentials --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             serve) _dsops_words '--store --profile --port --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            eks-token) _dsops_words '--cluster --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            eks-token) _dsops_words '--cluster --cluster-name --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --config --env --quiet --debug --help --version' "$cur" ;;
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;

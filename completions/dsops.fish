@@ -20,7 +20,7 @@ function __dsops_where
                 case '--'
                     set dashdash 1
                     set npos 0
-                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --min-validity --port --cluster --region --destination --profile-name --generate
+                case --config -c --env -e --store -s --profile -p --sso-session --format -f --shell --min-validity --port --cluster --cluster-name --region --destination --profile-name --generate
                     set i (math $i + 1)
                 case '-*'
                 case '*'
@@ -190,6 +190,7 @@ complete -c dsops -n '__dsops_flags_of serve' -l use-device-code -d 'sign in wit
 
 # dsops eks-token
 complete -c dsops -n '__dsops_flags_of eks-token' -l cluster -x -d 'the EKS cluster\'s name'
+complete -c dsops -n '__dsops_flags_of eks-token' -l cluster-name -x -d 'the same as --cluster (the spelling of aws eks get-token)'
 complete -c dsops -n '__dsops_flags_of eks-token' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 complete -c dsops -n '__dsops_flags_of eks-token' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of eks-token' -l region -x -d 'the AWS region (eks-token: of STS; console: whose console; sso populate: the profiles\' region; default: the store\'s, profile\'s or session\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'

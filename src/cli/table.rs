@@ -239,6 +239,17 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Value(|a, v| a.cluster = Some(v)),
     },
     Flag {
+        long: "cluster-name",
+        short: None,
+        value: Some("NAME"),
+        help: "the same as --cluster (the spelling of aws eks get-token)",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Value(|a, v| a.cluster = Some(v)),
+    },
+    Flag {
         long: "region",
         short: None,
         value: Some("REGION"),
@@ -484,6 +495,7 @@ pub const COMMANDS: &[Command] = &[
         about: "Prints the client.authentication.k8s.io/v1beta1 ExecCredential JSON that aws eks get-token prints, for kubectl's exec credential plugin: a token k8s-aws-v1. + the base64url of an STS GetCallerIdentity URL presigned (SigV4) with the role credentials of the store or profile, the cluster's name signed in the x-k8s-aws-id header. The token is cached under $XDG_CACHE_HOME/dsops/eks/ (mode 0600, keyed by cluster, region, account and role) and reused while more than 60 seconds of its 15 minutes remain, so a warm call reads one file. The STS endpoint is regional (https://sts.REGION.amazonaws.com/), or AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL.",
         flags: &[
             "cluster",
+            "cluster-name",
             "store",
             "profile",
             "region",

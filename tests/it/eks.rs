@@ -157,6 +157,9 @@ fn cached_token_is_reused_and_renewed_near_expiry() {
     std::fs::remove_dir_all(sb.path(".aws/sso/cache")).unwrap();
     let again = eks(&sb, &["--cluster", "c1", "--no-login"]);
     assert_eq!(token(&again), token(&first));
+    // The AWS CLI's spelling names the same cluster.
+    let spelled = eks(&sb, &["--cluster-name", "c1", "--no-login"]);
+    assert_eq!(token(&spelled), token(&first));
     assert_eq!(
         again["status"]["expirationTimestamp"],
         first["status"]["expirationTimestamp"]
