@@ -32,6 +32,7 @@ use crate::sso::{self, LoginPolicy, Target};
 use crate::sts::{self, AssumeArgs, SourceCredentials};
 
 /// One AssumeRole of a chain.
+#[derive(Clone)]
 struct Hop {
     /// For messages: `[profile NAME]` or `secretStores.NAME`.
     place: String,
@@ -39,6 +40,7 @@ struct Hop {
 }
 
 /// Where a chain starts.
+#[derive(Clone)]
 enum Base {
     Static(SourceCredentials),
     Sso(Target),
@@ -110,119 +112,75 @@ fn sts_region(own: Option<&str>) -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
-/// Role credentials of `--profile NAME` for `creds` (and `console`): the
-/// role a chain assumes last, or an SSO profile's role. The second value is
-/// the profile's `region`.
-pub fn profile_credentials(
-    aws: &AwsConfig,
-    name: &str,
-    policy: &LoginPolicy,
-) -> Result<(RoleCredentials, Option<String>)> {
-    let place = profile_place(name);
-    let keys = aws.profile(name)?;
-    let region = keys
-        .as_ref()
-        .and_then(|k| k.get("region"))
-        .filter(|r| !r.is_empty())
-        .cloned();
-    // The fast path: a fresh cache entry for the profile's own role, found
-    // from its section alone.
-    if let Some(keys) = &keys
-        && let Some(args) = profile_args(aws, &place, keys)?
-        && let Some(c) = sts::cached(&args)
-    {
-        crate::settings::debug(format_args!(
-            "{place}: assumed role {} from the cache",
-            args.role_arn
-        ));
-        return Ok((c, region));
-    }
-    let is_role = match &keys {
-        Some(k) => k.contains_key("role_arn"),
-        None => false,
-    };
-    let creds_file = if is_role || keys.is_none() {
-        Some(crate::awsconfig::read_ini(
-            &crate::paths::aws_credentials_file(),
-        )?)
-    } else {
-        None
-    };
-    let merged = match &creds_file {
-        Some(cf) => merged_keys(aws, cf, name)?,
-        None => keys.clone(),
-    };
-    match merged {
-        Some(k) if k.contains_key("role_arn") => {
-            let (hops, base) = walk(aws, creds_file.as_ref(), name, k)?;
-            let c = hop_credentials(&hops, &base, policy, &sts_region(region.as_deref()))?;
-            Ok((c, region))
-        }
-        merged => {
-            // The keys already read: no second lookup in a large config.
-            let target = match &merged {
-                Some(k) => Target::from_profile_keys(aws, name, k)?,
-                None => Target::from_profile(aws, name)?,
-            };
-            crate::settings::debug(format_args!(
-                "target: account {} role {} via {}",
-                target.account_id, target.role_name, target.session.start_url
-            ));
-            let c = sso::role_credentials(&target, policy)?;
-            Ok((c, region.or(target.region)))
-        }
-    }
+/// A role chain: AssumeRole hops (the role handed out first) over a base
+/// (an SSO role or static keys). Resolved once; [`Chain::credentials`] asks
+/// the top hop's cache first and walks down only when it must.
+#[derive(Clone)]
+pub struct Chain {
+    hops: Vec<Hop>,
+    base: Base,
+    /// The region STS is called in.
+    sts_region: String,
 }
 
-/// Role credentials of an `aws.sso` store whose SSO role is `target`: that
-/// role's, or with `role_arn` the role assumed with them.
-pub fn store_credentials(
-    target: Target,
-    store: &Store,
-    policy: &LoginPolicy,
-) -> Result<RoleCredentials> {
-    let Some(args) = store_args(store)? else {
-        return sso::role_credentials(&target, policy);
-    };
-    let region = sts_region(target.region.as_deref());
-    let hop = Hop {
-        place: format!("secretStores.{}", store.name),
-        args,
-    };
-    hop_credentials(
-        std::slice::from_ref(&hop),
-        &Base::Sso(target),
-        policy,
-        &region,
-    )
-}
-
-/// Does profile `name` assume a role (`role_arn`)?
-pub fn is_chain(aws: &AwsConfig, name: &str) -> Result<bool> {
-    Ok(aws
-        .profile(name)?
-        .is_some_and(|p| p.get("role_arn").is_some_and(|v| !v.is_empty())))
-}
-
-/// The SSO target at the end of a profile's chain (for `login`, `logout` and
-/// the session of `sso list --profile`), or the profile's own.
-pub fn sso_target(aws: &AwsConfig, name: &str) -> Result<Target> {
-    let keys = aws.profile(name)?;
-    if !keys.as_ref().is_some_and(|k| k.contains_key("role_arn")) {
-        return Target::from_profile(aws, name);
-    }
-    let creds_file = crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())?;
-    let keys = merged_keys(aws, &creds_file, name)?.unwrap_or_default();
-    match walk(aws, Some(&creds_file), name, keys)?.1 {
-        Base::Sso(mut t) => {
+impl Chain {
+    /// The chain of profile `name` (the credentials file's keys over the
+    /// config's); `None` when the profile has no `role_arn`. `region` is
+    /// the profile's own `region`.
+    pub fn of_profile(aws: &AwsConfig, name: &str, region: Option<&str>) -> Result<Option<Chain>> {
+        let creds_file = crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())?;
+        let Some(keys) =
+            merged_keys(aws, &creds_file, name)?.filter(|k| k.contains_key("role_arn"))
+        else {
+            return Ok(None);
+        };
+        let (hops, mut base) = walk(aws, Some(&creds_file), name, keys)?;
+        // Signing in is asked of the profile named, not of the one under it.
+        if let Base::Sso(t) = &mut base {
             t.login_hint = format!("dsops login --profile {name}");
-            Ok(t)
         }
-        Base::Static(_) => Err(Error::config(format!(
-            "{}: {} starts from static keys, not from IAM Identity Center",
-            aws.path().display(),
-            profile_place(name)
-        ))),
+        Ok(Some(Chain {
+            hops,
+            base,
+            sts_region: sts_region(region),
+        }))
+    }
+
+    /// The chain of an `aws.sso` store with `role_arn` over its SSO role
+    /// `target`; `None` without `role_arn`.
+    pub fn of_store(target: &Target, store: &Store) -> Result<Option<Chain>> {
+        let Some(args) = store_args(store)? else {
+            return Ok(None);
+        };
+        Ok(Some(Chain {
+            hops: vec![Hop {
+                place: format!("secretStores.{}", store.name),
+                args,
+            }],
+            base: Base::Sso(target.clone()),
+            sts_region: sts_region(target.region.as_deref()),
+        }))
+    }
+
+    /// The AssumeRole arguments of the role handed out.
+    pub fn top(&self) -> &AssumeArgs {
+        // Both constructors make at least one hop.
+        &self.hops[0].args
+    }
+
+    /// The SSO role the chain starts from, when it starts from one: for
+    /// sign-in, and for nothing that hands out credentials.
+    pub fn sso_base(&self) -> Option<&Target> {
+        match &self.base {
+            Base::Sso(t) => Some(t),
+            Base::Static(_) => None,
+        }
+    }
+
+    /// The top role's credentials, reused from the cache while more than
+    /// `fresh_secs` remain; the hops below are asked only when needed.
+    pub fn credentials(&self, policy: &LoginPolicy, fresh_secs: i64) -> Result<RoleCredentials> {
+        hop_credentials(&self.hops, &self.base, policy, &self.sts_region, fresh_secs)
     }
 }
 
@@ -257,7 +215,13 @@ pub fn profile_source(
     })?;
     if merged.contains_key("role_arn") {
         let (hops, base) = walk(aws, Some(&creds_file), name, merged)?;
-        let c = hop_credentials(&hops, &base, policy, &sts_region(region.as_deref()))?;
+        let c = hop_credentials(
+            &hops,
+            &base,
+            policy,
+            &sts_region(region.as_deref()),
+            sts::FRESH_SECS,
+        )?;
         return Ok((ProfileSource::Role(c), region));
     }
     if let Some(k) = static_keys(aws, name, &merged)? {
@@ -414,19 +378,21 @@ fn walk(
     }
 }
 
-/// The credentials of the first hop, asking the rest of the chain (and its
-/// base) only when the first is not cached.
+/// The credentials of the first hop (reused while more than `fresh_secs`
+/// remain), asking the rest of the chain (and its base) only when the first
+/// is not cached.
 fn hop_credentials(
     hops: &[Hop],
     base: &Base,
     policy: &LoginPolicy,
     region: &str,
+    fresh_secs: i64,
 ) -> Result<RoleCredentials> {
     let Some((hop, rest)) = hops.split_first() else {
         return Err(Error::runtime("an empty role chain"));
     };
     if hop.args.serial_number.is_some() {
-        return sts::cached(&hop.args).ok_or_else(|| {
+        return sts::cached(&hop.args, sts::FRESH_SECS).ok_or_else(|| {
             Error::config(format!(
                 "{} uses mfa_serial: dsops cannot ask for an MFA code, so MFA profiles are not supported (credentials the AWS CLI cached for it are reused while they last)",
                 hop.place
@@ -434,14 +400,14 @@ fn hop_credentials(
         });
     }
     crate::settings::debug(format_args!("{}: role {}", hop.place, hop.args.role_arn));
-    sts::assumed(&hop.args, region, policy.quiet, || {
+    sts::assumed(&hop.args, region, policy.quiet, fresh_secs, || {
         if rest.is_empty() {
             match base {
                 Base::Static(k) => Ok(k.clone()),
                 Base::Sso(t) => sso::role_credentials(t, policy).map(|c| (&c).into()),
             }
         } else {
-            hop_credentials(rest, base, policy, region).map(|c| (&c).into())
+            hop_credentials(rest, base, policy, region, sts::FRESH_SECS).map(|c| (&c).into())
         }
     })
     .map_err(|e| e.context(hop.place.clone()))
@@ -486,6 +452,7 @@ mod tests {
             &Base::Static(static_keys(&aws, "self", &keys("self")).unwrap().unwrap()),
             &LoginPolicy::default(),
             "us-east-1",
+            sts::FRESH_SECS,
         )
         .err()
         .unwrap()

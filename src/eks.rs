@@ -18,10 +18,10 @@
 //! call reads one small file and prints, with no runtime, TLS or SDK set-up.
 
 use crate::error::{Error, Result};
-use crate::sso::Target;
+use crate::source::Source;
 use crate::sso::cache::RoleCredentials;
 use crate::timefmt;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
@@ -61,25 +61,13 @@ pub fn sts_endpoint(region: &str) -> String {
         })
 }
 
-/// The cache file for a cluster, region, endpoint and target.
-pub fn cache_path(target: &Target, cluster: &str, region: &str, endpoint: &str) -> PathBuf {
+/// The cache file for a cluster, region, endpoint and the role of `source`.
+pub fn cache_path(source: &Source, cluster: &str, region: &str, endpoint: &str) -> PathBuf {
     // serde_json's Map is sorted: a stable key whatever the order here.
-    let mut m = Map::new();
+    let mut m = source.identity();
     m.insert("cluster".into(), json!(cluster));
     m.insert("region".into(), json!(region));
     m.insert("endpoint".into(), json!(endpoint));
-    m.insert(
-        "session".into(),
-        json!(
-            target
-                .session
-                .name
-                .as_deref()
-                .unwrap_or(&target.session.start_url)
-        ),
-    );
-    m.insert("accountId".into(), json!(target.account_id));
-    m.insert("roleName".into(), json!(target.role_name));
     let key = crate::sso::cache::sha1_hex(&Value::Object(m).to_string());
     crate::paths::cache_home()
         .join("dsops/eks")

@@ -34,6 +34,7 @@ mod quote;
 mod resolve;
 mod settings;
 mod shell;
+mod source;
 mod sso;
 mod stores;
 mod sts;

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 /// Reuse assumed credentials while more than this many seconds remain
 /// (botocore's expiry window).
-const FRESH_SECS: i64 = 15 * 60;
+pub const FRESH_SECS: i64 = 15 * 60;
 
 /// The AssumeRole parameters that make an entry's cache key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,24 +121,41 @@ fn py_str(s: &str) -> String {
     out
 }
 
-/// Cached assumed credentials for `args` that are still fresh.
-pub fn cached(args: &AssumeArgs) -> Option<RoleCredentials> {
+/// The account of a role ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Cached assumed credentials for `args` with more than `fresh_secs` left.
+/// An entry botocore wrote has no `AccountId`: the role ARN's account is
+/// the one they are for.
+pub fn cached(args: &AssumeArgs, fresh_secs: i64) -> Option<RoleCredentials> {
     match cache::read_role(&args.cache_path()) {
-        Read::Found(c) if c.remaining(timefmt::now()) > FRESH_SECS => Some(c),
+        Read::Found(mut c) if c.remaining(timefmt::now()) > fresh_secs => {
+            if c.account_id.is_empty() {
+                c.account_id = account_of_arn(&args.role_arn)
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            Some(c)
+        }
         _ => None,
     }
 }
 
 /// The credentials of `args`: from the shared cache, else by AssumeRole with
 /// the credentials `source` gives (asked for only when needed), cached for
-/// the AWS CLI and botocore too. `what` names the role for messages.
+/// the AWS CLI and botocore too; reused while more than `fresh_secs` remain.
 pub fn assumed(
     args: &AssumeArgs,
     region: &str,
     quiet: bool,
+    fresh_secs: i64,
     source: impl FnOnce() -> Result<SourceCredentials>,
 ) -> Result<RoleCredentials> {
-    if let Some(c) = cached(args) {
+    if let Some(c) = cached(args, fresh_secs) {
         return Ok(c);
     }
     let path = args.cache_path();
@@ -155,7 +172,7 @@ pub fn assumed(
         crate::settings::limits().lock,
     )?;
     // Another process may have assumed the role while we waited.
-    if let Some(c) = cached(args) {
+    if let Some(c) = cached(args, fresh_secs) {
         return Ok(c);
     }
     let src = source()?;
@@ -240,7 +257,8 @@ fn assume_role(
             expiration,
             account_id: arn
                 .as_deref()
-                .and_then(|a| a.split(':').nth(4))
+                .and_then(account_of_arn)
+                .or_else(|| account_of_arn(&args.role_arn))
                 .unwrap_or_default()
                 .to_string(),
         },

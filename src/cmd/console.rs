@@ -9,13 +9,14 @@ use crate::error::{Error, Result};
 use crate::loopback::{Reply, Request, WaitError};
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    let (creds, own_region) = super::creds::credentials(ctx)?;
+    let source = ctx.source()?;
+    let creds = source.credentials(&ctx.login_policy())?;
     let region = ctx
         .args
         .region
         .clone()
         .filter(|r| !r.is_empty())
-        .or(own_region)
+        .or_else(|| source.region().map(str::to_string))
         .or_else(|| crate::settings::var("AWS_REGION"))
         .or_else(|| crate::settings::var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "us-east-1".to_string());

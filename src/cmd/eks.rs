@@ -5,7 +5,6 @@
 use super::Ctx;
 use crate::eks;
 use crate::error::{Error, Result};
-use crate::sso;
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let Some(cluster) = ctx.args.cluster.as_deref().filter(|c| !c.is_empty()) else {
@@ -13,12 +12,12 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             "name the cluster: dsops eks-token --cluster NAME --store NAME",
         ));
     };
-    let target = super::creds::target(ctx, false)?;
+    let source = ctx.source()?;
     let region = ctx
         .args
         .region
         .clone()
-        .or_else(|| target.region.clone())
+        .or_else(|| source.region().map(str::to_string))
         .or_else(|| crate::settings::var("AWS_REGION"))
         .or_else(|| crate::settings::var("AWS_DEFAULT_REGION"))
         .ok_or_else(|| {
@@ -27,14 +26,14 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             )
         })?;
     let endpoint = eks::sts_endpoint(&region);
-    let path = eks::cache_path(&target, cluster, &region, &endpoint);
+    let path = eks::cache_path(&source, cluster, &region, &endpoint);
     let token = match eks::read_cached(&path, crate::timefmt::now()) {
         Some(t) => {
             ctx.debug(format_args!("EKS token from {}", path.display()));
             t
         }
         None => {
-            let creds = sso::role_credentials(&target, &ctx.login_policy())?;
+            let creds = source.credentials(&ctx.login_policy())?;
             let t = eks::new_token(&creds, &region, cluster, &endpoint)?;
             eks::write_cached(&path, &t)?;
             ctx.debug(format_args!(

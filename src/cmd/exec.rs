@@ -20,7 +20,6 @@
 use super::Ctx;
 use crate::endpoint::{self, Route, child, env::Plan};
 use crate::error::{Error, Result};
-use crate::sso::{self, validity};
 use std::ffi::OsString;
 use std::process::Command;
 
@@ -70,12 +69,7 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         ));
     };
     let name = program.to_string_lossy().into_owned();
-    let target = super::creds::target(ctx, false)?;
-    let label = match (&ctx.args.store, &ctx.args.profile) {
-        (Some(s), _) => format!("store {s}"),
-        (_, Some(p)) => format!("profile {p}"),
-        _ => unreachable!("with_credentials runs with --store or --profile"),
-    };
+    let source = ctx.source()?;
     let policy = ctx.login_policy();
     // An env set only when one is named: `--store` alone is about credentials.
     let env_set = match ctx.env_name() {
@@ -84,8 +78,8 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
     };
     if ctx.args.static_credentials {
         let c = match min {
-            Some(min) => validity::role_lasting(&target, &policy, min)?,
-            None => sso::role_credentials(&target, &policy)?,
+            Some(min) => source.credentials_lasting(&policy, min)?,
+            None => source.credentials(&policy)?,
         };
         let vars = [
             "access_key_id",
@@ -102,12 +96,7 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         ])
         .map(|(key, var)| (var.to_string(), c.key(key).unwrap_or_default()))
         .collect();
-        let plan = endpoint::env::plan(
-            crate::settings::var,
-            &env_set,
-            vars,
-            target.region.as_deref(),
-        );
+        let plan = endpoint::env::plan(crate::settings::var, &env_set, vars, source.region());
         debug_plan(ctx, &plan, &name, "static credentials");
         let err = crate::platform::exec(&mut command(argv, &plan));
         return Err(match err.kind() {
@@ -117,30 +106,21 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
             _ => Error::new(NOT_EXECUTABLE, format!("{name}: cannot execute: {err}")),
         });
     }
-    // The endpoint fetches role credentials while CMD runs: the token must
-    // last (or refresh) as long as the job.
+    // The endpoint fetches credentials while CMD runs: the token under them
+    // must last (or refresh) as long as the job.
     if let Some(min) = min {
-        validity::token_lasting(
-            &target.session,
-            &target.policy(&policy),
-            &target.login_hint,
-            min,
-        )?;
+        source.token_lasting(&policy, min)?;
     }
     // Sign in and fetch now, at the terminal, rather than in CMD's first
     // request; and fail before CMD starts when that cannot be done.
-    endpoint::credentials(&target, &policy)?;
-    ctx.debug(format_args!(
-        "{label}: account {} role {}",
-        target.account_id, target.role_name
-    ));
+    endpoint::credentials(&source, &policy)?;
     // From here on the signals dsops passes on wait for the main thread:
     // blocked before any thread starts, so that every thread inherits it.
     child::block()?;
     let listener = endpoint::bind(0)?;
     let port = endpoint::port_of(&listener)?;
-    let region = target.region.clone();
-    let route = Route::new(label, target)?;
+    let region = source.region().map(str::to_string);
+    let route = Route::new(source)?;
     let plan = endpoint::env::plan(
         crate::settings::var,
         &env_set,

@@ -17,8 +17,8 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
         ));
     }
     if ctx.args.store.as_deref().is_none() && ctx.args.profile.as_deref().is_none() {
-        if let Ok(t) = super::creds::target(ctx, true) {
-            return Ok((t.session, t.login_hint, t.device_code));
+        if let Some(s) = only_store_sign_in(ctx) {
+            return Ok((s.session, s.hint, s.device_code));
         }
         let aws = AwsConfig::load()?;
         if let Some(s) = aws.only_sso_session() {
@@ -33,8 +33,22 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
             "name what to sign in to: --store NAME, --profile NAME or --sso-session NAME",
         ));
     }
-    let t = super::creds::target(ctx, false)?;
-    Ok((t.session, t.login_hint, t.device_code))
+    let s = ctx.source()?.sign_in()?;
+    Ok((s.session, s.hint, s.device_code))
+}
+
+/// The sign-in of the only store that gives credentials, when there is
+/// exactly one.
+fn only_store_sign_in(ctx: &Ctx) -> Option<crate::source::SignIn> {
+    let aws = AwsConfig::load().ok()?;
+    let (cfg, _) = ctx.config().ok()?;
+    let mut stores = cfg.stores.values().filter(|s| s.kind.gives_credentials());
+    let (Some(only), None) = (stores.next(), stores.next()) else {
+        return None;
+    };
+    crate::source::Source::of_store(&aws, only)
+        .and_then(|s| s.sign_in())
+        .ok()
 }
 
 pub fn login(ctx: &Ctx) -> Result<i32> {

@@ -14,9 +14,11 @@ pub mod serve;
 pub mod sso;
 pub mod trust;
 
-use crate::cli::{Args, Cmd};
-use crate::config::{self, Config, discover};
+use crate::awsconfig::AwsConfig;
+use crate::cli::{Args, Cmd, Named};
+use crate::config::{self, Config, Store, discover};
 use crate::error::{Error, Result};
+use crate::source::Source;
 
 /// What every command gets: the parsed arguments and the global switches.
 pub struct Ctx {
@@ -71,6 +73,48 @@ impl Ctx {
     /// trusted config.
     pub fn project(&self) -> Result<discover::Project> {
         discover::project(self.args.config.as_deref(), self.args.config_from_env)
+    }
+
+    /// The store named `name`: the user config first, and alone: a store
+    /// named there is that store wherever dsops runs, and no project file
+    /// (untrusted, broken or hostile) can change or break it.
+    pub fn store(&self, name: &str) -> Result<Store> {
+        let user = crate::config::load_user()?;
+        if let Some(store) = user.stores.get(name) {
+            return Ok(store.clone());
+        }
+        let (cfg, project) = self.config()?;
+        let store = cfg
+            .store(name)
+            .map_err(|e| match project.untrusted_error() {
+                // The store may be in a project config we may not read.
+                Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
+                None => e,
+            })?;
+        Ok(store.clone())
+    }
+
+    /// The credential source named by `--store` or `--profile`.
+    pub fn source(&self) -> Result<Source> {
+        match (self.args.store.as_deref(), self.args.profile.as_deref()) {
+            (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
+            (Some(s), None) => self.source_of(&Named::Store(s.to_string())),
+            (None, Some(p)) => self.source_of(&Named::Profile(p.to_string())),
+            (None, None) => Err(Error::usage(
+                "name a store (--store NAME) or a profile (--profile NAME)",
+            )),
+        }
+    }
+
+    /// The credential source of one store or profile.
+    pub fn source_of(&self, named: &Named) -> Result<Source> {
+        let aws = AwsConfig::load()?;
+        let source = match named {
+            Named::Store(s) => Source::of_store(&aws, &self.store(s)?)?,
+            Named::Profile(p) => Source::of_profile(&aws, p)?,
+        };
+        self.debug(source.describe());
+        Ok(source)
     }
 
     /// `--min-validity`, when given.

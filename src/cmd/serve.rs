@@ -37,22 +37,16 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let policy = ctx.login_policy();
     let mut routes = vec![];
     for named in &ctx.args.targets {
-        let (label, target) = match named {
-            Named::Store(s) => (
-                format!("store {s}"),
-                super::creds::target_named(ctx, Some(s), None, false)?,
-            ),
-            Named::Profile(p) => (
-                format!("profile {p}"),
-                super::creds::target_named(ctx, None, Some(p), false)?,
-            ),
-        };
-        if routes.iter().any(|r: &Route| r.label == label) {
-            return Err(Error::usage(format!("{label} is named twice")));
+        let source = ctx.source_of(named)?;
+        if routes
+            .iter()
+            .any(|r: &Route| r.source.label() == source.label())
+        {
+            return Err(Error::usage(format!("{} is named twice", source.label())));
         }
         // Sign in now, at the terminal, rather than in a client's request.
-        endpoint::credentials(&target, &policy)?;
-        routes.push(Route::new(label, target)?);
+        endpoint::credentials(&source, &policy)?;
+        routes.push(Route::new(source)?);
     }
     platform::block_signals(platform::STOP_SIGNALS)
         .map_err(|e| Error::runtime(format!("cannot block signals: {e}")))?;
@@ -88,9 +82,9 @@ fn named_json(targets: &[Named]) -> Vec<Value> {
 
 fn variables(r: &Route, port: u16) -> Vec<(String, String)> {
     let mut vars = r.variables(port);
-    if let Some(region) = &r.target.region {
-        vars.push(("AWS_REGION".into(), region.clone()));
-        vars.push(("AWS_DEFAULT_REGION".into(), region.clone()));
+    if let Some(region) = r.source.region() {
+        vars.push(("AWS_REGION".into(), region.to_string()));
+        vars.push(("AWS_DEFAULT_REGION".into(), region.to_string()));
     }
     vars
 }
@@ -103,8 +97,8 @@ fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> Strin
                 .iter()
                 .zip(named)
                 .map(|(r, mut n)| {
-                    n["account_id"] = json!(r.target.account_id);
-                    n["role_name"] = json!(r.target.role_name);
+                    n["account_id"] = json!(r.source.account_id());
+                    n["role_name"] = json!(r.source.role());
                     n["env"] = variables(r, port)
                         .into_iter()
                         .map(|(k, v)| (k, Value::from(v)))
@@ -119,8 +113,9 @@ fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> Strin
         _ => {
             for r in routes {
                 out.push_str(&format!(
-                    "# {}: {}/{}\n",
-                    r.label, r.target.account_id, r.target.role_name
+                    "# {}: {}\n",
+                    r.source.label(),
+                    r.source.role_shown()
                 ));
                 for (k, v) in variables(r, port) {
                     // Every value is a URL, hex or a region: no quoting

@@ -16,8 +16,8 @@ fn session(ctx: &Ctx, aws: &AwsConfig) -> Result<(SsoSession, String)> {
         ));
     }
     if let Some(p) = ctx.args.profile.as_deref() {
-        let t = crate::chain::sso_target(aws, p)?;
-        return Ok((t.session, t.login_hint));
+        let s = crate::source::Source::of_profile(aws, p)?.sign_in()?;
+        return Ok((s.session, s.hint));
     }
     match aws.only_sso_session() {
         Some(s) => {

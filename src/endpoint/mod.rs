@@ -34,8 +34,9 @@ pub mod env;
 pub mod request;
 
 use crate::error::{Error, Result};
+use crate::source::Source;
+use crate::sso::LoginPolicy;
 use crate::sso::cache::{self, Read, RoleCredentials};
-use crate::sso::{LoginPolicy, Target};
 use serde_json::json;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -47,26 +48,25 @@ pub const MAX_CONNECTIONS: usize = 32;
 /// Reuse credentials while more than this many seconds remain, at most.
 const FRESH_SECS: i64 = 15 * 60;
 
-/// One target served on a path of its own.
+/// One credential source served on a path of its own: each request asks
+/// the source again, so a role chain is assumed again as its top role runs
+/// low.
 pub struct Route {
-    /// `store NAME` or `profile NAME`, for messages.
-    pub label: String,
-    pub target: Target,
+    pub source: Source,
     pub path: String,
     pub token: String,
 }
 
 impl Route {
     /// A route with a new random path and token.
-    pub fn new(label: String, target: Target) -> Result<Route> {
+    pub fn new(source: Source) -> Result<Route> {
         let random = |n| {
             crate::platform::random_bytes(n)
                 .map(|b| crate::config::trust::hex(&b))
                 .map_err(|e| Error::runtime(format!("cannot read /dev/urandom: {e}")))
         };
         Ok(Route {
-            label,
-            target,
+            source,
             path: format!("/{}", random(16)?),
             token: random(32)?,
         })
@@ -213,13 +213,12 @@ fn serve_one(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         respond(&mut stream, "405 Method Not Allowed", "");
         return;
     }
-    match credentials(&route.target, &shared.policy) {
+    match credentials(&route.source, &shared.policy) {
         Ok(c) => {
             crate::settings::debug(format_args!(
-                "endpoint: {}: credentials for {}/{}, {}s left",
-                route.label,
-                route.target.account_id,
-                route.target.role_name,
+                "endpoint: {}: credentials for {}, {}s left",
+                route.source.label(),
+                route.source.role_shown(),
                 c.remaining(crate::timefmt::now())
             ));
             respond(&mut stream, "200 OK", &answer(&c));
@@ -231,7 +230,7 @@ fn serve_one(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
                 .clear();
         }
         Err(e) => {
-            let message = format!("{}: {}", route.label, e.message);
+            let message = format!("{}: {}", route.source.label(), e.message);
             {
                 let mut last = shared.last_error.lock().unwrap_or_else(|p| p.into_inner());
                 if *last != message {
@@ -273,20 +272,24 @@ pub fn refresh_before(lifetime: Option<i64>) -> i64 {
 
 /// The credentials the endpoint answers with: the cached ones while enough
 /// remains ([`refresh_before`]), else new ones fetched under the lock.
-pub fn credentials(target: &Target, policy: &LoginPolicy) -> Result<RoleCredentials> {
-    let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
+pub fn credentials(source: &Source, policy: &LoginPolicy) -> Result<RoleCredentials> {
+    let path = source.cache_path();
     let mut before = FRESH_SECS;
-    if let Read::Found(c) = cache::read_role(&path) {
+    if let Read::Found(mut c) = cache::read_role(&path) {
         let fetched = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()
             .map(time::OffsetDateTime::from);
         before = refresh_before(fetched.map(|f| (c.expiration - f).whole_seconds()));
         if c.remaining(crate::timefmt::now()) > before {
+            // An entry botocore wrote for a role it assumed has no AccountId.
+            if c.account_id.is_empty() {
+                c.account_id = source.account_id().to_string();
+            }
             return Ok(c);
         }
     }
-    crate::sso::role_credentials_fresh(target, policy, before)
+    source.credentials_fresh(policy, before)
 }
 
 #[cfg(test)]

@@ -221,16 +221,21 @@ impl RoleCredentials {
     pub fn remaining(&self, now: OffsetDateTime) -> i64 {
         (self.expiration - now).whole_seconds()
     }
-    /// credential_process output (Version 1).
+    /// credential_process output (Version 1), with the account the
+    /// credentials are for (`AccountId`: botocore 1.37+, the SDKs for
+    /// JavaScript v3 and Rust read it for account-based endpoints).
     pub fn process_json(&self) -> String {
-        json!({
+        let mut v = json!({
             "Version": 1,
             "AccessKeyId": self.access_key_id,
             "SecretAccessKey": self.secret_access_key,
             "SessionToken": self.session_token,
             "Expiration": timefmt::format(self.expiration),
-        })
-        .to_string()
+        });
+        if !self.account_id.is_empty() {
+            v["AccountId"] = json!(self.account_id);
+        }
+        v.to_string()
     }
     /// The value of one `aws.sso` store key.
     pub fn key(&self, key: &str) -> Option<String> {
@@ -239,6 +244,7 @@ impl RoleCredentials {
             "secret_access_key" => self.secret_access_key.clone(),
             "session_token" => self.session_token.clone(),
             "expiration" => timefmt::format(self.expiration),
+            "account_id" if !self.account_id.is_empty() => self.account_id.clone(),
             _ => return None,
         })
     }

@@ -6,11 +6,11 @@
 //! account, role and session a store names.
 
 use super::{Batch, Cx, FetchError, Fetched, Kind, Status};
-use crate::awsconfig::{AwsConfig, SsoSession};
+use crate::awsconfig::AwsConfig;
 use crate::config::diff::Risk;
 use crate::config::schema::{Field, Schema, Shape};
 use crate::config::{Config, EnvSet, Reference, Source, Store};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sso::{self, LoginPolicy, Target, cache};
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "secret_access_key",
     "session_token",
     "expiration",
+    "account_id",
 ];
 
 const FIELDS: &[Field] = &[
@@ -74,7 +75,7 @@ impl Schema for Sso {
 
 impl Kind for Sso {
     fn describe(&self) -> &'static str {
-        "role credentials from IAM Identity Center (keys access_key_id, secret_access_key, session_token, expiration)"
+        "role credentials from IAM Identity Center (keys access_key_id, secret_access_key, session_token, expiration, account_id)"
     }
 
     fn fetch(&self, cx: &Cx, store: &Store, refs: &[Reference]) -> Result<Batch> {
@@ -106,133 +107,18 @@ impl Kind for Sso {
 }
 
 /// Role credentials of an `aws.sso` store: its SSO role's, or with
-/// `role_arn` those of the role assumed after it (`chain.rs`).
+/// `role_arn` those of the role assumed after it (`source.rs`).
 pub fn credentials(
     aws: &AwsConfig,
     store: &Store,
     policy: &LoginPolicy,
 ) -> Result<sso::cache::RoleCredentials> {
-    crate::chain::store_credentials(target(aws, store)?, store, policy)
+    crate::source::Source::of_store(aws, store)?.credentials(policy)
 }
 
 /// The account and role an `aws.sso` store names, and its session.
 pub fn target(aws: &AwsConfig, store: &Store) -> Result<Target> {
-    if store.kind.name() != Sso.name() {
-        return Err(Error::config(format!(
-            "{}: secretStores.{}: is a {} store, not aws.sso",
-            store.origin.display(),
-            store.name,
-            store.kind.name()
-        )));
-    }
-    let session = session_of_store(aws, store)?;
-    let hint = format!("dsops login --store {}", store.name);
-    let (mut account, mut role, mut region) = (
-        store.get("account_id")?,
-        store.get("role_name")?,
-        store.get("region")?,
-    );
-    if let Some(profile) = store.get("profile")? {
-        let p = aws
-            .sso_profile(&profile)
-            .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
-        account = account.or(Some(p.account_id));
-        role = role.or(Some(p.role_name));
-        region = region.or(p.region);
-    }
-    let need = |v: Option<String>, f: &str| v.ok_or_else(|| store.error(f, "missing"));
-    Ok(Target {
-        session,
-        account_id: need(account, "account_id")?,
-        role_name: need(role, "role_name")?,
-        region,
-        login_hint: hint,
-        device_code: store.get("use_device_code")?.is_some_and(|v| v == "true"),
-    })
-}
-
-/// The Identity Center session of an `aws.sso` store: `profile:`, then
-/// `sso_session:`, then a bare `sso_start_url`, then the AWS config's only
-/// `[sso-session]`.
-fn session_of_store(aws: &AwsConfig, store: &Store) -> Result<SsoSession> {
-    let scopes = store.get("sso_registration_scopes")?.map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-    });
-    let with_scopes = |mut s: SsoSession| {
-        if let Some(sc) = &scopes {
-            s.scopes = sc.clone();
-        }
-        s
-    };
-    if let Some(profile) = store.get("profile")? {
-        let p = aws
-            .sso_profile(&profile)
-            .map_err(|e| e.context(format!("secretStores.{}.profile", store.name)))?;
-        return Ok(with_scopes(p.session));
-    }
-    let start_url = store.get("sso_start_url")?;
-    let sso_region = store.get("sso_region")?;
-    if let Some(name) = store.get("sso_session")? {
-        if aws.sso_session_section(&name)?.is_some() && start_url.is_none() {
-            return aws.sso_session(&name).map(with_scopes);
-        }
-        let start_url = start_url.ok_or_else(|| {
-            store.error(
-                "sso_session",
-                &format!(
-                    "no [sso-session {name}] in {} and no sso_start_url in the store",
-                    aws.path().display()
-                ),
-            )
-        })?;
-        let region = sso_region
-            .or(store.get("region")?)
-            .ok_or_else(|| store.error("sso_region", "missing"))?;
-        return Ok(with_scopes(SsoSession {
-            name: Some(name),
-            start_url,
-            region,
-            scopes: vec![],
-        }));
-    }
-    if let Some(start_url) = start_url {
-        let region = match sso_region.or(store.get("region")?) {
-            Some(r) => r,
-            // The AWS config's session for the same start URL knows the region.
-            None => aws
-                .sso_session_names()
-                .iter()
-                .filter_map(|n| aws.sso_session(n).ok())
-                .find(|s| s.start_url == start_url)
-                .map(|s| s.region)
-                .ok_or_else(|| {
-                    store.error(
-                        "sso_region",
-                        "missing (the region of the Identity Center instance, e.g. us-east-1)",
-                    )
-                })?,
-        };
-        return Ok(with_scopes(SsoSession {
-            name: None,
-            start_url,
-            region,
-            scopes: vec![],
-        }));
-    }
-    match aws.only_sso_session() {
-        Some(s) => s.map(with_scopes),
-        None => Err(store.error(
-            "sso_start_url",
-            &format!(
-                "missing: set sso_start_url (and sso_region), sso_session or profile; the AWS config {} has {} [sso-session] sections, so none can be assumed",
-                aws.path().display(),
-                aws.sso_session_names().len()
-            ),
-        )),
-    }
+    crate::source::store_target(aws, store)
 }
 
 /// `dsops doctor`: the token's state (signing in or refreshing where the
@@ -276,21 +162,25 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
         }
         Err(e) => return vec![(Status::Fail, format!("{state}: {e}"))],
     }
-    lines.push(match sso::role_credentials(&target, policy) {
+    // The role the store names: a chain's top role, not the SSO role under it.
+    let source = match crate::source::Source::of_store(aws, store) {
+        Ok(s) => s,
+        Err(e) => {
+            lines.push((Status::Fail, e.to_string()));
+            return lines;
+        }
+    };
+    lines.push(match source.credentials(policy) {
         Ok(c) => (
             Status::Ok,
             format!(
-                "role {}/{}: credentials valid until {} ({} left)",
-                target.account_id,
-                target.role_name,
+                "role {}: credentials valid until {} ({} left)",
+                source.role_shown(),
                 crate::timefmt::format(c.expiration),
                 human(c.remaining(crate::timefmt::now()))
             ),
         ),
-        Err(e) => (
-            Status::Fail,
-            format!("role {}/{}: {e}", target.account_id, target.role_name),
-        ),
+        Err(e) => (Status::Fail, format!("role {}: {e}", source.role_shown())),
     });
     lines
 }
@@ -327,12 +217,10 @@ pub fn env_lasting(
             // The resolver reports an unknown store with its context.
             continue;
         };
-        // Role credentials handed out as values: the stores that are
-        // themselves an Identity Center sign-in.
-        if store.kind.gives_credentials()
-            && let Some(target) = super::kind_of(store).sign_in(aws, store)
-        {
-            crate::sso::validity::role_lasting(&target?, policy, min)?;
+        // Role credentials handed out as values: the stores that give
+        // credentials, each as the role it names (a chain's top role).
+        if store.kind.gives_credentials() {
+            crate::source::Source::of_store(aws, store)?.credentials_lasting(policy, min)?;
         }
     }
     Ok(())

@@ -22,6 +22,7 @@ mod min_validity;
 mod pkce;
 mod populate;
 mod seeds;
+mod source;
 mod stores;
 mod trust;
 mod yaml;
