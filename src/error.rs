@@ -1,8 +1,10 @@
 //! The one error type of dsops and the exit statuses it maps to.
 //!
-//! Every error carries the exit status it should produce, so `main` only has to
-//! print the message and exit. Messages never contain secret values: callers
-//! build them from names, paths and server error codes only.
+//! Every error carries a kind ([`Exit`]), which is the one place that maps to
+//! an exit status: `main` only prints the message and exits with the kind's
+//! status, and control flow matches on kinds, never on numbers. Messages
+//! never contain secret values: callers build them from names, paths and
+//! server error codes only.
 
 use std::fmt;
 use std::path::Path;
@@ -19,9 +21,15 @@ pub enum Exit {
     LoginRequired = 5,
     LoginFailed = 6,
     LockTimeout = 7,
+    /// `exec`: the command was found but cannot be executed (as shells).
+    CannotExecute = 126,
+    /// `exec`: the command was not found (as shells).
+    NotFound = 127,
 }
 
 impl Exit {
+    /// dsops's own statuses, as documented (`exec` also passes on its
+    /// command's status, and 126 and 127 as shells do).
     pub const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::Error,
@@ -53,55 +61,49 @@ impl Exit {
             }
             Exit::LoginFailed => "sign-in did not complete: denied, expired or timed out",
             Exit::LockTimeout => "gave up waiting for another dsops process's lock",
+            Exit::CannotExecute => "exec: the command cannot be executed",
+            Exit::NotFound => "exec: the command was not found",
         }
     }
 }
 
-/// The statuses as numbers, for `Error::new` and comparisons.
-pub mod exit {
-    use super::Exit;
-    pub const OK: i32 = Exit::Ok.code();
-    pub const ERROR: i32 = Exit::Error.code();
-    pub const USAGE: i32 = Exit::Usage.code();
-    pub const CONFIG: i32 = Exit::Config.code();
-    pub const UNTRUSTED: i32 = Exit::Untrusted.code();
-    pub const LOGIN_REQUIRED: i32 = Exit::LoginRequired.code();
-    pub const LOGIN_FAILED: i32 = Exit::LoginFailed.code();
-    pub const LOCK_TIMEOUT: i32 = Exit::LockTimeout.code();
-}
-
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
-    pub code: i32,
+    /// What went wrong, as far as the exit status goes.
+    pub kind: Exit,
     pub message: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(code: i32, message: impl Into<String>) -> Self {
+    pub fn new(kind: Exit, message: impl Into<String>) -> Self {
         Error {
-            code,
+            kind,
             message: message.into(),
         }
     }
     pub fn runtime(message: impl Into<String>) -> Self {
-        Self::new(exit::ERROR, message)
+        Self::new(Exit::Error, message)
     }
     pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(exit::USAGE, message)
+        Self::new(Exit::Usage, message)
     }
     pub fn config(message: impl Into<String>) -> Self {
-        Self::new(exit::CONFIG, message)
+        Self::new(Exit::Config, message)
     }
     /// An I/O error on `path`, with what we were doing.
     pub fn io(what: &str, path: &Path, err: std::io::Error) -> Self {
         Self::runtime(format!("{what} {}: {err}", path.display()))
     }
-    /// Prefix the message with more context, keeping the exit status.
+    /// Prefix the message with more context, keeping the kind.
     pub fn context(mut self, ctx: impl fmt::Display) -> Self {
         self.message = format!("{ctx}: {}", self.message);
         self
+    }
+    /// The exit status this error ends dsops with.
+    pub fn code(&self) -> i32 {
+        self.kind.code()
     }
 }
 

@@ -21,7 +21,7 @@
 //!   mounts) dsops goes on without one and says so under `--debug`, as cargo
 //!   does.
 
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Exit, Result};
 use crate::platform;
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -232,7 +232,7 @@ pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> 
                 }
                 if start.elapsed() >= timeout {
                     return Err(Error::new(
-                        exit::LOCK_TIMEOUT,
+                        Exit::LockTimeout,
                         format!(
                             "gave up after {}s waiting for the lock {} (held by another dsops process; DSOPS_LOCK_TIMEOUT sets the bound)",
                             timeout.as_secs_f64(),
@@ -298,7 +298,7 @@ mod tests {
         let p = d.path().join("l.lock");
         let _g = lock(&p, "waiting", Duration::from_secs(1)).unwrap();
         let err = lock(&p, "waiting", Duration::from_millis(100)).unwrap_err();
-        assert_eq!(err.code, exit::LOCK_TIMEOUT);
+        assert_eq!(err.kind, Exit::LockTimeout);
         drop(_g);
         lock(&p, "waiting", Duration::from_millis(100)).unwrap();
     }

@@ -84,7 +84,7 @@ fn main() {
 fn run(args: Vec<OsString>) -> ! {
     let printed = |text: error::Result<String>| match text.and_then(|t| output::print(t.as_bytes()))
     {
-        Ok(()) => error::exit::OK,
+        Ok(()) => error::Exit::Ok.code(),
         Err(e) => report(&e),
     };
     let code = match cli::parse(args) {
@@ -103,8 +103,8 @@ fn run(args: Vec<OsString>) -> ! {
 
 fn report(e: &error::Error) -> i32 {
     eprintln!("dsops: {e}");
-    if e.code == error::exit::USAGE {
+    if e.kind == error::Exit::Usage {
         eprintln!("dsops: see 'dsops --help'");
     }
-    e.code
+    e.code()
 }

@@ -7,7 +7,7 @@
 
 use crate::awsconfig::AwsConfig;
 use crate::config::{Config, EnvSet, Reference, Source};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 pub use crate::stores::Options;
 use crate::stores::{Cx, FetchError, Fetched};
 use std::collections::BTreeMap;
@@ -76,8 +76,8 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
                 }
                 Some(Err(e)) => {
                     let (code, cause) = match e {
-                        FetchError::NotFound(m) => (crate::error::exit::ERROR, m.clone()),
-                        FetchError::Failed(e) => (e.code, e.message.clone()),
+                        FetchError::NotFound(m) => (Exit::Error, m.clone()),
+                        FetchError::Failed(e) => (e.kind, e.message.clone()),
                     };
                     return Err(Error::new(
                         code,

@@ -268,7 +268,7 @@ mod tests {
             "{}",
             err.message
         );
-        assert_eq!(err.code, 2);
+        assert_eq!(err.kind, crate::error::Exit::Usage);
     }
 
     #[test]
@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn allowed_values_are_checked() {
         let e = run(&["dsops", "export", "--format", "yaml"]).err().unwrap();
-        assert_eq!(e.code, 2);
+        assert_eq!(e.kind, crate::error::Exit::Usage);
         assert!(
             e.message.contains("expected shell, dotenv or json"),
             "{}",

@@ -17,7 +17,7 @@ use super::Ctx;
 use crate::awsconfig::AwsConfig;
 use crate::config::discover::{self, Refused};
 use crate::config::{self, Config, Store, trust::Trust};
-use crate::error::Result;
+use crate::error::{Exit, Result};
 use crate::sso::LoginPolicy;
 use crate::stores;
 use std::io::IsTerminal;
@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
                 String::new()
             }
         );
-        Ok(crate::error::exit::ERROR)
+        Ok(Exit::Error.code())
     } else {
         Ok(0)
     }

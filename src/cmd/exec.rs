@@ -19,14 +19,9 @@
 
 use super::Ctx;
 use crate::endpoint::{self, Route, child, env::Plan};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use std::ffi::OsString;
 use std::process::Command;
-
-/// Not found, as a shell reports it.
-const NOT_FOUND: i32 = 127;
-/// Found but cannot be executed.
-const NOT_EXECUTABLE: i32 = 126;
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     if ctx.args.store.is_some() || ctx.args.profile.is_some() {
@@ -54,8 +49,13 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     // `exec` only returns when the program could not be started.
     let name = program.to_string_lossy();
     Err(match err.kind() {
-        std::io::ErrorKind::NotFound => Error::new(NOT_FOUND, format!("{name}: command not found")),
-        _ => Error::new(NOT_EXECUTABLE, format!("{name}: cannot execute: {err}")),
+        std::io::ErrorKind::NotFound => {
+            Error::new(Exit::NotFound, format!("{name}: command not found"))
+        }
+        _ => Error::new(
+            Exit::CannotExecute,
+            format!("{name}: cannot execute: {err}"),
+        ),
     })
 }
 
@@ -101,9 +101,12 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         let err = crate::platform::exec(&mut command(argv, &plan));
         return Err(match err.kind() {
             std::io::ErrorKind::NotFound => {
-                Error::new(NOT_FOUND, format!("{name}: command not found"))
+                Error::new(Exit::NotFound, format!("{name}: command not found"))
             }
-            _ => Error::new(NOT_EXECUTABLE, format!("{name}: cannot execute: {err}")),
+            _ => Error::new(
+                Exit::CannotExecute,
+                format!("{name}: cannot execute: {err}"),
+            ),
         });
     }
     // The endpoint fetches credentials while CMD runs: the token under them

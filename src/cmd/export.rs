@@ -82,7 +82,7 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
         // The env set may be in a project config we may not read.
         Err(e) => {
             return Err(match untrusted {
-                Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
+                Some(u) => Error::new(u.kind, format!("{}; {}", e.message, u.message)),
                 None => e,
             });
         }

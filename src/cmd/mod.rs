@@ -88,7 +88,7 @@ impl Ctx {
             .store(name)
             .map_err(|e| match project.untrusted_error() {
                 // The store may be in a project config we may not read.
-                Some(u) => Error::new(u.code, format!("{}; {}", e.message, u.message)),
+                Some(u) => Error::new(u.kind, format!("{}; {}", e.message, u.message)),
                 None => e,
             })?;
         Ok(store.clone())

@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::config::diff::{self, Change, Risk};
 use crate::config::trust::{self, Comparison};
 use crate::config::{ConfigFile, discover};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +102,7 @@ pub fn allow(ctx: &Ctx) -> Result<i32> {
         && !confirm("dsops: trust these changes, high risk included?")
     {
         return Err(Error::new(
-            crate::error::exit::UNTRUSTED,
+            Exit::Untrusted,
             format!("{}: not allowed", path.display()),
         ));
     }

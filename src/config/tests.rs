@@ -201,7 +201,7 @@ fn a_project_cannot_redefine_a_user_store() {
     user().merge(same).unwrap();
     let other = parse_str(Path::new("/p.yaml"), &store("222222222222")).unwrap();
     let e = user().merge(other).unwrap_err();
-    assert_eq!(e.code, crate::error::exit::CONFIG);
+    assert_eq!(e.kind, crate::error::Exit::Config);
     assert!(
         e.message.contains("/p.yaml")
             && e.message.contains("/u.yaml")

@@ -22,7 +22,7 @@
 //! project config.
 
 use super::diff::{self, Change, Risk};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -233,7 +233,7 @@ pub fn untrusted_error(path: &Path, trust: Trust) -> Error {
             path.display()
         ),
     };
-    Error::new(crate::error::exit::UNTRUSTED, msg)
+    Error::new(Exit::Untrusted, msg)
 }
 
 /// The path as a word to type in bash or zsh (quoted only when it needs it).

@@ -14,15 +14,10 @@
 //! (terraform, for one, takes a second Ctrl-C as "stop now"), unless the
 //! child has left dsops's process group.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::platform;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Command;
-
-/// Not found, as a shell reports it.
-pub const NOT_FOUND: i32 = 127;
-/// Found but cannot be executed.
-pub const NOT_EXECUTABLE: i32 = 126;
 
 /// The signals taken in the main thread: those passed on, and SIGCHLD.
 fn waited() -> Vec<i32> {
@@ -56,8 +51,10 @@ pub fn run(mut cmd: Command, name: &str) -> Result<i32> {
         cmd.pre_exec(platform::unblock_all_signals);
     }
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::new(NOT_FOUND, format!("{name}: command not found")),
-        _ => Error::new(NOT_EXECUTABLE, format!("{name}: cannot execute: {e}")),
+        std::io::ErrorKind::NotFound => {
+            Error::new(Exit::NotFound, format!("{name}: command not found"))
+        }
+        _ => Error::new(Exit::CannotExecute, format!("{name}: cannot execute: {e}")),
     })?;
     let pid = child.id();
     let signals = waited();

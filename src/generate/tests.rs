@@ -178,7 +178,7 @@ fn man_escaping() {
 #[test]
 fn unknown_kind_is_a_usage_error() {
     let e = generate("complete-tcsh").unwrap_err();
-    assert_eq!(e.code, crate::error::exit::USAGE);
+    assert_eq!(e.kind, crate::error::Exit::Usage);
     assert!(e.message.contains("complete-zsh"), "{}", e.message);
 }
 

@@ -12,7 +12,7 @@
 
 use crate::awsconfig::AwsConfig;
 use crate::config::{Config, EnvSet, Source};
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Exit, Result};
 use crate::resolve::{self, Options, Resolved};
 use crate::sso::{self, LoginPolicy};
 use std::collections::BTreeSet;
@@ -93,7 +93,7 @@ fn resolve_for_hook(
                 blocked: vec![],
             });
         }
-        Err(e) if e.code == exit::LOGIN_REQUIRED => e,
+        Err(e) if e.kind == Exit::LoginRequired => e,
         Err(e) => return Err(e),
     };
     // Which aws.sso stores need a sign-in? Their cached role credentials (if
@@ -114,7 +114,7 @@ fn resolve_for_hook(
             continue;
         };
         if let Err(e) = sso::role_credentials(&target, &opts.login)
-            && e.code == exit::LOGIN_REQUIRED
+            && e.kind == Exit::LoginRequired
         {
             blocked.push(Blocked {
                 store: root.to_string(),

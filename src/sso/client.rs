@@ -5,7 +5,7 @@
 //!
 //! Errors carry the service's error code and message, never a token.
 
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Exit, Result};
 use crate::http::describe;
 use crate::sso::cache::{Registration, RoleCredentials};
 use crate::timefmt;
@@ -350,5 +350,5 @@ fn required(op: &str, field: &str, value: Option<&str>) -> Result<String> {
 
 /// A sign-in failure with the exit status that says so.
 pub fn login_failed(msg: impl Into<String>) -> Error {
-    Error::new(exit::LOGIN_FAILED, msg)
+    Error::new(Exit::LoginFailed, msg)
 }

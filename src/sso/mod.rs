@@ -19,7 +19,7 @@ pub mod populate;
 pub mod validity;
 
 use crate::awsconfig::{AwsConfig, Section, SsoProfile, SsoSession};
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Exit, Result};
 use crate::fsutil;
 use cache::{Read, RoleCredentials, Token};
 
@@ -212,7 +212,7 @@ pub fn access_token(
             .map(|c| format!(" (the cached token is unreadable: {c})"))
             .unwrap_or_default();
         return Err(Error::new(
-            exit::LOGIN_REQUIRED,
+            Exit::LoginRequired,
             format!(
                 "sign-in required for {}{why}: run '{hint}'",
                 session_desc(session)
@@ -232,7 +232,7 @@ pub fn access_token(
         Err(e) => {
             // Denied, abandoned, timed out: spare the callers waiting on the
             // lock (and, for a while, new ones) another browser tab each.
-            if e.code == exit::LOGIN_FAILED {
+            if e.kind == Exit::LoginFailed {
                 cooldown::write(&path, &e.message);
             }
             Err(e)

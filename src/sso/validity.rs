@@ -20,7 +20,7 @@
 use super::cache::{self, Read, RoleCredentials, Token};
 use super::{FRESH_SECS, LoginPolicy, Target};
 use crate::awsconfig::SsoSession;
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Exit, Result};
 use std::time::Duration;
 
 /// The longest `--min-validity` that means anything: role sessions last at
@@ -132,7 +132,7 @@ pub fn token_lasting(
         .filter(|r| *r > 0);
     if !policy.allowed {
         return Err(Error::new(
-            exit::LOGIN_REQUIRED,
+            Exit::LoginRequired,
             match left {
                 Some(l) => format!(
                     "the SSO token expires in {}, before --min-validity {}, and cannot be refreshed: run '{hint}' first",
@@ -182,8 +182,8 @@ mod tests {
         assert_eq!(parse("90m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse("3h").unwrap(), Duration::from_secs(10_800));
-        assert_eq!(parse("3x").unwrap_err().code, exit::USAGE);
-        assert_eq!(parse("-1h").unwrap_err().code, exit::USAGE);
+        assert_eq!(parse("3x").unwrap_err().kind, Exit::Usage);
+        assert_eq!(parse("-1h").unwrap_err().kind, Exit::Usage);
         assert_eq!(human(5400), "1h30m");
         assert_eq!(human(3600), "1h");
         assert_eq!(human(59), "59s");

@@ -81,7 +81,7 @@ impl FetchError {
     pub fn duplicate(&self) -> FetchError {
         match self {
             FetchError::NotFound(m) => FetchError::NotFound(m.clone()),
-            FetchError::Failed(e) => FetchError::Failed(Error::new(e.code, e.message.clone())),
+            FetchError::Failed(e) => FetchError::Failed(e.clone()),
         }
     }
 }
