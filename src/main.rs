@@ -92,19 +92,35 @@ fn run(args: Vec<OsString>) -> ! {
         Ok(cli::Parsed::GroupHelp(group)) => printed(Ok(cli::group_help(group))),
         Ok(cli::Parsed::Version) => printed(Ok(format!("dsops {}\n", env!("CARGO_PKG_VERSION")))),
         Ok(cli::Parsed::Generate(kind)) => printed(generate::generate(&kind)),
-        Ok(cli::Parsed::Run(args)) => match cmd::run(cmd::Ctx::new(*args)) {
-            Ok(code) => code,
-            Err(e) => report(&e),
-        },
+        Ok(cli::Parsed::Usage) => {
+            eprint!("{}", cli::help(None, false));
+            error::Exit::Usage.code()
+        }
+        Ok(cli::Parsed::Run(args)) => {
+            let name = args.command_name();
+            match cmd::Ctx::new(*args).and_then(cmd::run) {
+                Ok(code) => code,
+                Err(e) => report_in(&e, Some(name)),
+            }
+        }
         Err(e) => report(&e),
     };
     std::process::exit(code);
 }
 
 fn report(e: &error::Error) -> i32 {
+    report_in(e, None)
+}
+
+/// The message, and for a usage error where to read about usage: the
+/// command's own help when the command is known.
+fn report_in(e: &error::Error, command: Option<&str>) -> i32 {
     eprintln!("dsops: {e}");
     if e.kind == error::Exit::Usage {
-        eprintln!("dsops: see 'dsops --help'");
+        match command {
+            Some(c) => eprintln!("dsops: see 'dsops help {c}'"),
+            None => eprintln!("dsops: see 'dsops --help'"),
+        }
     }
     e.code()
 }

@@ -103,7 +103,7 @@ impl std::fmt::Debug for Flag {
 }
 
 /// Every command, as dispatched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Cmd {
     Creds,
     Login,
@@ -121,6 +121,7 @@ pub enum Cmd {
     Console,
     SsoList,
     SsoPopulate,
+    #[default]
     Help,
 }
 
@@ -215,9 +216,11 @@ pub fn flags_of(cmd: Option<&Command>) -> Vec<&'static Flag> {
     v
 }
 
-/// The parsed command line: every flag as a typed field, the environment
-/// standing in for flags not given (see [`Flag::env`]).
-#[derive(Debug, Clone)]
+/// The parsed command line: every flag as a field, the environment standing
+/// in for flags not given (see [`Flag::env`]). Values that need checking
+/// beyond the table's lists (a port, a duration, which store or profile)
+/// are lifted into typed values once, by `cmd::Ctx::new`.
+#[derive(Debug, Clone, Default)]
 pub struct Args {
     pub cmd: Cmd,
     pub config: Option<String>,
@@ -265,34 +268,7 @@ impl Args {
     pub fn new(cmd: Cmd) -> Args {
         Args {
             cmd,
-            config: None,
-            config_from_env: false,
-            env: None,
-            quiet: false,
-            debug: false,
-            store: None,
-            profile: None,
-            sso_session: None,
-            no_login: false,
-            no_browser: false,
-            use_device_code: false,
-            format: None,
-            shell: None,
-            generate: None,
-            show: false,
-            yes: false,
-            min_validity: None,
-            static_credentials: false,
-            port: None,
-            cluster: None,
-            region: None,
-            targets: vec![],
-            destination: None,
-            print: false,
-            profile_name: None,
-            prune: false,
-            dry_run: false,
-            operands: vec![],
+            ..Args::default()
         }
     }
 
@@ -311,6 +287,8 @@ pub enum Parsed {
     Version,
     /// `--generate KIND`: a generated document on stdout.
     Generate(String),
+    /// No command at all (plain `dsops`): the short help on stderr, status 2.
+    Usage,
 }
 
 /// What dsops is, in one line (help and the man page's NAME).

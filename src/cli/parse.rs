@@ -134,7 +134,8 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
                 .copied()
                 .ok_or_else(|| {
                     let all = accepted.iter().map(|f| f.long);
-                    let hint = suggest(name, all);
+                    // Suggested as it is typed: with its dashes.
+                    let hint = suggest(name, all).replacen(" '", " '--", 1);
                     let elsewhere = FLAGS
                         .iter()
                         .find(|f| f.long == *name)
@@ -240,7 +241,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         return Ok(Parsed::Generate(kind));
     }
     let Some(c) = cmd else {
-        return Ok(Parsed::Help(None, false));
+        return Ok(Parsed::Usage);
     };
     environment_fallback(&mut args, &given, Some(c))?;
     Ok(Parsed::Run(Box::new(args)))
@@ -264,7 +265,7 @@ mod tests {
         );
         let err = run(&["dsops", "creds", "--stor", "x"]).err().unwrap();
         assert!(
-            err.message.contains("did you mean 'store'"),
+            err.message.contains("did you mean '--store'"),
             "{}",
             err.message
         );

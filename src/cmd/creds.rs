@@ -7,7 +7,7 @@ use crate::error::Result;
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let source = ctx.source()?;
     let policy = ctx.login_policy();
-    let creds = match ctx.min_validity()? {
+    let creds = match ctx.min_validity {
         Some(min) => source.credentials_lasting(&policy, min)?,
         None => source.credentials(&policy)?,
     };

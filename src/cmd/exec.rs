@@ -24,7 +24,7 @@ use std::ffi::OsString;
 use std::process::Command;
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    if ctx.args.store.is_some() || ctx.args.profile.is_some() {
+    if ctx.selector.is_some() {
         return with_credentials(ctx);
     }
     if ctx.args.static_credentials {
@@ -32,7 +32,6 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             "--static-credentials needs --store NAME or --profile NAME",
         ));
     }
-    ctx.min_validity()?;
     let argv = &ctx.args.operands;
     let Some(program) = argv.first() else {
         return Err(Error::usage(
@@ -61,7 +60,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
 
 /// `exec --store NAME | --profile NAME`: an endpoint, or static credentials.
 fn with_credentials(ctx: &Ctx) -> Result<i32> {
-    let min = ctx.min_validity()?;
+    let min = ctx.min_validity;
     let argv: &[OsString] = &ctx.args.operands;
     let Some(program) = argv.first() else {
         return Err(Error::usage(

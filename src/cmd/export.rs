@@ -130,7 +130,7 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
     };
     // --min-validity: the role credentials the set exports must last; the
     // resolver then finds them in the cache.
-    if let Some(min) = ctx.min_validity()? {
+    if let Some(min) = ctx.min_validity {
         crate::stores::sso::env_lasting(&cfg, &aws, env, &opts.login, min)?;
     }
     let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;
@@ -153,14 +153,7 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    if let Some(extra) = ctx.args.operands.first() {
-        return Err(Error::usage(format!(
-            "export takes no operand ('{}'); name the env set with --env",
-            extra.to_string_lossy()
-        )));
-    }
     let format = format(ctx)?;
-    ctx.min_validity()?;
     let resolved = resolve_selected(ctx)?;
     let text = render(format, &resolved.vars)?;
     crate::output::print(text.as_bytes()).map(|()| 0)

@@ -16,7 +16,7 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
             false,
         ));
     }
-    if ctx.args.store.as_deref().is_none() && ctx.args.profile.as_deref().is_none() {
+    if ctx.selector.is_none() {
         if let Some(s) = only_store_sign_in(ctx) {
             return Ok((s.session, s.hint, s.device_code));
         }
@@ -52,7 +52,7 @@ fn only_store_sign_in(ctx: &Ctx) -> Option<crate::source::SignIn> {
 }
 
 pub fn login(ctx: &Ctx) -> Result<i32> {
-    let min = ctx.min_validity()?;
+    let min = ctx.min_validity;
     let (session, hint, device_code) = session(ctx)?;
     // `dsops login` is the explicit request: CI=true does not forbid it.
     let mut policy = LoginPolicy::from_env(false, ctx.args.no_browser, ctx.args.use_device_code);

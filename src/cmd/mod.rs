@@ -20,19 +20,54 @@ use crate::config::{self, Config, Store, discover};
 use crate::error::{Error, Result};
 use crate::source::Source;
 
-/// What every command gets: the parsed arguments and the global switches.
+/// What every command gets: the parsed arguments, the global switches, and
+/// the values that need checking lifted into types once (a command never
+/// parses or validates them again).
 pub struct Ctx {
     pub args: Args,
     pub quiet: bool,
     pub debug: bool,
+    /// `--min-validity`, when given.
+    pub min_validity: Option<std::time::Duration>,
+    /// `--port` (0: any free port).
+    pub port: u16,
+    /// `--store NAME` or `--profile NAME` (not both), when given.
+    pub selector: Option<Named>,
 }
 
 impl Ctx {
-    pub fn new(args: Args) -> Ctx {
+    pub fn new(args: Args) -> Result<Ctx> {
         // The parser let DSOPS_QUIET and DSOPS_DEBUG stand in for the flags.
         let (quiet, debug) = (args.quiet, args.debug);
         crate::settings::set_debug(debug);
-        Ctx { args, quiet, debug }
+        check_operands(&args)?;
+        let min_validity = args
+            .min_validity
+            .as_deref()
+            .map(crate::sso::validity::parse)
+            .transpose()?;
+        let port = match args.port.as_deref() {
+            None => 0,
+            Some(p) => p.parse::<u16>().map_err(|_| {
+                Error::usage(format!("--port {p}: expected a port number (0 to 65535)"))
+            })?,
+        };
+        let selector = match (args.store.clone(), args.profile.clone()) {
+            (Some(_), Some(_)) if args.cmd != Cmd::Serve => {
+                return Err(Error::usage("give --store or --profile, not both"));
+            }
+            (Some(s), None) => Some(Named::Store(s)),
+            (None, Some(p)) => Some(Named::Profile(p)),
+            _ => None,
+        };
+        Ok(Ctx {
+            args,
+            quiet,
+            debug,
+            min_validity,
+            port,
+            selector,
+        })
     }
 
     /// `--debug` lines. Callers pass names, paths and counts, never values.
@@ -96,11 +131,9 @@ impl Ctx {
 
     /// The credential source named by `--store` or `--profile`.
     pub fn source(&self) -> Result<Source> {
-        match (self.args.store.as_deref(), self.args.profile.as_deref()) {
-            (Some(_), Some(_)) => Err(Error::usage("give --store or --profile, not both")),
-            (Some(s), None) => self.source_of(&Named::Store(s.to_string())),
-            (None, Some(p)) => self.source_of(&Named::Profile(p.to_string())),
-            (None, None) => Err(Error::usage(
+        match &self.selector {
+            Some(named) => self.source_of(named),
+            None => Err(Error::usage(
                 "name a store (--store NAME) or a profile (--profile NAME)",
             )),
         }
@@ -117,15 +150,6 @@ impl Ctx {
         Ok(source)
     }
 
-    /// `--min-validity`, when given.
-    pub fn min_validity(&self) -> Result<Option<std::time::Duration>> {
-        self.args
-            .min_validity
-            .as_deref()
-            .map(crate::sso::validity::parse)
-            .transpose()
-    }
-
     /// The login policy from the flags (and the variables standing in for
     /// them) and `CI`.
     pub fn login_policy(&self) -> crate::sso::LoginPolicy {
@@ -134,6 +158,36 @@ impl Ctx {
             self.args.no_browser,
             self.args.use_device_code,
         )
+    }
+}
+
+/// A command given more operands than its synopsis has: a usage error
+/// naming the first one it does not take (`dsops login dev`).
+fn check_operands(args: &Args) -> Result<()> {
+    let row = crate::cli::row(args.cmd);
+    if row.takes_command_line {
+        return Ok(());
+    }
+    let max = row.operands.split_whitespace().count();
+    match args.operands.get(max) {
+        None => Ok(()),
+        Some(extra) => Err(Error::usage(format!(
+            "{} takes {} ('{}'){}",
+            row.name,
+            match max {
+                0 => "no operand".to_string(),
+                _ => format!("only {}", row.operands),
+            },
+            crate::text::outside_text(&extra.to_string_lossy(), 80),
+            // What the word may have been meant as.
+            if row.flags.contains(&"store") || row.flags.contains(&"profile") {
+                "; name a store or profile with --store NAME or --profile NAME"
+            } else if row.flags.contains(&"env") {
+                "; name the env set with --env NAME"
+            } else {
+                ""
+            }
+        ))),
     }
 }
 

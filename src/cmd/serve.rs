@@ -16,24 +16,13 @@ use crate::quote;
 use serde_json::{Value, json};
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    if let Some(extra) = ctx.args.operands.first() {
-        return Err(Error::usage(format!(
-            "serve takes no operand ('{}'); name targets with --store and --profile",
-            extra.to_string_lossy()
-        )));
-    }
     if ctx.args.targets.is_empty() {
         return Err(Error::usage(
             "name what to serve: --store NAME or --profile NAME (each may repeat)",
         ));
     }
     let format = ctx.args.format.as_deref().unwrap_or("shell");
-    let port = match ctx.args.port.as_deref() {
-        None => 0,
-        Some(p) => p.parse::<u16>().map_err(|_| {
-            Error::usage(format!("--port {p}: expected a port number (0 to 65535)"))
-        })?,
-    };
+    let port = ctx.port;
     let policy = ctx.login_policy();
     let mut routes = vec![];
     for named in &ctx.args.targets {

@@ -27,13 +27,18 @@ use std::time::Duration;
 /// most 12 hours, tokens and registrations up to 90 days.
 const MAX: Duration = Duration::from_secs(366 * 86_400);
 
-/// Parse `--min-validity` (`90m`, `3h`, `1h30m`, seconds).
+/// Parse `--min-validity` (`90m`, `3h`, `1h30m`, `45s`): a unit is
+/// required, since a bare `2` is as likely meant as hours as seconds.
 pub fn parse(text: &str) -> Result<Duration> {
-    crate::settings::parse_duration(text, MAX).ok_or_else(|| {
-        Error::usage(format!(
-            "--min-validity {text}: expected a duration such as 90m, 3h or 1h30m"
-        ))
-    })
+    let has_unit = text.trim().ends_with(|c: char| c.is_ascii_alphabetic());
+    has_unit
+        .then(|| crate::settings::parse_duration(text, MAX))
+        .flatten()
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--min-validity {text}: expected a duration such as 90m, 3h or 1h30m"
+            ))
+        })
 }
 
 fn secs(d: Duration) -> i64 {

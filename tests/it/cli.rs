@@ -42,12 +42,55 @@ fn help_version_and_usage_errors() {
     assert!(err.contains("did you mean 'creds'"), "{err}");
     let (code, _, err) = run(&sb, &["creds", "--profil", "x"]);
     assert_eq!(code, 2);
-    assert!(err.contains("did you mean 'profile'"), "{err}");
+    assert!(err.contains("did you mean '--profile'"), "{err}");
     let (code, _, err) = run(&sb, &["creds"]);
     assert_eq!(code, 2);
     assert!(err.contains("--store"), "{err}");
     let (code, _, err) = run(&sb, &["creds", "--store"]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// Operands a command does not take, a duration without a unit and no
+/// command at all are usage errors (status 2) that say what is wrong and
+/// name the help to read; nothing is run.
+#[test]
+fn stray_operands_bare_durations_and_no_command_are_usage_errors() {
+    let sb = Sandbox::new();
+    for args in [
+        &["login", "dev"][..],
+        &["creds", "--profile", "dev", "extra"],
+        &["doctor", "dev"],
+        &["sso", "list", "dev"],
+        &["export", "--env", "x", "stray"],
+        &["serve", "--profile", "dev", "stray"],
+        &["hook", "bash", "zsh"],
+        &["allow", "a", "b"],
+    ] {
+        let (code, out, err) = run(&sb, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}");
+        let stray = args.last().unwrap();
+        assert!(
+            err.contains(&format!("('{stray}')")),
+            "{args:?} names the operand: {err}"
+        );
+        let cmd = if args[0] == "sso" {
+            "sso list".to_string()
+        } else {
+            args[0].to_string()
+        };
+        assert!(
+            err.contains(&format!("see 'dsops help {cmd}'")),
+            "{args:?} points to its own help: {err}"
+        );
+    }
+    let (code, _, err) = run(&sb, &["creds", "--profile", "dev", "--min-validity", "2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--min-validity 2"), "{err}");
+    let (code, out, err) = run(&sb, &[]);
+    assert_eq!(code, 2, "plain dsops");
+    assert!(out.is_empty());
+    assert!(err.contains("Usage: dsops"), "{err}");
 }
 
 #[test]
