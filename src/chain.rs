@@ -27,7 +27,7 @@
 use crate::awsconfig::{AwsConfig, IniFile, Section, profile_place};
 use crate::config::Store;
 use crate::error::{Error, Result};
-use crate::sso::cache::RoleCredentials;
+use crate::rolecreds::RoleCredentials;
 use crate::sso::{self, LoginPolicy, Target};
 use crate::sts::{self, AssumeArgs, SourceCredentials};
 
@@ -106,8 +106,7 @@ pub fn store_args(store: &Store) -> Result<Option<AssumeArgs>> {
 /// The region STS is called in: the environment's, else the profile's or
 /// store's, else us-east-1 (as botocore's session region).
 fn sts_region(own: Option<&str>) -> String {
-    crate::settings::var("AWS_REGION")
-        .or_else(|| crate::settings::var("AWS_DEFAULT_REGION"))
+    crate::settings::aws_region()
         .or_else(|| own.map(str::to_string))
         .unwrap_or_else(|| "us-east-1".to_string())
 }

@@ -11,7 +11,7 @@
 //! browser (`sso::login::open_browser`).
 
 use crate::error::{Error, Result};
-use crate::sso::cache::RoleCredentials;
+use crate::rolecreds::RoleCredentials;
 use std::io::Read;
 
 /// A getSigninToken answer is a few hundred bytes.

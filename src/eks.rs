@@ -18,8 +18,8 @@
 //! call reads one small file and prints, with no runtime, TLS or SDK set-up.
 
 use crate::error::{Error, Result};
+use crate::rolecreds::RoleCredentials;
 use crate::source::Source;
-use crate::sso::cache::RoleCredentials;
 use crate::timefmt;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ pub fn cache_path(source: &Source, cluster: &str, region: &str, endpoint: &str) 
     m.insert("cluster".into(), json!(cluster));
     m.insert("region".into(), json!(region));
     m.insert("endpoint".into(), json!(endpoint));
-    let key = crate::sso::cache::sha1_hex(&Value::Object(m).to_string());
+    let key = crate::rolecreds::sha1_hex(&Value::Object(m).to_string());
     crate::paths::cache_home()
         .join("dsops/eks")
         .join(format!("{key}.json"))
@@ -192,9 +192,7 @@ pub fn exec_credential(t: &Token, api_version: &str) -> String {
 /// The API version kubectl asks for in `KUBERNETES_EXEC_INFO`, when it is
 /// one dsops speaks; else v1beta1.
 pub fn api_version() -> &'static str {
-    let asked = std::env::var("KUBERNETES_EXEC_INFO")
-        .ok()
-        .filter(|v| v.len() <= 64 * 1024)
+    let asked = crate::settings::kubernetes_exec_info()
         .and_then(|v| serde_json::from_str::<Value>(&v).ok())
         .and_then(|v| v.get("apiVersion")?.as_str().map(str::to_string));
     match asked.as_deref() {

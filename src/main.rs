@@ -32,6 +32,7 @@ mod paths;
 mod platform;
 mod quote;
 mod resolve;
+mod rolecreds;
 mod settings;
 mod shell;
 mod source;

@@ -17,7 +17,8 @@ use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::chain::Chain;
 use crate::config::Store;
 use crate::error::{Error, Result};
-use crate::sso::cache::{self, RoleCredentials};
+use crate::rolecreds::RoleCredentials;
+use crate::sso::cache;
 use crate::sso::{self, LoginPolicy, Target, validity};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -111,6 +112,16 @@ impl Source {
     /// The API region of the profile or store.
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
+    }
+
+    /// The region for API calls with these credentials: `given` (`--region`),
+    /// else the profile's or store's, else `AWS_REGION`/`AWS_DEFAULT_REGION`.
+    pub fn api_region(&self, given: Option<&str>) -> Option<String> {
+        given
+            .filter(|r| !r.is_empty())
+            .or(self.region())
+            .map(str::to_string)
+            .or_else(crate::settings::aws_region)
     }
 
     /// The account of the role handed out (empty when a role ARN does not

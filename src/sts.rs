@@ -18,7 +18,7 @@
 
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::sso::cache::{self, Read, RoleCredentials};
+use crate::rolecreds::{self, Read, RoleCredentials};
 use crate::timefmt;
 use serde_json::json;
 use std::path::PathBuf;
@@ -85,7 +85,7 @@ impl AssumeArgs {
 
     /// botocore's cache key: SHA-1 hex, made file-name safe.
     pub fn cache_key(&self) -> String {
-        cache::sha1_hex(&self.python_json()).replace([':', '/'], "_")
+        rolecreds::sha1_hex(&self.python_json()).replace([':', '/'], "_")
     }
 
     pub fn cache_path(&self) -> PathBuf {
@@ -132,7 +132,7 @@ pub fn account_of_arn(arn: &str) -> Option<&str> {
 /// An entry botocore wrote has no `AccountId`: the role ARN's account is
 /// the one they are for.
 pub fn cached(args: &AssumeArgs, fresh_secs: i64) -> Option<RoleCredentials> {
-    match cache::read_role(&args.cache_path()) {
+    match rolecreds::read_role(&args.cache_path()) {
         Read::Found(mut c) if c.remaining(timefmt::now()) > fresh_secs => {
             if c.account_id.is_empty() {
                 c.account_id = account_of_arn(&args.role_arn)
@@ -160,7 +160,7 @@ pub fn assumed(
     }
     let path = args.cache_path();
     let _guard = fsutil::lock(
-        &cache::lock_path(&path),
+        &rolecreds::lock_path(&path),
         &if quiet {
             String::new()
         } else {

@@ -11,14 +11,8 @@ use crate::loopback::{Reply, Request, WaitError};
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let source = ctx.source()?;
     let creds = source.credentials(&ctx.login_policy())?;
-    let region = ctx
-        .args
-        .region
-        .clone()
-        .filter(|r| !r.is_empty())
-        .or_else(|| source.region().map(str::to_string))
-        .or_else(|| crate::settings::var("AWS_REGION"))
-        .or_else(|| crate::settings::var("AWS_DEFAULT_REGION"))
+    let region = source
+        .api_region(ctx.args.region.as_deref())
         .unwrap_or_else(|| "us-east-1".to_string());
     if !region
         .bytes()

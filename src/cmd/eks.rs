@@ -13,13 +13,8 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         ));
     };
     let source = ctx.source()?;
-    let region = ctx
-        .args
-        .region
-        .clone()
-        .or_else(|| source.region().map(str::to_string))
-        .or_else(|| crate::settings::var("AWS_REGION"))
-        .or_else(|| crate::settings::var("AWS_DEFAULT_REGION"))
+    let region = source
+        .api_region(ctx.args.region.as_deref())
         .ok_or_else(|| {
             Error::usage(
                 "no region: give --region, set region on the store or profile, or AWS_REGION",

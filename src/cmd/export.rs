@@ -53,8 +53,7 @@ fn format(ctx: &Ctx) -> Result<Format> {
                     Error::usage(format!("--shell {s}: expected bash, zsh or fish"))
                 })?,
                 // The user's login shell when it is one we speak, else bash.
-                None => std::env::var("SHELL")
-                    .ok()
+                None => crate::settings::login_shell()
                     .and_then(|s| s.rsplit('/').next().and_then(shell_named))
                     .unwrap_or(shell::SHELLS[0]),
             };

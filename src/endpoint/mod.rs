@@ -34,9 +34,9 @@ pub mod env;
 pub mod request;
 
 use crate::error::{Error, Result};
+use crate::rolecreds::{self, Read, RoleCredentials};
 use crate::source::Source;
 use crate::sso::LoginPolicy;
-use crate::sso::cache::{self, Read, RoleCredentials};
 use serde_json::json;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -275,7 +275,7 @@ pub fn refresh_before(lifetime: Option<i64>) -> i64 {
 pub fn credentials(source: &Source, policy: &LoginPolicy) -> Result<RoleCredentials> {
     let path = source.cache_path();
     let mut before = FRESH_SECS;
-    if let Read::Found(mut c) = cache::read_role(&path) {
+    if let Read::Found(mut c) = rolecreds::read_role(&path) {
         let fetched = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()

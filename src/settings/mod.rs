@@ -70,6 +70,23 @@ pub fn aws_region() -> Option<String> {
     var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"))
 }
 
+/// `KUBERNETES_EXEC_INFO`, which kubectl sets for an exec plugin (at most
+/// 64 KiB of it; a larger value is ignored).
+pub fn kubernetes_exec_info() -> Option<String> {
+    var("KUBERNETES_EXEC_INFO").filter(|v| v.len() <= 64 * 1024)
+}
+
+/// `SSH_CONNECTION` or `SSH_TTY`: this is an SSH session, whose browser
+/// (if any) cannot reach back to 127.0.0.1 here.
+pub fn ssh_session() -> bool {
+    var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some()
+}
+
+/// `SHELL`: the user's login shell, as a path.
+pub fn login_shell() -> Option<String> {
+    var("SHELL")
+}
+
 /// The endpoint override of a service, in the SDKs' order: the service's
 /// own variable (`AWS_ENDPOINT_URL_SSO_OIDC` for `SSO_OIDC`), then
 /// `AWS_ENDPOINT_URL`; `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns

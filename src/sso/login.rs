@@ -41,9 +41,7 @@ fn scopes(session: &SsoSession) -> Vec<String> {
 /// (`--no-browser`, or an SSH session whose browser cannot reach back to
 /// 127.0.0.1).
 fn wants_device_code(session: &SsoSession, policy: &LoginPolicy) -> bool {
-    let remote = ["SSH_CONNECTION", "SSH_TTY"]
-        .iter()
-        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    let remote = crate::settings::ssh_session();
     policy.use_device_code || policy.no_browser || session.name.is_none() || remote
 }
 

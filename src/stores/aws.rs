@@ -27,7 +27,7 @@ use crate::config::schema::{Field, Shape};
 use crate::config::{Config, Store};
 use crate::error::{Error, Result};
 use crate::settings;
-use crate::sso::{self, LoginPolicy};
+use crate::sso::LoginPolicy;
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -223,7 +223,7 @@ pub fn access(cfg: &Config, aws: &AwsConfig, store: &Store, login: &LoginPolicy)
     })
 }
 
-fn role_creds(rc: &sso::cache::RoleCredentials) -> Credentials {
+fn role_creds(rc: &crate::rolecreds::RoleCredentials) -> Credentials {
     Credentials::new(
         rc.access_key_id.clone(),
         rc.secret_access_key.clone(),

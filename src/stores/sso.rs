@@ -112,7 +112,7 @@ pub fn credentials(
     aws: &AwsConfig,
     store: &Store,
     policy: &LoginPolicy,
-) -> Result<sso::cache::RoleCredentials> {
+) -> Result<crate::rolecreds::RoleCredentials> {
     crate::source::Source::of_store(aws, store)?.credentials(policy)
 }
 
