@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             "exec needs a command: dsops exec --env NAME -- CMD [ARGS...]",
         ));
     };
-    let resolved = super::export::resolve_selected(ctx)?;
+    let resolved = ctx.resolve_env()?;
     ctx.debug(format_args!(
         "exec {} with {} variable(s) added",
         program.to_string_lossy(),
@@ -72,7 +72,7 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
     let policy = ctx.login_policy();
     // An env set only when one is named: `--store` alone is about credentials.
     let env_set = match ctx.env_name() {
-        Some(_) => super::export::resolve_selected(ctx)?.vars,
+        Some(_) => ctx.resolve_env()?.vars,
         None => vec![],
     };
     if ctx.args.static_credentials {

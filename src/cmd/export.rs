@@ -22,15 +22,8 @@
 //! - `json`: one object, keys in the env set's order.
 
 use super::Ctx;
-use crate::awsconfig::AwsConfig;
 use crate::error::{Error, Result};
-use crate::resolve::{self, Options, Resolved};
 use crate::shell::{self, Shell, reserved};
-use std::time::Duration;
-
-/// Backstop for a whole resolution from the command line; each request and
-/// each exec store has its own, shorter bound.
-const RESOLVE_BOUND: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Format {
@@ -70,90 +63,9 @@ fn format(ctx: &Ctx) -> Result<Format> {
     }
 }
 
-/// Choose the env set (`--env` / `DSOPS_ENV`, `defaultEnv`, the only one) and
-/// resolve it. Sign-in is allowed unless `DSOPS_NO_LOGIN=1` or `CI=true`.
-pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
-    let (cfg, project) = ctx.config()?;
-    let untrusted = project.untrusted_error();
-    let explicit = ctx.env_name();
-    let env = match cfg.pick_env(explicit.as_deref()) {
-        Ok(Some(env)) => env,
-        // The env set may be in a project config we may not read.
-        Err(e) => {
-            return Err(match untrusted {
-                Some(u) => Error::new(u.kind, format!("{}; {}", e.message, u.message)),
-                None => e,
-            });
-        }
-        Ok(None) if cfg.envs.is_empty() => {
-            return Err(match untrusted {
-                Some(u) => u,
-                None => Error::config(format!(
-                    "no env sets defined ({})",
-                    if cfg.files().is_empty() {
-                        format!(
-                            "no config found: looked for .dsops.yaml or dsops.yaml from the working directory up, and {}",
-                            crate::paths::user_config().display()
-                        )
-                    } else {
-                        format!("in {}", cfg.files().join(", "))
-                    }
-                )),
-            });
-        }
-        Ok(None) => {
-            let names: Vec<&str> = cfg.envs.iter().map(|e| e.name.as_str()).collect();
-            return Err(Error::usage(format!(
-                "choose an env set with --env NAME or DSOPS_ENV, or set defaultEnv (env sets: {})",
-                names.join(", ")
-            )));
-        }
-    };
-    if let (Some(u), false) = (&untrusted, ctx.quiet) {
-        eprintln!("dsops: not loaded: {}", u.message);
-    }
-    ctx.debug(format_args!(
-        "env set '{}' from {}: {}",
-        env.name,
-        env.origin.display(),
-        env.vars
-            .iter()
-            .map(|v| v.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
-    let aws = AwsConfig::load()?;
-    let opts = Options {
-        login: ctx.login_policy(),
-        timeout: RESOLVE_BOUND,
-    };
-    // --min-validity: the role credentials the set exports must last; the
-    // resolver then finds them in the cache.
-    if let Some(min) = ctx.min_validity {
-        crate::stores::sso::env_lasting(&cfg, &aws, env, &opts.login, min)?;
-    }
-    let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;
-    if let Some((name, _)) = resolved.vars.iter().find(|(_, v)| v.contains('\0')) {
-        return Err(Error::runtime(format!(
-            "{}: {name}: the value contains a NUL byte, which an environment variable cannot hold",
-            env.name
-        )));
-    }
-    ctx.debug(format_args!(
-        "resolved {} variable(s) (values redacted){}",
-        resolved.vars.len(),
-        if resolved.skipped.is_empty() {
-            String::new()
-        } else {
-            format!("; optional, not found: {}", resolved.skipped.join(" "))
-        }
-    ));
-    Ok(resolved)
-}
-
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let format = format(ctx)?;
-    let resolved = resolve_selected(ctx)?;
+    let resolved = ctx.resolve_env()?;
     let text = render(format, &resolved.vars)?;
     crate::output::print(text.as_bytes()).map(|()| 0)
 }

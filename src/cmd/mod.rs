@@ -18,7 +18,13 @@ use crate::awsconfig::AwsConfig;
 use crate::cli::{Args, Cmd, Named};
 use crate::config::{self, Config, Store, discover};
 use crate::error::{Error, Result};
+use crate::resolve::{self, Options, Resolved};
 use crate::source::Source;
+use std::time::Duration;
+
+/// Backstop for a whole resolution from the command line; each request and
+/// each exec store has its own, shorter bound.
+const RESOLVE_BOUND: Duration = Duration::from_secs(300);
 
 /// What every command gets: the parsed arguments, the global switches, and
 /// the values that need checking lifted into types once (a command never
@@ -148,6 +154,87 @@ impl Ctx {
         };
         self.debug(source.describe());
         Ok(source)
+    }
+
+    /// Choose the env set (`--env` / `DSOPS_ENV`, `defaultEnv`, the only one) and
+    /// resolve it. Sign-in is allowed unless `DSOPS_NO_LOGIN=1` or `CI=true`.
+    pub fn resolve_env(&self) -> Result<Resolved> {
+        let (cfg, project) = self.config()?;
+        let untrusted = project.untrusted_error();
+        let explicit = self.env_name();
+        let env = match cfg.pick_env(explicit.as_deref()) {
+            Ok(Some(env)) => env,
+            // The env set may be in a project config we may not read.
+            Err(e) => {
+                return Err(match untrusted {
+                    Some(u) => Error::new(u.kind, format!("{}; {}", e.message, u.message)),
+                    None => e,
+                });
+            }
+            Ok(None) if cfg.envs.is_empty() => {
+                return Err(match untrusted {
+                    Some(u) => u,
+                    None => Error::config(format!(
+                        "no env sets defined ({})",
+                        if cfg.files().is_empty() {
+                            format!(
+                                "no config found: looked for .dsops.yaml or dsops.yaml from the working directory up, and {}",
+                                crate::paths::user_config().display()
+                            )
+                        } else {
+                            format!("in {}", cfg.files().join(", "))
+                        }
+                    )),
+                });
+            }
+            Ok(None) => {
+                let names: Vec<&str> = cfg.envs.iter().map(|e| e.name.as_str()).collect();
+                return Err(Error::usage(format!(
+                    "choose an env set with --env NAME or DSOPS_ENV, or set defaultEnv (env sets: {})",
+                    names.join(", ")
+                )));
+            }
+        };
+        if let (Some(u), false) = (&untrusted, self.quiet) {
+            eprintln!("dsops: not loaded: {}", u.message);
+        }
+        self.debug(format_args!(
+            "env set '{}' from {}: {}",
+            env.name,
+            env.origin.display(),
+            env.vars
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        let aws = AwsConfig::load()?;
+        let opts = Options {
+            login: self.login_policy(),
+            timeout: RESOLVE_BOUND,
+        };
+        // --min-validity: the role credentials the set exports must last; the
+        // resolver then finds them in the cache.
+        if let Some(min) = self.min_validity {
+            crate::stores::sso::env_lasting(&cfg, &aws, env, &opts.login, min)?;
+        }
+        let resolved = resolve::resolve(&cfg, &aws, env, &opts)?;
+        if let Some((name, _)) = resolved.vars.iter().find(|(_, v)| v.contains('\0')) {
+            return Err(Error::runtime(format!(
+                "{}: {name}: the value contains a NUL byte, which an environment variable cannot hold",
+                env.name
+            )));
+        }
+        self.debug(format_args!(
+            "resolved {} variable(s) (values redacted){}",
+            resolved.vars.len(),
+            if resolved.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; optional, not found: {}", resolved.skipped.join(" "))
+            }
+        ));
+        Ok(resolved)
     }
 
     /// The login policy from the flags (and the variables standing in for

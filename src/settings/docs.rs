@@ -183,10 +183,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "SSH_CONNECTION",
         "set (or SSH_TTY) in an SSH session: sign-in uses the device code flow, since a browser there cannot reach back to 127.0.0.1",
     ),
-    (
-        "SSH_TTY",
-        "see SSH_CONNECTION",
-    ),
+    ("SSH_TTY", "see SSH_CONNECTION"),
     (
         "KUBERNETES_EXEC_INFO",
         "set by kubectl for dsops eks-token: the ExecCredential API version to answer in (v1 or v1beta1; default v1beta1)",

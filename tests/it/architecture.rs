@@ -173,3 +173,34 @@ fn long_files_say_why() {
         "files over about 400 lines whose module doc does not say why (\"Longer than ...\"): {unexplained:#?}"
     );
 }
+
+/// A command's file wires arguments to the library; what two commands need
+/// lives below both (`cmd/mod.rs` or a library module), so no command file
+/// names another (`super::export::...`, `crate::cmd::exec::...`).
+#[test]
+fn no_command_module_imports_another() {
+    let dir = repo().join("src/cmd");
+    let commands: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs")
+                .filter(|n| *n != "mod")
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(commands.len() > 5, "{commands:?}");
+    let mut found = vec![];
+    for own in &commands {
+        let text = non_test_code(&std::fs::read_to_string(dir.join(format!("{own}.rs"))).unwrap());
+        for other in commands.iter().filter(|c| *c != own) {
+            for path in [format!("super::{other}::"), format!("cmd::{other}::")] {
+                if text.contains(&path) {
+                    found.push(format!("cmd/{own}.rs uses {path}"));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
