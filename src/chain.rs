@@ -136,7 +136,7 @@ impl Chain {
         let (hops, mut base) = walk(aws, Some(&creds_file), name, keys)?;
         // Signing in is asked of the profile named, not of the one under it.
         if let Base::Sso(t) = &mut base {
-            t.login_hint = format!("dsops login --profile {name}");
+            t.login_hint = crate::settings::dsops_command(&["login", "--profile", name]);
         }
         Ok(Some(Chain {
             hops,

@@ -104,6 +104,16 @@ impl Source {
         })
     }
 
+    /// A dsops command for this store or profile, as a hint that works when
+    /// pasted: `dsops VERB --profile NAME REST...`.
+    pub fn command(&self, verb: &str, rest: &[&str]) -> String {
+        let (kind, name) = self.label.split_once(' ').unwrap_or(("store", ""));
+        let flag = format!("--{kind}");
+        let mut words = vec![verb, flag.as_str(), name];
+        words.extend_from_slice(rest);
+        crate::settings::dsops_command(&words)
+    }
+
     /// `profile NAME` or `store NAME`.
     pub fn label(&self) -> &str {
         &self.label
@@ -214,11 +224,11 @@ impl Source {
                 let left = creds.remaining(crate::timefmt::now());
                 if left < want {
                     return Err(Error::runtime(format!(
-                        "the credentials of role {} last {} when fetched now, less than --min-validity {} (its duration_seconds sets how long they last); run the job with a credential endpoint, which fetches new ones as they run low: dsops exec --{} -- CMD",
+                        "the credentials of role {} last {} when fetched now, less than --min-validity {} (its duration_seconds sets how long they last); run the job with a credential endpoint, which fetches new ones as they run low: {}",
                         c.top().role_arn,
                         validity::human(left),
                         validity::human(want),
-                        self.label
+                        self.command("exec", &["--", "CMD"])
                     )));
                 }
                 Ok(creds)
@@ -307,7 +317,7 @@ pub fn store_target(aws: &AwsConfig, store: &Store) -> Result<Target> {
         )));
     }
     let session = session_of_store(aws, store)?;
-    let hint = format!("dsops login --store {}", store.name);
+    let hint = crate::settings::dsops_command(&["login", "--store", &store.name]);
     let (mut account, mut role, mut region) = (
         store.get("account_id")?,
         store.get("role_name")?,

@@ -18,6 +18,7 @@
 //! CMD as above.
 
 use super::Ctx;
+use crate::cli::Named;
 use crate::endpoint::{self, Route, child, env::Plan};
 use crate::error::{Error, Exit, Result};
 use std::ffi::OsString;
@@ -63,9 +64,15 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
     let min = ctx.min_validity;
     let argv: &[OsString] = &ctx.args.operands;
     let Some(program) = argv.first() else {
-        return Err(Error::usage(
-            "exec needs a command: dsops exec --store NAME -- CMD [ARGS...]",
-        ));
+        let (flag, name) = match &ctx.selector {
+            Some(Named::Store(s)) => ("--store", s.as_str()),
+            Some(Named::Profile(p)) => ("--profile", p.as_str()),
+            None => ("--store", "NAME"),
+        };
+        return Err(Error::usage(format!(
+            "exec needs a command: {} [ARGS...]",
+            crate::settings::dsops_command(&["exec", flag, name, "--", "CMD"])
+        )));
     };
     let name = program.to_string_lossy().into_owned();
     let source = ctx.source()?;

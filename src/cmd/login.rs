@@ -12,7 +12,7 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
         let aws = AwsConfig::load()?;
         return Ok((
             aws.sso_session(name)?,
-            format!("dsops login --sso-session {name}"),
+            crate::settings::dsops_command(&["login", "--sso-session", name]),
             false,
         ));
     }
@@ -23,10 +23,11 @@ fn session(ctx: &Ctx) -> Result<(SsoSession, String, bool)> {
         let aws = AwsConfig::load()?;
         if let Some(s) = aws.only_sso_session() {
             let s = s?;
-            let hint = format!(
-                "dsops login --sso-session {}",
-                s.name.clone().unwrap_or_default()
-            );
+            let hint = crate::settings::dsops_command(&[
+                "login",
+                "--sso-session",
+                s.name.as_deref().unwrap_or_default(),
+            ]);
             return Ok((s, hint, false));
         }
         return Err(Error::usage(

@@ -46,6 +46,9 @@ impl Ctx {
         // The parser let DSOPS_QUIET and DSOPS_DEBUG stand in for the flags.
         let (quiet, debug) = (args.quiet, args.debug);
         crate::settings::set_debug(debug);
+        if let (Some(config), false) = (&args.config, args.config_from_env) {
+            crate::settings::set_config_flag(config);
+        }
         check_operands(&args)?;
         let min_validity = args
             .min_validity

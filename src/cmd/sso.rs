@@ -12,7 +12,7 @@ fn session(ctx: &Ctx, aws: &AwsConfig) -> Result<(SsoSession, String)> {
     if let Some(name) = ctx.args.sso_session.as_deref() {
         return Ok((
             aws.sso_session(name)?,
-            format!("dsops login --sso-session {name}"),
+            crate::settings::dsops_command(&["login", "--sso-session", name]),
         ));
     }
     if let Some(p) = ctx.args.profile.as_deref() {
@@ -22,10 +22,11 @@ fn session(ctx: &Ctx, aws: &AwsConfig) -> Result<(SsoSession, String)> {
     match aws.only_sso_session() {
         Some(s) => {
             let s = s?;
-            let hint = format!(
-                "dsops login --sso-session {}",
-                s.name.clone().unwrap_or_default()
-            );
+            let hint = crate::settings::dsops_command(&[
+                "login",
+                "--sso-session",
+                s.name.as_deref().unwrap_or_default(),
+            ]);
             Ok((s, hint))
         }
         None => Err(Error::usage(format!(

@@ -120,6 +120,37 @@ pub fn use_device_code() -> bool {
     switch("DSOPS_USE_DEVICE_CODE")
 }
 
+/// `--config PATH` as given on the command line, for hints.
+static CONFIG_FLAG: OnceLock<String> = OnceLock::new();
+
+/// Remember `--config PATH` (given as a flag) so that every hint carries it.
+pub fn set_config_flag(path: &str) {
+    let _ = CONFIG_FLAG.set(path.to_string());
+}
+
+/// A dsops command line for a hint, that works when pasted: the words
+/// quoted for a POSIX shell where needed, and the `--config PATH` this run
+/// was given (`DSOPS_CONFIG` is still in the environment of a pasted
+/// command; a flag is not).
+pub fn dsops_command(words: &[&str]) -> String {
+    let mut out = String::from("dsops");
+    let config = CONFIG_FLAG.get().map(|c| ["--config", c.as_str()]);
+    for w in config.iter().flatten().chain(words) {
+        out.push(' ');
+        let plain = !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-./:@%+=,".contains(&b));
+        if plain {
+            out.push_str(w);
+        } else {
+            out.push_str(&String::from_utf8_lossy(&crate::quote::posix_bytes(
+                w.as_bytes(),
+            )));
+        }
+    }
+    out
+}
+
 static DEBUG: AtomicBool = AtomicBool::new(false);
 
 /// `--debug` or `DSOPS_DEBUG`: set once by the command context.

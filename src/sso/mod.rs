@@ -58,7 +58,7 @@ impl Target {
             account_id: p.account_id,
             role_name: p.role_name,
             region: p.region,
-            login_hint: format!("dsops login --profile {name}"),
+            login_hint: crate::settings::dsops_command(&["login", "--profile", name]),
             device_code: false,
         }
     }

@@ -64,13 +64,13 @@ pub fn human(secs: i64) -> String {
     out
 }
 
-/// The `--store NAME` / `--profile NAME` part of a target's login hint, for
-/// naming the equivalent `dsops exec` command.
-fn selector(target: &Target) -> &str {
-    target
-        .login_hint
-        .strip_prefix("dsops login ")
-        .unwrap_or("--store NAME")
+/// The `dsops exec` command for the same target as its login hint
+/// (`dsops login --store NAME` gives `dsops exec --store NAME -- CMD`).
+fn exec_hint(target: &Target) -> String {
+    match target.login_hint.split_once(" login ") {
+        Some((dsops, selector)) => format!("{dsops} exec {selector} -- CMD"),
+        None => "dsops exec --store NAME -- CMD".to_string(),
+    }
 }
 
 /// Role credentials for `target` with more than `min` left: from the cache
@@ -85,12 +85,12 @@ pub fn role_lasting(
     let left = c.remaining(crate::timefmt::now());
     if left < want {
         return Err(Error::runtime(format!(
-            "role credentials for {}/{} last {} when fetched now, less than --min-validity {}: the permission set's session duration is shorter. Run the job with a credential endpoint, which fetches new ones as they run low: dsops exec {} -- CMD",
+            "role credentials for {}/{} last {} when fetched now, less than --min-validity {}: the permission set's session duration is shorter. Run the job with a credential endpoint, which fetches new ones as they run low: {}",
             target.account_id,
             target.role_name,
             human(left),
             human(want),
-            selector(target)
+            exec_hint(target)
         )));
     }
     Ok(c)

@@ -245,3 +245,57 @@ fn export_and_exec_honour_no_login() {
         assert!(err.contains("dsops login --store sso"), "{err}");
     }
 }
+
+/// The command a hint names works when pasted: it carries the `--config`
+/// this run was given (a relative one included), and for a store a quoted
+/// name where a shell needs it.
+#[test]
+fn hints_work_when_pasted() {
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let mut sb = sso_sandbox(&idc, "us-east-1", "");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    sb.write(
+        "project/conf/team config.yaml",
+        "version: 1\nsecretStores:\n  \"sso store\":\n    type: aws.sso\n    profile: dev\n",
+    );
+    let args = [
+        "--config",
+        "conf/team config.yaml",
+        "creds",
+        "--store",
+        "sso store",
+        "--no-login",
+    ];
+    let err = sb.fails(&args, 5);
+    let hint = err
+        .split("run '")
+        .nth(1)
+        .and_then(|rest| rest.rsplit_once('\''))
+        .map(|(h, _)| h.to_string())
+        .unwrap_or_else(|| panic!("no hint in {err}"));
+    assert!(hint.contains("--config"), "{hint}");
+    // Pasted into a shell in the same directory (dsops on PATH).
+    let dir = bin().parent().unwrap().display().to_string();
+    let out = std::process::Command::new("sh")
+        .args(["-c", &hint])
+        .env_clear()
+        .envs(sb.base_env())
+        .env(
+            "PATH",
+            format!("{dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .current_dir(sb.path("project"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{hint}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And now the command that asked works.
+    let creds = sb.json(&args);
+    assert!(creds["AccessKeyId"].is_string(), "{creds}");
+    // exec with no command names the store or profile given, not NAME.
+    let err = sb.fails(&["exec", "--profile", "dev"], 2);
+    assert!(err.contains("dsops exec --profile dev -- CMD"), "{err}");
+}

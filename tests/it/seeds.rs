@@ -649,7 +649,7 @@ fn first_time_authentication_through_doctor() {
     let out = text(&o.stdout);
     assert!(
         out.contains("FAIL store 'aws-sso-prod' (aws.sso): not signed in")
-            && out.contains("dsops login --store aws-sso-prod"),
+            && out.contains("dsops --config config.yaml login --store aws-sso-prod"),
         "{out}"
     );
     assert_eq!(browser_calls(&sb), 0);
