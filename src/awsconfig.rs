@@ -116,6 +116,18 @@ impl AwsConfig {
         })
     }
 
+    /// "No such profile", with the nearest name or the names there are.
+    pub fn no_profile(&self, name: &str) -> Error {
+        let names = self.profile_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Error::config(format!(
+            "{}: no {} section{}",
+            self.path().display(),
+            profile_place(name),
+            crate::suggest::or_list(name, "profiles", &names)
+        ))
+    }
+
     /// Every profile name, sorted, once each.
     pub fn profile_names(&self) -> Vec<String> {
         self.names(profile_of_section)
@@ -185,10 +197,7 @@ impl AwsConfig {
     /// A profile's SSO settings, modern (`sso_session`) or legacy
     /// (`sso_start_url`/`sso_region` on the profile).
     pub fn sso_profile(&self, name: &str) -> Result<SsoProfile> {
-        let where_ = profile_place(name);
-        let p = self.profile(name)?.ok_or_else(|| {
-            Error::config(format!("{}: no {where_} section", self.path().display()))
-        })?;
+        let p = self.profile(name)?.ok_or_else(|| self.no_profile(name))?;
         self.sso_profile_of(name, &p)
     }
 

@@ -39,6 +39,7 @@ mod source;
 mod sso;
 mod stores;
 mod sts;
+mod suggest;
 mod text;
 mod timefmt;
 

@@ -138,7 +138,8 @@ impl Config {
             let files = self.files().join(", ");
             let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
             Error::config(format!(
-                "no store '{name}' in {} (stores: {})",
+                "no store '{name}'{} in {} (stores: {})",
+                crate::suggest::did_you_mean(name, known.iter().copied()),
                 if files.is_empty() {
                     "any config (none found)".to_string()
                 } else {
@@ -156,7 +157,8 @@ impl Config {
         self.envs.iter().find(|e| e.name == name).ok_or_else(|| {
             let known: Vec<&str> = self.envs.iter().map(|e| e.name.as_str()).collect();
             Error::config(format!(
-                "no env set '{name}' in {} (env sets: {})",
+                "no env set '{name}'{} in {} (env sets: {})",
+                crate::suggest::did_you_mean(name, known.iter().copied()),
                 self.files().join(", "),
                 if known.is_empty() {
                     "none".to_string()

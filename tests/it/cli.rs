@@ -299,3 +299,26 @@ fn hints_work_when_pasted() {
     let err = sb.fails(&["exec", "--profile", "dev"], 2);
     assert!(err.contains("dsops exec --profile dev -- CMD"), "{err}");
 }
+
+/// A profile, store or env set that does not exist: the nearest name, or
+/// the names there are when none is near.
+#[test]
+fn unknown_names_get_a_did_you_mean_or_the_list() {
+    let sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        "[profile dev]\nsso_session = s\nsso_account_id = 111111111111\nsso_role_name = R\n\n[profile prod]\nregion = us-east-1\n",
+    );
+    sb.write(
+        ".config/dsops/config.yaml",
+        "version: 1\nsecretStores:\n  team-sso:\n    type: aws.sso\n    profile: dev\nenvs:\n  local:\n    A: b\n",
+    );
+    let err = sb.fails(&["creds", "--profile", "deev"], 3);
+    assert!(err.contains("did you mean 'dev'"), "{err}");
+    let err = sb.fails(&["creds", "--profile", "staging"], 3);
+    assert!(err.contains("profiles: dev, prod"), "{err}");
+    let err = sb.fails(&["creds", "--store", "team-ssso"], 3);
+    assert!(err.contains("did you mean 'team-sso'"), "{err}");
+    let err = sb.fails(&["export", "--env", "locl"], 3);
+    assert!(err.contains("did you mean 'local'"), "{err}");
+}
