@@ -70,6 +70,12 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         ));
     };
     let name = program.to_string_lossy().into_owned();
+    // Forwarded signals wait for the child from here on, before any thread
+    // starts (every thread inherits the block) and before the sign-in.
+    let held = match ctx.args.static_credentials {
+        false => Some(child::block()?),
+        true => None,
+    };
     let target = super::creds::target(ctx, false)?;
     let label = match (&ctx.args.store, &ctx.args.profile) {
         (Some(s), _) => format!("store {s}"),
@@ -134,9 +140,6 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         "{label}: account {} role {}",
         target.account_id, target.role_name
     ));
-    // From here on the signals dsops passes on wait for the main thread:
-    // blocked before any thread starts, so that every thread inherits it.
-    child::block()?;
     let listener = endpoint::bind(0)?;
     let port = endpoint::port_of(&listener)?;
     let region = target.region.clone();
@@ -156,7 +159,8 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         &name,
         &format!("an endpoint on 127.0.0.1:{port}"),
     );
-    child::run(command(argv, &plan), &name)
+    let held = held.ok_or_else(|| Error::runtime("signals were not blocked"))?;
+    child::run(command(argv, &plan), &name, held)
 }
 
 fn command(argv: &[OsString], plan: &Plan) -> Command {

@@ -241,6 +241,9 @@ pub const FORWARDED_SIGNALS: &[i32] = &[
     libc::SIGWINCH,
 ];
 
+/// A window size change (passed on, its default is to be discarded).
+pub const SIGWINCH: i32 = libc::SIGWINCH;
+
 /// A child's end, as waited for.
 pub const SIGCHLD: i32 = libc::SIGCHLD;
 
@@ -351,6 +354,71 @@ pub fn wait_signal(signals: &[i32]) -> io::Result<Received> {
                 return Err(io::Error::from_raw_os_error(r));
             }
         }
+    }
+}
+
+/// Like [`wait_signal`], but give up after `limit`: `None` when none of
+/// `signals` came in that time.
+pub fn wait_signal_for(
+    signals: &[i32],
+    limit: std::time::Duration,
+) -> io::Result<Option<Received>> {
+    let set = sigset(signals);
+    #[cfg(target_os = "linux")]
+    {
+        let ts = libc::timespec {
+            tv_sec: limit.as_secs().min(3600) as libc::time_t,
+            tv_nsec: limit.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: a valid set, a zeroed siginfo for the kernel to fill and
+        // a valid timespec.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let s = unsafe { libc::sigtimedwait(&set, &mut info, &ts) };
+        if s >= 0 {
+            return Ok(Some(Received {
+                signal: s,
+                from_terminal: info.si_code == libc::SI_KERNEL,
+            }));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(None),
+            _ => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // No sigtimedwait here: take a signal only when one is pending.
+        // SAFETY: sigpending fills a set; sigismember reads it.
+        let pending = unsafe {
+            let mut p = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+            libc::sigemptyset(p.as_mut_ptr());
+            if libc::sigpending(p.as_mut_ptr()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let p = p.assume_init();
+            signals.iter().any(|&s| libc::sigismember(&p, s) == 1)
+        };
+        let _ = set;
+        if pending {
+            return wait_signal(signals).map(Some);
+        }
+        std::thread::sleep(limit);
+        Ok(None)
+    }
+}
+
+/// End the process by `signal` as if it had never been blocked: its
+/// action runs in this thread (the default ends dsops; a signal that dsops
+/// was started with ignored stays ignored, and this returns).
+pub fn take_default_action(signal: i32) {
+    let set = sigset(&[signal]);
+    // SAFETY: a valid set; raise sends to the calling thread, in which the
+    // signal is unblocked just for that, then blocked again.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 

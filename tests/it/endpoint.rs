@@ -439,7 +439,7 @@ fn terminal_signals_reach_the_command_once() {
         seen = seen.display(),
         ready = ready.display()
     );
-    let out = std::process::Command::new("python3")
+    let out = default_signals(&mut std::process::Command::new("python3"))
         .arg(repo().join("tests/support/pty_run.py"))
         .arg(&ready)
         .arg("\\x03")

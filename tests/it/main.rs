@@ -13,6 +13,7 @@ mod console;
 mod creds;
 mod eks;
 mod endpoint;
+mod exec_signals;
 mod file_store;
 mod generate;
 mod hardening;

@@ -31,6 +31,25 @@ pub fn require_tool(tool: &str) -> bool {
     found
 }
 
+/// Start `cmd` with the default action for SIGINT and SIGQUIT, whatever
+/// this test process inherited: a test harness started in the background
+/// (`nohup`, `&` in a non-interactive shell, some CI runners) has them
+/// ignored, and an ignored signal stays ignored across exec, so a shell
+/// under test could not even trap it.
+pub fn default_signals(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal(2) is async-signal-safe, as code between fork and exec
+    // must be.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// Python with a module importable (botocore, boto3, moto).
 pub fn require_python_module(module: &str) -> bool {
     let ok = Command::new("python3")
@@ -164,11 +183,7 @@ impl Sandbox {
 
     /// `dsops` in the sandbox, working directory `home/project`.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(bin());
-        c.env_clear()
-            .envs(self.base_env())
-            .current_dir(self.home.join("project"));
-        c
+        assert_cmd::Command::from_std(self.std_cmd())
     }
 
     /// Run `dsops ARGS` and insist that it succeeds, showing its stderr if not.
@@ -201,6 +216,7 @@ impl Sandbox {
         c.env_clear()
             .envs(self.base_env())
             .current_dir(self.home.join("project"));
+        default_signals(&mut c);
         c
     }
 }
