@@ -183,3 +183,65 @@ fn signal_tests_pass_when_the_harness_ignores_sigint() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("3 passed"), "{text}");
 }
+
+/// Is `signal` in the blocked mask of process `pid` (its main thread)?
+/// (Not while that thread waits for it in `sigwaitinfo`, which takes it out
+/// of the mask for the wait: then the command has started.)
+fn blocks(pid: u32, signal: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .is_some_and(|m| m & (1 << (signal - 1)) != 0)
+}
+
+#[test]
+fn a_signal_the_moment_exec_starts_never_ends_dsops() {
+    let idc = FakeIdc::start(&[]);
+    let sb = setup(&idc);
+    // Load on both cores, so that every step of dsops's start is slow and
+    // can be where the signal lands.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    for round in 0..30 {
+        // Every other round fetches the role credentials, a longer start.
+        if round % 2 == 0 {
+            forget_roles(&sb);
+        }
+        let started = sb.path(&format!("started.{round}"));
+        let mut child = start_exec(&sb, &started);
+        let pid = child.id();
+        // As soon as dsops holds the signal (before that, it ends dsops as
+        // it ends any program that has not yet set anything up).
+        let t = Instant::now();
+        while !blocks(pid, libc::SIGTERM) && !started.exists() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: dsops ended before the signal"
+            );
+            assert!(t.elapsed() < Duration::from_secs(20), "dsops never blocked");
+            std::thread::yield_now();
+        }
+        // SAFETY: a signal to the dsops process this test started.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        let status = wait_within(&mut child, Duration::from_secs(20));
+        assert_command_answered(status, child, &format!("round {round}"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for l in load {
+        l.join().unwrap();
+    }
+}
