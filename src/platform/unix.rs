@@ -422,6 +422,19 @@ pub fn take_default_action(signal: i32) {
     }
 }
 
+/// The local time zone's offset from UTC in seconds at `unix` time, from the
+/// C library (`TZ`, `/etc/localtime`); `None` when it cannot tell. (The
+/// `time` crate refuses to look it up once threads run.)
+pub fn local_offset_secs(unix: i64) -> Option<i32> {
+    let t = libc::time_t::try_from(unix).ok()?;
+    // SAFETY: a zeroed tm for localtime_r to fill; it reads only `t`.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    i32::try_from(tm.tm_gmtoff).ok()
+}
+
 /// Send `signal` to process `pid`; a process already gone is no error.
 pub fn send_signal(pid: u32, signal: i32) {
     if let Ok(pid) = libc::pid_t::try_from(pid)

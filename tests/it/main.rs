@@ -23,6 +23,7 @@ mod min_validity;
 mod pkce;
 mod populate;
 mod seeds;
+mod signin_state;
 mod stores;
 mod trust;
 mod yaml;
