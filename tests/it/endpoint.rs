@@ -673,7 +673,7 @@ fn js_sdk() -> Option<PathBuf> {
         std::env::var("CI").as_deref() != Ok("true"),
         "@aws-sdk/client-sts is required under CI=true (.ci/run installs it under target/it-node)"
     );
-    eprintln!("SKIP: the AWS SDK for JavaScript v3 could not be installed");
+    skip("the AWS SDK for JavaScript v3 could not be installed");
     None
 }
 

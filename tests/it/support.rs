@@ -16,6 +16,31 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where skipped tests are listed, one `TEST: why` line each, for the
+/// summary that `.ci/run` prints (the harness shows a skipped test as `ok`
+/// and its stderr not at all).
+pub fn skipped_list() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt")
+}
+
+/// Skip the running test, saying why: on stderr and in [`skipped_list`].
+/// (Under CI=true the callers fail instead.)
+pub fn skip(why: &str) {
+    use std::io::Write;
+    eprintln!("SKIP: {why}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skipped_list())
+    {
+        let _ = writeln!(f, "{test}: {why}");
+    }
+}
+
 /// Is `tool` on PATH? Under CI=true a missing tool fails the test; elsewhere
 /// the test is skipped with a line saying why.
 pub fn require_tool(tool: &str) -> bool {
@@ -26,7 +51,9 @@ pub fn require_tool(tool: &str) -> bool {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{tool} is required under CI=true but is not installed (.ci/run installs it)");
         }
-        eprintln!("SKIP: {tool} is not installed; install it to run this test");
+        skip(&format!(
+            "{tool} is not installed; install it to run this test"
+        ));
     }
     found
 }
@@ -63,7 +90,7 @@ pub fn require_python_module(module: &str) -> bool {
                 "python module {module} is required under CI=true but is missing (.ci/run installs it)"
             );
         }
-        eprintln!("SKIP: python module {module} is missing");
+        skip(&format!("python module {module} is missing"));
     }
     ok
 }
@@ -101,7 +128,7 @@ pub fn as_other_user() -> Option<Vec<String>> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("a second user is required under CI=true: run as root or with passwordless sudo");
     }
-    eprintln!("SKIP: not root and no passwordless sudo, so no second user to connect as");
+    skip("not root and no passwordless sudo, so no second user to connect as");
     None
 }
 
