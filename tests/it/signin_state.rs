@@ -193,3 +193,41 @@ fn doctor_login_signs_in_to_an_expired_session() {
     // And now all is well without it.
     sb.ok(&["doctor"]);
 }
+
+#[test]
+fn doctor_on_a_terminal_offers_the_sign_in() {
+    if !require_tool("python3") {
+        return;
+    }
+    let idc = FakeIdc::start(&[]);
+    let sb = sso_sandbox(&idc, "us-east-1", "");
+    sb.ok(&["login", "--profile", "dev"]);
+    expire_token(&sb);
+    // The answer is typed at once; the terminal keeps it until asked.
+    let ready = sb.write("ready", "");
+    let run = |keys: &str| {
+        default_signals(&mut std::process::Command::new("python3"))
+            .arg(repo().join("tests/support/pty_run.py"))
+            .arg(&ready)
+            .arg(keys)
+            .arg(bin())
+            .arg("doctor")
+            .env_clear()
+            .envs(sb.base_env())
+            .current_dir(sb.path("project"))
+            .output()
+            .unwrap()
+    };
+    // "n": reported, not signed in.
+    let o = run("n\\r");
+    let shown = stderr(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "1", "{shown}");
+    assert!(shown.contains("Sign in now? [Y/n]"), "{shown}");
+    assert_eq!(browser_calls(&sb), 1, "{shown}");
+    // Enter: signed in, and all is well.
+    let o = run("\\r");
+    let shown = stderr(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "0", "{shown}");
+    assert_eq!(browser_calls(&sb), 2, "{shown}");
+    assert!(shown.contains("signed in"), "{shown}");
+}
