@@ -130,7 +130,7 @@ _dsops() {
     if [[ $cur == -* ]]; then
         case $cmd in
             creds) _dsops_words '--store --profile --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            login) _dsops_words '--store --profile --sso-session --min-validity --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            login) _dsops_words '--store --profile --sso-session --min-validity --force --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             logout) _dsops_words '--store --profile --sso-session --config --env --quiet --debug --help --version' "$cur" ;;
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             allow) _dsops_words '--show --yes --config --env --quiet --debug --help --version' "$cur" ;;
@@ -139,7 +139,7 @@ _dsops() {
             exec) _dsops_words '--store --profile --min-validity --static-credentials --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             serve) _dsops_words '--store --profile --port --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             eks-token) _dsops_words '--cluster --cluster-name --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            doctor) _dsops_words '--store --config --env --quiet --debug --help --version' "$cur" ;;
+            doctor) _dsops_words '--store --login --config --env --quiet --debug --help --version' "$cur" ;;
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso populate') _dsops_words '--sso-session --profile-name --region --prune --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;

@@ -142,6 +142,7 @@ complete -c dsops -n '__dsops_flags_of login' -s s -l store -x -a '(__dsops_name
 complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of login' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of login' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
+complete -c dsops -n '__dsops_flags_of login' -l force -d 'sign in even when the cached token is still valid'
 complete -c dsops -n '__dsops_flags_of login' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of login' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
@@ -200,6 +201,7 @@ complete -c dsops -n '__dsops_flags_of eks-token' -l use-device-code -d 'sign in
 
 # dsops doctor
 complete -c dsops -n '__dsops_flags_of doctor' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of doctor' -l login -d 'sign in, without asking, to every SSO session whose token has expired'
 
 # dsops console
 complete -c dsops -n '__dsops_flags_of console' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'

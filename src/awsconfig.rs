@@ -7,6 +7,9 @@
 //! and parsed lazily ([`ini`]): a lookup parses only the sections it needs, so
 //! its cost does not grow with the number of profiles. This module does not
 //! write the file (`dsops sso populate` does, in `sso/populate.rs`).
+//!
+//! Longer than most files here because of its tests (unit and property
+//! tests, about 160 of its lines).
 
 pub mod ini;
 

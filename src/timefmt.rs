@@ -48,6 +48,30 @@ pub fn format(t: OffsetDateTime) -> String {
     )
 }
 
+/// `t` on the local clock for people: `HH:MM (local time)`, with the date
+/// in front when it is not today; `HH:MM UTC` when the local time zone is
+/// unknown.
+pub fn local_clock(t: OffsetDateTime) -> String {
+    let offset = crate::platform::local_offset_secs(t.unix_timestamp());
+    clock(t, now(), offset)
+}
+
+fn clock(t: OffsetDateTime, now: OffsetDateTime, offset_secs: Option<i32>) -> String {
+    let local = offset_secs
+        .and_then(|s| UtcOffset::from_whole_seconds(s).ok())
+        .and_then(|o| Some((t.checked_to_offset(o)?, now.checked_to_offset(o)?)));
+    let (t, now, zone) = match local {
+        Some((t, now)) => (t, now, " (local time)"),
+        None => (t, now, " UTC"),
+    };
+    let date = if t.date() == now.date() {
+        String::new()
+    } else {
+        format!("{:04}-{:02}-{:02} ", t.year(), u8::from(t.month()), t.day())
+    };
+    format!("{date}{:02}:{:02}{zone}", t.hour(), t.minute())
+}
+
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
@@ -60,6 +84,20 @@ pub fn from_millis(ms: i64) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_clock_forms() {
+        let now = parse("2026-01-02T10:00:00Z").unwrap();
+        let t = parse("2026-01-02T18:30:00Z").unwrap();
+        assert_eq!(clock(t, now, Some(0)), "18:30 (local time)");
+        assert_eq!(clock(t, now, Some(3600)), "19:30 (local time)");
+        assert_eq!(
+            clock(t, now, Some(6 * 3600)),
+            "2026-01-03 00:30 (local time)"
+        );
+        assert_eq!(clock(t, now, None), "18:30 UTC");
+        assert_eq!(clock(t, now, Some(i32::MAX)), "18:30 UTC");
+    }
 
     #[test]
     fn lenient_forms() {

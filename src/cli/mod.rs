@@ -243,6 +243,10 @@ pub struct Args {
     /// `--min-validity`, as given (parsed by the command).
     pub min_validity: Option<String>,
     pub static_credentials: bool,
+    /// `login --force`: sign in even with a valid token.
+    pub force: bool,
+    /// `doctor --login`: sign in where a session needs it, without asking.
+    pub login: bool,
     pub port: Option<String>,
     pub cluster: Option<String>,
     pub region: Option<String>,

@@ -8,10 +8,16 @@
 //! role caches, the trust records and the configs; whether the shell hook is
 //! installed.
 //!
+//! The AWS config's sessions, SSO profiles and role chains are checked in
+//! `doctor_aws.rs`, whether or not dsops has a config of its own.
+//!
 //! Sign-in: when an `aws.sso` store has no usable token and stdin and stderr
 //! are a terminal (and neither `DSOPS_NO_LOGIN=1` nor `CI=true`), doctor signs
 //! in, as `dsops login` would. Otherwise it only reports what to run. Doctor
 //! never prints a secret value: it reports expiries, never tokens or keys.
+
+#[path = "doctor_aws.rs"]
+mod aws;
 
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
@@ -54,13 +60,26 @@ const PROBE_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut r = Report::default();
     let cfg = check_configs(ctx, &mut r);
-    let aws = match AwsConfig::load().and_then(|a| a.check().map(|()| a)) {
+    // A line that does not parse is reported, and the rest is still read:
+    // each lookup parses only the sections it needs.
+    let aws = match AwsConfig::load() {
         Ok(a) => {
-            r.ok(format_args!(
-                "AWS config: {}{}",
-                a.path().display(),
-                if a.path().exists() { "" } else { " (none)" }
-            ));
+            let broken = match a.check() {
+                Ok(()) => {
+                    r.ok(format_args!(
+                        "AWS config: {}{}",
+                        a.path().display(),
+                        if a.path().exists() { "" } else { " (none)" }
+                    ));
+                    None
+                }
+                Err(e) => {
+                    r.fail(format_args!("AWS config: {e}"));
+                    Some(e.message)
+                }
+            };
+            let sign_in = aws::SignIn::from(ctx.args.login);
+            aws::check(&a, broken.as_deref(), sign_in, &mut r);
             Some(a)
         }
         Err(e) => {

@@ -75,6 +75,12 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         )));
     };
     let name = program.to_string_lossy().into_owned();
+    // Forwarded signals wait for the child from here on, before any thread
+    // starts (every thread inherits the block) and before the sign-in.
+    let held = match ctx.args.static_credentials {
+        false => Some(child::block()?),
+        true => None,
+    };
     let source = ctx.source()?;
     let policy = ctx.login_policy();
     // An env set only when one is named: `--store` alone is about credentials.
@@ -123,9 +129,6 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
     // Sign in and fetch now, at the terminal, rather than in CMD's first
     // request; and fail before CMD starts when that cannot be done.
     endpoint::credentials(&source, &policy)?;
-    // From here on the signals dsops passes on wait for the main thread:
-    // blocked before any thread starts, so that every thread inherits it.
-    child::block()?;
     let listener = endpoint::bind(0)?;
     let port = endpoint::port_of(&listener)?;
     let region = source.region().map(str::to_string);
@@ -145,7 +148,8 @@ fn with_credentials(ctx: &Ctx) -> Result<i32> {
         &name,
         &format!("an endpoint on 127.0.0.1:{port}"),
     );
-    child::run(command(argv, &plan), &name)
+    let held = held.ok_or_else(|| Error::runtime("signals were not blocked"))?;
+    child::run(command(argv, &plan), &name, held)
 }
 
 fn command(argv: &[OsString], plan: &Plan) -> Command {

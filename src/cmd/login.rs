@@ -60,20 +60,55 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
     policy.allowed = true;
     policy.explicit = true;
     policy.use_device_code |= device_code;
-    // A fresh cached token (or one that refreshes) is kept: unlike `aws sso
-    // login`, which always opens the browser, dsops signs in only when needed.
-    // With --min-validity, "needed" includes a token that would expire
-    // before then without a way to refresh it.
+    let path = cache::token_path(&session);
+    if ctx.args.force {
+        sso::sign_in_again(&session, &policy)?;
+        say_signed_in(ctx, "signed in to", &session, &path);
+        return Ok(0);
+    }
+    // A token that is valid (for --min-validity, when given) is kept:
+    // unlike `aws sso login`, which always opens the browser, dsops signs in
+    // only when needed, or with --force.
+    let want = min.map_or(0, |m| i64::try_from(m.as_secs()).unwrap_or(i64::MAX));
+    if let cache::Read::Found(t) = cache::read_token(&path)
+        && t.access_token().is_some()
+        && t.remaining(crate::timefmt::now())
+            .is_some_and(|r| r > FRESH_SECS.max(want))
+    {
+        say_signed_in(ctx, "already signed in to", &session, &path);
+        return Ok(0);
+    }
+    // Otherwise refresh it (no browser) or sign in.
     match min {
         Some(min) => sso::validity::token_lasting(&session, &policy, &hint, min)?,
         None => {
             sso::access_token(&session, &policy, &hint, None)?;
         }
     }
-    if !ctx.quiet {
-        eprintln!("dsops: signed in to {}", session.start_url);
-    }
+    say_signed_in(ctx, "signed in to", &session, &path);
     Ok(0)
+}
+
+/// How long `dsops login` takes a cached token as valid without refreshing
+/// it: the margin within which every command refreshes (`sso::access_token`).
+const FRESH_SECS: i64 = 15 * 60;
+
+/// `dsops: already signed in to sso-session 'x' (URL) until 18:30 (local time)`.
+fn say_signed_in(ctx: &Ctx, what: &str, session: &SsoSession, path: &std::path::Path) {
+    if ctx.quiet {
+        return;
+    }
+    let until = match cache::read_token(path) {
+        cache::Read::Found(t) => t
+            .expires_at()
+            .map(|e| format!(" until {}", crate::timefmt::local_clock(e)))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    eprintln!(
+        "dsops: {what} {}{until}",
+        crate::text::outside_text(&sso::session_desc(session), 300)
+    );
 }
 
 pub fn logout(ctx: &Ctx) -> Result<i32> {

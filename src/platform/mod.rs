@@ -12,6 +12,11 @@ mod unix;
 pub use unix::*;
 
 #[cfg(unix)]
+mod signals;
+#[cfg(unix)]
+pub use signals::*;
+
+#[cfg(unix)]
 mod peer;
 #[cfg(unix)]
 pub use peer::loopback_peer_uid;

@@ -46,7 +46,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "DSOPS_LOGIN_COOLDOWN",
-        "after a sign-in failed or was abandoned, how long other non-interactive callers fail at once (status 6) instead of starting another (default 60 seconds); dsops login always signs in",
+        "after a sign-in failed or was abandoned, how long other non-interactive callers fail at once (status 6) instead of starting another (default 60 seconds); dsops login is never held back by it",
     ),
     (
         "DSOPS_CALLBACK_PORT",

@@ -106,7 +106,8 @@ impl LoginPolicy {
     }
 }
 
-fn session_desc(s: &SsoSession) -> String {
+/// `sso-session 'NAME' (START_URL)`, or the start URL of a legacy profile.
+pub fn session_desc(s: &SsoSession) -> String {
     match &s.name {
         Some(n) => format!("sso-session '{n}' ({})", s.start_url),
         None => s.start_url.clone(),
@@ -238,6 +239,26 @@ pub fn access_token(
             Err(e)
         }
     }
+}
+
+/// Sign in to `session` whatever token is cached (`dsops login --force`),
+/// under the session's lock, and cache the new token.
+pub fn sign_in_again(session: &SsoSession, policy: &LoginPolicy) -> Result<String> {
+    let path = cache::token_path(session);
+    let _guard = fsutil::lock(
+        &cache::lock_path(&path),
+        "waiting for the SSO sign-in in another dsops process",
+        crate::settings::limits().lock,
+    )?;
+    let mut token = match cache::read_token(&path) {
+        Read::Found(t) => t,
+        _ => Token::default(),
+    };
+    let new = login::sign_in(session, &token, policy)?;
+    apply_token(&mut token, session, &new.token, Some(&new.registration));
+    cache::write_token(&path, &token)?;
+    cooldown::clear(&path);
+    Ok(new.token.access_token)
 }
 
 /// Refuse to start a sign-in right after one failed (see [`cooldown`]): when

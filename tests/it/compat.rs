@@ -82,7 +82,7 @@ fn aws_cli_v2_reads_dsops_role_cache() {
             std::env::var("CI").as_deref() != Ok("true"),
             "/usr/bin/aws (Debian awscli, v2) is required under CI=true"
         );
-        eprintln!("SKIP: /usr/bin/aws (AWS CLI v2) is not installed");
+        skip("/usr/bin/aws (AWS CLI v2) is not installed");
         return;
     }
     let idc = FakeIdc::start(&[]);

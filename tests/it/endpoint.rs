@@ -439,7 +439,7 @@ fn terminal_signals_reach_the_command_once() {
         seen = seen.display(),
         ready = ready.display()
     );
-    let out = std::process::Command::new("python3")
+    let out = default_signals(&mut std::process::Command::new("python3"))
         .arg(repo().join("tests/support/pty_run.py"))
         .arg(&ready)
         .arg("\\x03")
@@ -673,7 +673,7 @@ fn js_sdk() -> Option<PathBuf> {
         std::env::var("CI").as_deref() != Ok("true"),
         "@aws-sdk/client-sts is required under CI=true (.ci/run installs it under target/it-node)"
     );
-    eprintln!("SKIP: the AWS SDK for JavaScript v3 could not be installed");
+    skip("the AWS SDK for JavaScript v3 could not be installed");
     None
 }
 

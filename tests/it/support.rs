@@ -16,6 +16,31 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where skipped tests are listed, one `TEST: why` line each, for the
+/// summary that `.ci/run` prints (the harness shows a skipped test as `ok`
+/// and its stderr not at all).
+pub fn skipped_list() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt")
+}
+
+/// Skip the running test, saying why: on stderr and in [`skipped_list`].
+/// (Under CI=true the callers fail instead.)
+pub fn skip(why: &str) {
+    use std::io::Write;
+    eprintln!("SKIP: {why}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skipped_list())
+    {
+        let _ = writeln!(f, "{test}: {why}");
+    }
+}
+
 /// Is `tool` on PATH? Under CI=true a missing tool fails the test; elsewhere
 /// the test is skipped with a line saying why.
 pub fn require_tool(tool: &str) -> bool {
@@ -26,9 +51,30 @@ pub fn require_tool(tool: &str) -> bool {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{tool} is required under CI=true but is not installed (.ci/run installs it)");
         }
-        eprintln!("SKIP: {tool} is not installed; install it to run this test");
+        skip(&format!(
+            "{tool} is not installed; install it to run this test"
+        ));
     }
     found
+}
+
+/// Start `cmd` with the default action for SIGINT and SIGQUIT, whatever
+/// this test process inherited: a test harness started in the background
+/// (`nohup`, `&` in a non-interactive shell, some CI runners) has them
+/// ignored, and an ignored signal stays ignored across exec, so a shell
+/// under test could not even trap it.
+pub fn default_signals(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal(2) is async-signal-safe, as code between fork and exec
+    // must be.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    cmd
 }
 
 /// Python with a module importable (botocore, boto3, moto).
@@ -44,7 +90,7 @@ pub fn require_python_module(module: &str) -> bool {
                 "python module {module} is required under CI=true but is missing (.ci/run installs it)"
             );
         }
-        eprintln!("SKIP: python module {module} is missing");
+        skip(&format!("python module {module} is missing"));
     }
     ok
 }
@@ -82,7 +128,7 @@ pub fn as_other_user() -> Option<Vec<String>> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("a second user is required under CI=true: run as root or with passwordless sudo");
     }
-    eprintln!("SKIP: not root and no passwordless sudo, so no second user to connect as");
+    skip("not root and no passwordless sudo, so no second user to connect as");
     None
 }
 
@@ -164,11 +210,7 @@ impl Sandbox {
 
     /// `dsops` in the sandbox, working directory `home/project`.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(bin());
-        c.env_clear()
-            .envs(self.base_env())
-            .current_dir(self.home.join("project"));
-        c
+        assert_cmd::Command::from_std(self.std_cmd())
     }
 
     /// Run `dsops ARGS` and insist that it succeeds, showing its stderr if not.
@@ -201,6 +243,7 @@ impl Sandbox {
         c.env_clear()
             .envs(self.base_env())
             .current_dir(self.home.join("project"));
+        default_signals(&mut c);
         c
     }
 }
