@@ -101,7 +101,8 @@ fn run(args: Vec<OsString>) -> ! {
 }
 
 fn report(e: &error::Error) -> i32 {
-    eprintln!("dsops: {e}");
+    // Messages carry paths, names and values from project files.
+    eprintln!("dsops: {}", text::message(&e.to_string()));
     if e.code == error::exit::USAGE {
         eprintln!("dsops: see 'dsops --help'");
     }

@@ -36,7 +36,7 @@ impl Ctx {
     /// `--debug` lines. Callers pass names, paths and counts, never values.
     pub fn debug(&self, msg: impl std::fmt::Display) {
         if self.debug {
-            eprintln!("dsops: debug: {msg}");
+            eprintln!("dsops: debug: {}", crate::text::message(&msg.to_string()));
         }
     }
 
@@ -46,7 +46,7 @@ impl Ctx {
         let project = self.project()?;
         if !self.quiet {
             for (p, why) in &project.skipped {
-                eprintln!("dsops: skipping {}: {why}", p.display());
+                eprintln!("dsops: skipping {}: {why}", crate::text::path(p));
             }
         }
         self.debug(format_args!(

@@ -78,7 +78,9 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         Ok(Some(s)) => s,
         Ok(None) => State::empty(),
         Err(why) => {
-            eprintln!("dsops: {why}; starting afresh (variables set by the last load stay)");
+            status(&format!(
+                "{why}; starting afresh (variables set by the last load stay)"
+            ));
             State::empty()
         }
     };
@@ -104,10 +106,10 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
     if opts.debug {
         eprintln!(
             "dsops: debug: hook-env: dir {}, config {}, inputs {}, refresh {}",
-            dir.display(),
+            crate::text::path(&dir),
             nearest
                 .as_deref()
-                .map(|p| p.display().to_string())
+                .map(crate::text::path)
                 .unwrap_or_else(|| "none".into()),
             if same_inputs { "unchanged" } else { "changed" },
             if refresh_due { "due" } else { "not due" },
@@ -128,7 +130,7 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         );
         for (p, why) in skipped.iter().rev() {
             plan.notices
-                .insert(0, format!("skipping {}: {why}", p.display()));
+                .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
         }
         let a = apply(opts, &old, plan, same_inputs, nearest_enc, env_var, read_at);
         (a.new, a.first, a.lines)
@@ -203,6 +205,40 @@ fn keep_stamp(old: &State, new: &mut State, read_at: SystemTime) {
     }
 }
 
+/// A status line bigger than this is cut, with a count of what is left.
+const MAX_STATUS: usize = 400;
+
+/// One status line on stderr: `dsops: ...`, escaped for the terminal (names,
+/// paths and messages come from project files and directory names).
+fn status(line: &str) {
+    eprintln!("dsops: {}", crate::text::message(line));
+}
+
+/// `+A +B ~C`, at most [`MAX_STATUS`] bytes: a 5,000-variable set says how
+/// many it changed instead of printing every name.
+fn marks_line(marks: &[String]) -> String {
+    let mut line = String::new();
+    for (i, m) in marks.iter().enumerate() {
+        if line.len() + 1 + m.len() > MAX_STATUS {
+            let count = |c: char| marks.iter().filter(|m| m.starts_with(c)).count();
+            line.push_str(&format!(
+                " and {} more ({} variables: {} new, {} changed, {} restored)",
+                marks.len() - i,
+                marks.len(),
+                count('+'),
+                count('~'),
+                count('-')
+            ));
+            break;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(m);
+    }
+    line
+}
+
 /// "A, B, C, D, E and 7 more".
 fn name_list(names: &[&str]) -> String {
     const SHOWN: usize = 5;
@@ -273,7 +309,7 @@ fn apply(
 ) -> Applied {
     let (priors, lost) = old_priors(old);
     if let Some(msg) = &lost {
-        eprintln!("dsops: {msg}");
+        status(msg);
     }
     // What the user had before dsops changed anything.
     let baseline = |name: &str| -> Option<OsString> {
@@ -415,23 +451,23 @@ fn apply(
 
     if new.note.is_some() && new.note != old.note {
         for n in &plan.notices {
-            eprintln!("dsops: {n}");
+            status(n);
         }
     }
     if !opts.quiet {
         if old.set.is_some() && new.set.is_none() {
-            eprintln!("dsops: unloading");
+            status("unloading");
         }
         if let (Some(set), Some(cfg)) = (&new.set, &new.cfg) {
             // A reload for the clock alone (credentials) is not news.
             if !same_inputs || old.set != new.set {
                 let dir = discover::cwd().unwrap_or_default();
                 let shown = plan::display(&dir, &state::dec_path(cfg));
-                eprintln!("dsops: loading {shown} (env {set})");
+                status(&format!("loading {shown} (env {set})"));
             }
         }
         if !changes.marks.is_empty() {
-            eprintln!("dsops: {}", changes.marks.join(" "));
+            status(&marks_line(&changes.marks));
         }
     }
     Applied {

@@ -234,18 +234,19 @@ pub fn plan(
     plan
 }
 
-/// The config as the user would name it from `dir`.
+/// The config as the user would name it from `dir`, escaped for the
+/// terminal (a directory name can carry terminal controls).
 pub fn display(dir: &Path, cfg: &Path) -> String {
     if cfg.parent() == Some(dir) {
         return cfg
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| crate::text::path(Path::new(n)))
             .unwrap_or_default();
     }
     let home = crate::paths::home();
     match cfg.strip_prefix(&home) {
-        Ok(rest) if home != Path::new("/") => format!("~/{}", rest.display()),
-        _ => cfg.display().to_string(),
+        Ok(rest) if home != Path::new("/") => format!("~/{}", crate::text::path(rest)),
+        _ => crate::text::path(cfg),
     }
 }
 

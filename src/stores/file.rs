@@ -145,11 +145,13 @@ enum Format {
     Json,
 }
 
+/// The store's `path`; a relative one is relative to the directory of the
+/// config file that declares the store, not the working directory.
 fn path(store: &Store) -> Result<PathBuf> {
     let p = store
         .get("path")?
         .ok_or_else(|| store.error("path", "missing"))?;
-    Ok(PathBuf::from(p))
+    Ok(store.beside_origin(&p))
 }
 
 fn format(store: &Store, path: &Path) -> Result<Format> {
