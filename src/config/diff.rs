@@ -455,7 +455,7 @@ fn runs_code(cfg: &Config, r: &Reference) -> bool {
         .is_some_and(|s| s.kind.key_is_code(s))
 }
 
-const RUNS_CODE: &str = " (the store runs its key as code)";
+const RUNS_CODE: &str = " (the store runs an interpreter: a key can change the code that runs)";
 
 /// The risk of variable `name` taking its value from `source`: `base`,
 /// or high (and why) when the name steers or the key is code.

@@ -21,6 +21,7 @@ mod licenses;
 mod min_validity;
 mod pkce;
 mod populate;
+mod review;
 mod seeds;
 mod stores;
 mod trust;
