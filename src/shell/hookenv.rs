@@ -31,10 +31,12 @@
 //! the directory; they are for `export`, `exec` and `creds`), and shell
 //! variables that were never exported (dsops cannot see them to restore).
 //!
-//! Longer than most files here: `apply` is the one place where a load's
-//! state, its priors file, its stamp and its one-time messages are decided
-//! together (they must agree); the change itself is `diff.rs`, the lines
-//! `emit.rs`.
+//! The decision is one pure value: [`transition`] computes, from the plan,
+//! the old state, the user's prior values and the environment, what to set
+//! and unset, what to remember and which status lines to show; [`apply`]
+//! then performs it (saves the priors, makes the stamp, prints the status
+//! lines, all from one place: [`status`]). The change itself is `diff.rs`,
+//! the lines `emit.rs`.
 
 use super::Shell;
 use super::diff;
@@ -132,7 +134,20 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
         }
-        let a = apply(opts, &old, plan, same_inputs, nearest_enc, env_var, read_at);
+        let (priors, lost) = old_priors(&old);
+        let env = |n: &str| std::env::var_os(n);
+        let inputs = Inputs {
+            opts,
+            old: &old,
+            priors,
+            lost,
+            same_inputs,
+            cfg: nearest_enc,
+            env_var,
+            dir: dir.clone(),
+            env: &env,
+        };
+        let a = apply(&inputs, plan, read_at);
         (a.new, a.first, a.lines)
     };
 
@@ -286,7 +301,7 @@ fn old_priors(old: &State) -> (HashMap<String, Option<OsString>>, Option<String>
     }
 }
 
-/// What [`apply`] decided.
+/// What [`apply`] gives back to [`run`].
 struct Applied {
     /// The state after the lines.
     new: State,
@@ -296,128 +311,181 @@ struct Applied {
     lines: Vec<u8>,
 }
 
-/// Revert what the old state exported, apply `plan`, print the status lines
-/// and the one-time messages, and return the new state and the lines.
-fn apply(
-    opts: &Options,
-    old: &State,
-    mut plan: Plan,
+/// What a load decides, before any effect: from the plan, the old state,
+/// the user's prior values and the environment. [`apply`] performs it.
+#[derive(Debug, Default)]
+struct Transition {
+    /// The state after the lines, without its priors file and stamp (the
+    /// effects make those).
+    new: State,
+    /// The prior values the new state must remember (saved to a file).
+    keep: Priors,
+    /// Every name the lines touch (the old names too, until they are
+    /// restored), and their prior values: the state written before the
+    /// lines manages them all.
+    touched: Vec<String>,
+    touched_keep: Priors,
+    /// The variables to set (`None`: unset), in order.
+    set: Vec<(String, Option<OsString>)>,
+    /// The status lines, in order (printed by [`status`]).
+    status: Vec<String>,
+}
+
+/// What a transition is computed from, besides the plan.
+struct Inputs<'a> {
+    opts: &'a Options,
+    old: &'a State,
+    /// The prior value of each name the old state manages, and why they
+    /// could not be had, if they could not.
+    priors: HashMap<String, Option<OsString>>,
+    lost: Option<String>,
+    /// The config files, `DSOPS_ENV` and the clock alone moved?
     same_inputs: bool,
     cfg: Option<String>,
     env_var: Option<String>,
-    read_at: SystemTime,
-) -> Applied {
-    let (priors, lost) = old_priors(old);
-    if let Some(msg) = &lost {
-        status(msg);
-    }
-    // What the user had before dsops changed anything.
-    let baseline = |name: &str| -> Option<OsString> {
-        match priors.get(name) {
+    dir: PathBuf,
+    /// The environment now.
+    env: &'a dyn Fn(&str) -> Option<OsString>,
+}
+
+impl Inputs<'_> {
+    /// What the user had before dsops changed anything.
+    fn baseline(&self, name: &str) -> Option<OsString> {
+        match self.priors.get(name) {
             Some(p) => p.clone(),
-            None => std::env::var_os(name),
+            None => (self.env)(name),
         }
-    };
-    // The prior values of `names` that had one, in name order: the same
-    // priors make the same file.
-    let keep = |names: &[&str]| -> Priors {
+    }
+
+    /// The prior values of `names` that had one, in name order: the same
+    /// priors make the same file.
+    fn keep(&self, names: &[String]) -> Priors {
         let mut p: Priors = names
             .iter()
-            .filter_map(|n| baseline(n).map(|v| (n.to_string(), v.into_vec())))
+            .filter_map(|n| self.baseline(n).map(|v| (n.clone(), v.into_vec())))
             .collect();
         p.sort();
         p
-    };
-    let mut new = State {
+    }
+}
+
+/// Why a plan that loads cannot be remembered (a pure check: the state's
+/// size, the priors' size).
+fn too_big(new: &State, keep: &Priors, set: &str) -> Option<String> {
+    if new.encode().len() > state::MAX_LEN {
+        return Some(format!(
+            "not loaded: {set}: its {} variables are too many to remember in {} (at most {} KiB)",
+            new.names.len(),
+            state::VAR,
+            state::MAX_LEN / 1024
+        ));
+    }
+    if priors::size(keep) > priors::MAX_BYTES {
+        // Name the values that are the problem, the largest first.
+        let mut big: Vec<(&str, usize)> = keep.iter().map(|(n, v)| (n.as_str(), v.len())).collect();
+        big.sort_by_key(|b| std::cmp::Reverse(b.1));
+        let big: Vec<&str> = big.into_iter().map(|(n, _)| n).collect();
+        return Some(format!(
+            "not loaded: {set}: the current values of {} are too large to remember for restoring them later ({} KiB; at most {} KiB)",
+            name_list(&big),
+            priors::size(keep) / 1024,
+            priors::MAX_BYTES / 1024
+        ));
+    }
+    None
+}
+
+/// The pure decision: revert what the old state exported, apply `plan`
+/// (failed here when it cannot be remembered), and the status lines.
+fn transition(i: &Inputs, plan: &mut Plan) -> Transition {
+    let state_of = |plan: &Plan| State {
         v: state::VERSION,
-        cfg,
-        env: env_var,
-        ..Default::default()
-    };
-    let build = |plan: &Plan, new: &mut State| {
-        new.set = plan.set.clone();
-        new.refresh = plan.refresh;
-        new.files = plan
+        cfg: i.cfg.clone(),
+        env: i.env_var.clone(),
+        set: plan.set.clone(),
+        refresh: plan.refresh,
+        files: plan
             .files
             .iter()
             .map(|(p, fp)| (state::enc_path(p), fp.clone()))
-            .collect();
-        new.names = plan.vars.iter().map(|(n, _)| n.clone()).collect();
-        new.priors = None;
-        new.note = (!plan.notices.is_empty())
-            .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes()));
+            .collect(),
+        names: plan.vars.iter().map(|(n, _)| n.clone()).collect(),
+        note: (!plan.notices.is_empty())
+            .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes())),
+        ..Default::default()
     };
-    build(&plan, &mut new);
-    let mut new_priors = Priors::new();
-    if !new.names.is_empty() {
-        let names: Vec<&str> = new.names.iter().map(String::as_str).collect();
-        new_priors = keep(&names);
-        let set = plan.set.clone().unwrap_or_default();
-        let problem = if new.encode().len() > state::MAX_LEN {
-            Some(format!(
-                "not loaded: {set}: its {} variables are too many to remember in {} (at most {} KiB)",
-                names.len(),
-                state::VAR,
-                state::MAX_LEN / 1024
-            ))
-        } else if priors::size(&new_priors) > priors::MAX_BYTES {
-            // Name the values that are the problem, the largest first.
-            let mut big: Vec<(&str, usize)> = new_priors
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.len()))
-                .collect();
-            big.sort_by_key(|b| std::cmp::Reverse(b.1));
-            let big: Vec<&str> = big.into_iter().map(|(n, _)| n).collect();
-            Some(format!(
-                "not loaded: {set}: the current values of {} are too large to remember for restoring them later ({} KiB; at most {} KiB)",
-                name_list(&big),
-                priors::size(&new_priors) / 1024,
-                priors::MAX_BYTES / 1024
-            ))
-        } else if new_priors.is_empty() {
-            None
-        } else {
-            match priors::save(&new_priors) {
-                Ok(name) => {
-                    new.priors = Some(name);
-                    None
-                }
-                Err(e) => {
-                    let had: Vec<&str> = new_priors.iter().map(|(n, _)| n.as_str()).collect();
-                    Some(format!(
-                        "not loaded: {set}: cannot keep the current values of {} for restoring them later: {e}",
-                        name_list(&had)
-                    ))
-                }
-            }
-        };
-        if let Some(p) = problem {
-            plan.fail(p);
-            build(&plan, &mut new);
-            new_priors.clear();
-        }
+    let mut new = state_of(plan);
+    let mut keep = i.keep(&new.names);
+    if let Some(problem) = plan
+        .set
+        .as_deref()
+        .filter(|_| !new.names.is_empty())
+        .and_then(|set| too_big(&new, &keep, set))
+    {
+        plan.fail(problem);
+        new = state_of(plan);
+        keep.clear();
     }
 
     // The lines for the shell: every name dsops managed or will manage whose
     // value must change (names from the old state are user input too).
-    let changes = diff::changes(
-        &old.names,
-        &priors,
-        &plan.vars,
-        |n| std::env::var_os(n),
-        |n| refuse_name(opts.shell, n).is_some(),
-    );
-    let mut body = Script::new(opts.shell);
-    for (name, target) in &changes.set {
-        match target {
-            Some(v) => body.export(name, OsStr::as_bytes(v)),
-            None => body.unset(name),
+    let changes = diff::changes(&i.old.names, &i.priors, &plan.vars, i.env, |n| {
+        refuse_name(i.opts.shell, n).is_some()
+    });
+    let touched_keep = i.keep(&changes.names);
+
+    let mut status: Vec<String> = i.lost.iter().cloned().collect();
+    if new.note.is_some() && new.note != i.old.note {
+        status.extend(plan.notices.iter().cloned());
+    }
+    if !i.opts.quiet {
+        if i.old.set.is_some() && new.set.is_none() {
+            status.push("unloading".into());
+        }
+        // A reload for the clock alone (credentials) is not news.
+        if let (Some(set), Some(cfg)) = (&new.set, &new.cfg)
+            && (!i.same_inputs || i.old.set != new.set)
+        {
+            let shown = plan::display(&i.dir, &state::dec_path(cfg));
+            status.push(format!("loading {shown} (env {set})"));
+        }
+        if !changes.marks.is_empty() {
+            status.push(marks_line(&changes.marks));
         }
     }
-    let names: Vec<&str> = changes.names.iter().map(String::as_str).collect();
+    Transition {
+        new,
+        keep,
+        touched: changes.names,
+        touched_keep,
+        set: changes.set,
+        status,
+    }
+}
+
+/// Decide ([`transition`]), then perform: save the prior values, make the
+/// stamp, print the status lines; return the states and the lines.
+fn apply(i: &Inputs, mut plan: Plan, read_at: SystemTime) -> Applied {
+    let mut t = transition(i, &mut plan);
+    if !t.keep.is_empty() {
+        match priors::save(&t.keep) {
+            Ok(name) => t.new.priors = Some(name),
+            Err(e) => {
+                let had: Vec<&str> = t.keep.iter().map(|(n, _)| n.as_str()).collect();
+                plan.fail(format!(
+                    "not loaded: {}: cannot keep the current values of {} for restoring them later: {e}",
+                    plan.set.clone().unwrap_or_default(),
+                    name_list(&had)
+                ));
+                // A failed plan manages no names: nothing more to save.
+                t = transition(i, &mut plan);
+            }
+        }
+    }
+    let mut new = t.new;
 
     // The stamp: a fresh one for this load; the old one is no longer needed.
-    if let Some(p) = &old.stamp {
+    if let Some(p) = &i.old.stamp {
         stamp::remove(&state::dec_path(p));
     }
     new.stamp = if new.files.is_empty() {
@@ -426,49 +494,35 @@ fn apply(
         stamp::create(read_at).as_deref().map(state::enc_path)
     };
 
-    // Before the lines: the new state, but managing every name they touch
-    // (the old names too, until they are restored), marked partial.
-    let first = (!body.out.is_empty()).then(|| {
-        let mut t = new.clone();
-        t.partial = true;
-        t.names = names.iter().map(|n| n.to_string()).collect();
-        let all = keep(&names);
-        t.priors = if all == new_priors {
-            new.priors.clone()
-        } else if all.is_empty() {
-            None
-        } else {
-            Some(priors::save(&all).ok()?)
-        };
-        (t.encode().len() <= state::MAX_LEN).then_some(t)
-    });
-    // When it cannot be kept (a full disk), the final state goes first.
-    let first = match first {
-        Some(None) => Some(new.clone()),
-        Some(Some(t)) => Some(t),
-        None => None,
-    };
-
-    if new.note.is_some() && new.note != old.note {
-        for n in &plan.notices {
-            status(n);
+    let mut body = Script::new(i.opts.shell);
+    for (name, target) in &t.set {
+        match target {
+            Some(v) => body.export(name, OsStr::as_bytes(v)),
+            None => body.unset(name),
         }
     }
-    if !opts.quiet {
-        if old.set.is_some() && new.set.is_none() {
-            status("unloading");
-        }
-        if let (Some(set), Some(cfg)) = (&new.set, &new.cfg) {
-            // A reload for the clock alone (credentials) is not news.
-            if !same_inputs || old.set != new.set {
-                let dir = discover::cwd().unwrap_or_default();
-                let shown = plan::display(&dir, &state::dec_path(cfg));
-                status(&format!("loading {shown} (env {set})"));
-            }
-        }
-        if !changes.marks.is_empty() {
-            status(&marks_line(&changes.marks));
-        }
+    // Before the lines: the new state, but managing every name they touch,
+    // marked partial; when it cannot be kept (a full disk), the final state
+    // goes first.
+    let first = (!body.out.is_empty()).then(|| {
+        let partial = || {
+            let mut f = new.clone();
+            f.partial = true;
+            f.names = t.touched.clone();
+            f.priors = if t.touched_keep == t.keep {
+                new.priors.clone()
+            } else if t.touched_keep.is_empty() {
+                None
+            } else {
+                Some(priors::save(&t.touched_keep).ok()?)
+            };
+            (f.encode().len() <= state::MAX_LEN).then_some(f)
+        };
+        partial().unwrap_or_else(|| new.clone())
+    });
+
+    for line in &t.status {
+        status(line);
     }
     Applied {
         new,
@@ -480,6 +534,85 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The decision alone, on plain values: entering sets the plan's
+    /// variables and says so; leaving restores the user's value and says
+    /// "unloading"; quiet keeps only notices.
+    #[test]
+    fn transition_is_a_pure_value() {
+        fn env_before(n: &str) -> Option<OsString> {
+            (n == "SHADOW").then(|| "user".into())
+        }
+        fn env_after(n: &str) -> Option<OsString> {
+            match n {
+                "SHADOW" => Some("dsops".into()),
+                "A" => Some("1".into()),
+                _ => None,
+            }
+        }
+        let opts = Options {
+            shell: &crate::shell::bash::Bash,
+            quiet: false,
+            debug: false,
+        };
+        let empty = State::empty();
+        let inputs = |old: &'static State,
+                      priors: HashMap<String, Option<OsString>>,
+                      env: &'static dyn Fn(&str) -> Option<OsString>| Inputs {
+            opts: &opts,
+            old,
+            priors,
+            lost: None,
+            same_inputs: false,
+            cfg: Some(state::enc_path(std::path::Path::new("/p/.dsops.yaml"))),
+            env_var: None,
+            dir: PathBuf::from("/p"),
+            env,
+        };
+        let old: &'static State = Box::leak(Box::new(empty));
+        let mut plan = Plan {
+            set: Some("dev".into()),
+            vars: vec![("A".into(), "1".into()), ("SHADOW".into(), "dsops".into())],
+            ..Default::default()
+        };
+        let t = transition(&inputs(old, HashMap::new(), &env_before), &mut plan);
+        assert_eq!(t.new.names, ["A", "SHADOW"]);
+        assert_eq!(t.keep, vec![("SHADOW".to_string(), b"user".to_vec())]);
+        assert_eq!(
+            t.set,
+            [
+                ("A".into(), Some(OsString::from("1"))),
+                ("SHADOW".into(), Some(OsString::from("dsops")))
+            ]
+        );
+        assert_eq!(t.status, ["loading .dsops.yaml (env dev)", "+A +SHADOW"]);
+
+        let loaded: &'static State = Box::leak(Box::new(State {
+            set: Some("dev".into()),
+            names: vec!["SHADOW".into()],
+            ..t.new
+        }));
+        let priors: HashMap<String, Option<OsString>> =
+            [("SHADOW".into(), Some(OsString::from("user")))].into();
+        let mut nothing = Plan::default();
+        nothing.fail("gone".into());
+        let t = transition(&inputs(loaded, priors, &env_after), &mut nothing);
+        assert_eq!(t.set, [("SHADOW".into(), Some(OsString::from("user")))]);
+        assert_eq!(t.status, ["gone", "unloading", "-SHADOW"]);
+        assert!(t.keep.is_empty() && t.new.names.is_empty());
+    }
+
+    #[test]
+    fn status_lines_are_bounded() {
+        let marks: Vec<String> = (0..5000).map(|i| format!("+V{i}")).collect();
+        let line = marks_line(&marks);
+        assert!(line.len() < MAX_STATUS + 100, "{}", line.len());
+        assert!(
+            line.ends_with("(5000 variables: 5000 new, 0 changed, 0 restored)"),
+            "{line}"
+        );
+        assert_eq!(marks_line(&marks[..2]), "+V0 +V1");
+    }
 
     #[test]
     fn walk_finds_the_nearest_regular_file() {
