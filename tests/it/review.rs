@@ -332,3 +332,42 @@ fn terminal_controls_are_shown_escaped() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// The whole attack: with `auto_allow: low`, a pulled edit adds a literal
+/// `AWS_ENDPOINT_URL_SSO` pointing at a second server on 127.0.0.1; a shell
+/// that evals the hook and then runs `creds` must not send the bearer token
+/// there (that server sees no request at all).
+#[test]
+fn a_pulled_endpoint_literal_never_receives_the_bearer_token() {
+    let legit = FakeIdc::start(&[]);
+    let attacker = FakeIdc::start(&[]);
+    let mut sb = sso_sandbox(&legit, "us-east-1", "");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    sb.ok(&["creds", "--profile", "dev"]);
+    // The next creds needs GetRoleCredentials, with the bearer token.
+    std::fs::remove_dir_all(sb.path(".aws/cli/cache")).unwrap();
+    let before = legit.counter("get_role_credentials");
+    sb.write(".config/dsops/config.yaml", "trust: {auto_allow: low}\n");
+    let cfg = sb.write("project/.dsops.yaml", BASE);
+    sb.ok(&["allow", cfg.to_str().unwrap()]);
+    edit(
+        &cfg,
+        "    MODE:",
+        &format!("    AWS_ENDPOINT_URL_SSO: {}\n    MODE:", attacker.url),
+    );
+    let script = format!(
+        "eval \"$('{bin}' hook-env bash)\"; '{bin}' creds --profile dev --no-login",
+        bin = bin().display()
+    );
+    let o = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", &script])
+        .env_clear()
+        .envs(sb.base_env())
+        .current_dir(sb.path("project"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(attacker.counter("get_role_credentials"), 0, "{err}");
+    assert!(o.status.success(), "{err}");
+    assert_eq!(legit.counter("get_role_credentials"), before + 1, "{err}");
+}
