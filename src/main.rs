@@ -102,7 +102,7 @@ fn run(args: Vec<OsString>) -> ! {
 
 fn report(e: &error::Error) -> i32 {
     // Messages carry paths, names and values from project files.
-    eprintln!("dsops: {}", text::message(&e.to_string()));
+    eprintln!("dsops: {}", text::shown(&e.to_string()));
     if e.code == error::exit::USAGE {
         eprintln!("dsops: see 'dsops --help'");
     }

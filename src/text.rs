@@ -5,9 +5,11 @@
 //! (a path, a store, env set or key name, a value or a command from a
 //! project file, a directory name): every character a terminal would act
 //! on or that a reader cannot see becomes a visible escape, so what is shown
-//! is what is there. [`argv`] shows a command line with each item quoted
-//! when it is not plain printable text; [`message`] escapes a whole message
-//! at the output boundary (keeping its line breaks). Not done here: a
+//! is what is there; it is used on single items and, at the output
+//! boundary, on whole one-line messages (errors, the hook's status lines,
+//! doctor's lines: a line break in a name cannot start a fake line either).
+//! [`argv`] shows a command line with each item quoted when it is not plain
+//! printable text. Not done here: a
 //! backslash is not doubled, so escaping twice changes nothing (and Windows
 //! paths stay readable); text that only *looks* like an escape is possible,
 //! but it cannot act on the terminal or hide anything.
@@ -79,7 +81,9 @@ fn escape_into(out: &mut String, c: char) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
-        c if (c as u32) < 0x100 => {
+        // ASCII as a byte; the rest as a code point (so `\xff` is only ever
+        // a byte that is not UTF-8, from `shown_bytes`).
+        c if c.is_ascii() => {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
         c => {
@@ -156,15 +160,6 @@ pub fn argv(items: &[String]) -> String {
     items.iter().map(|i| arg(i)).collect::<Vec<_>>().join(" ")
 }
 
-/// A whole message for the terminal: each line by [`shown`], the line
-/// breaks kept.
-pub fn message(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c != '\n' && hidden(c)) {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(s.split('\n').map(shown).collect::<Vec<_>>().join("\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,15 +178,15 @@ mod tests {
         assert_eq!(shown("a\x1b]0;x\x07b"), "a\\e]0;x\\x07b");
         assert_eq!(
             shown("\x7f\u{9b}\u{202e}\u{200b}\u{feff}"),
-            "\\x7f\\x9b\\u{202e}\\u{200b}\\u{feff}"
+            "\\x7f\\u{9b}\\u{202e}\\u{200b}\\u{feff}"
         );
         assert_eq!(
             shown("\u{2066}x\u{2069}\u{200e}\u{061c}"),
             "\\u{2066}x\\u{2069}\\u{200e}\\u{61c}"
         );
-        assert_eq!(shown("a\nb\tc\u{a0}"), "a\\nb\\tc\\xa0");
+        assert_eq!(shown("a\nb\tc\u{a0}"), "a\\nb\\tc\\u{a0}");
         assert_eq!(shown_bytes(b"a\xffb\x1b"), "a\\xffb\\e");
-        assert_eq!(message("one\x1b\ntwo"), "one\\e\ntwo");
+        assert_eq!(shown("one\x1b\ntwo"), "one\\e\\ntwo");
         // Escaping twice changes nothing.
         let once = shown("x\x1b[2J\u{202e}y").into_owned();
         assert_eq!(shown(&once), once);
@@ -204,7 +199,7 @@ mod tests {
         assert_eq!(v(&["sh", "-c", "curl x|sh"]), "sh -c \"curl x|sh\"");
         assert_eq!(v(&["op\x1b[8m", ""]), "\"op\\e[8m\" \"\"");
         assert_eq!(v(&["a\"b\\c"]), "\"a\\\"b\\\\c\"");
-        assert_eq!(v(&["op\u{a0}read"]), "\"op\\xa0read\"");
+        assert_eq!(v(&["op\u{a0}read"]), "\"op\\u{a0}read\"");
     }
 
     /// Every code point: the named ones are escaped, and what comes out is
@@ -239,7 +234,7 @@ mod tests {
     #[test]
     fn nothing_hidden_survives() {
         proptest!(|(s in "\\PC*|[\\x00-\\x20\\x7f-\\x9f\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{feff}a]*")| {
-            for out in [shown(&s).into_owned(), arg(&s), message(&s).replace('\n', ""), shown_bytes(s.as_bytes())] {
+            for out in [shown(&s).into_owned(), arg(&s), shown_bytes(s.as_bytes())] {
                 prop_assert!(!out.chars().any(hidden), "{out:?}");
             }
         });

@@ -35,7 +35,7 @@ impl Report {
         // does not stop the checks. Paths, names and messages come from
         // project files: escaped for the terminal.
         let msg = msg.to_string();
-        let msg = crate::text::message(&msg);
+        let msg = crate::text::shown(&msg);
         let _ = crate::output::print(format!("{status:<4} {msg}\n").as_bytes());
     }
     fn ok(&mut self, msg: impl std::fmt::Display) {

@@ -111,7 +111,7 @@ pub fn resolve_selected(ctx: &Ctx) -> Result<Resolved> {
         }
     };
     if let (Some(u), false) = (&untrusted, ctx.quiet) {
-        eprintln!("dsops: not loaded: {}", crate::text::message(&u.message));
+        eprintln!("dsops: not loaded: {}", crate::text::shown(&u.message));
     }
     ctx.debug(format_args!(
         "env set '{}' from {}: {}",

@@ -36,7 +36,7 @@ impl Ctx {
     /// `--debug` lines. Callers pass names, paths and counts, never values.
     pub fn debug(&self, msg: impl std::fmt::Display) {
         if self.debug {
-            eprintln!("dsops: debug: {}", crate::text::message(&msg.to_string()));
+            eprintln!("dsops: debug: {}", crate::text::shown(&msg.to_string()));
         }
     }
 

@@ -68,11 +68,11 @@ fn report(path: &Path, review: &Comparison) -> String {
         }
         Comparison::Nothing(why) => format!(
             "{p}: changed since it was allowed; {}\n",
-            crate::text::message(why)
+            crate::text::shown(why)
         ),
         Comparison::Broken(e) => format!(
             "{p}: changed since it was allowed, and {}\n",
-            crate::text::message(&e.to_string())
+            crate::text::shown(&e.to_string())
         ),
     }
 }

@@ -117,7 +117,7 @@ pub fn debug_on() -> bool {
 /// A `--debug` line. Callers pass names, paths and counts, never values.
 pub fn debug(msg: impl std::fmt::Display) {
     if debug_on() {
-        eprintln!("dsops: debug: {}", crate::text::message(&msg.to_string()));
+        eprintln!("dsops: debug: {}", crate::text::shown(&msg.to_string()));
     }
 }
 

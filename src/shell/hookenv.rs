@@ -226,7 +226,7 @@ const MAX_STATUS: usize = 400;
 /// One status line on stderr: `dsops: ...`, escaped for the terminal (names,
 /// paths and messages come from project files and directory names).
 fn status(line: &str) {
-    eprintln!("dsops: {}", crate::text::message(line));
+    eprintln!("dsops: {}", crate::text::shown(line));
 }
 
 /// `+A +B ~C`, at most [`MAX_STATUS`] bytes: a 5,000-variable set says how
