@@ -30,9 +30,11 @@
 //! parsed configs are equal. Every line is escaped for the terminal
 //! (`text::shown`): what is shown is what is in the file.
 //!
-//! Longer than most files here because of its tests (about 200 lines):
-//! every risk class is shown by an edit of one realistic config.
+//! Longer than most files here because of its tests (about 250 lines):
+//! every risk class is shown by an edit of one realistic config. The list
+//! of steering variables is `steering.rs`.
 
+use super::steering::steers;
 use super::{Config, EnvSet, Reference, Source, Store, Var};
 use std::collections::BTreeMap;
 
@@ -61,92 +63,6 @@ pub struct Change {
     pub short: String,
     /// The full line for `dsops allow --show`.
     pub long: String,
-}
-
-/// Variables that can steer credentials, code or network: a change that
-/// adds or changes one is **high** whatever sets it (a literal, any store),
-/// and `trust.auto_allow: low` never trusts it. An exact name, or a prefix
-/// (`AWS_*`) or suffix (`*_PROXY`) pattern; compared without regard to case
-/// (`http_proxy`, and zsh's `path` tied to `PATH`). Names the hook refuses
-/// outright (`HOME`, `XDG_*_HOME`, `LD_*`, ...) are in `shell/reserved.rs`.
-/// The README's trust section lists these.
-pub const STEERING: &[&str] = &[
-    // Credentials, endpoints, profiles, config files and CA bundles of
-    // every AWS SDK and the CLI.
-    "AWS_*",
-    // Where programs, libraries and modules are found.
-    "*PATH",
-    "PYTHON*",
-    "PERL*",
-    "RUBY*",
-    "NODE_*",
-    "GEM_*",
-    "BUNDLE_*",
-    "CARGO_*",
-    "RUSTUP_*",
-    "RUSTC*",
-    "GO*",
-    "JAVA_*",
-    "*_HOME",
-    "XDG_*",
-    // Options a runtime or build tool reads at start-up.
-    "*_OPTIONS",
-    "*FLAGS",
-    "*_OPTS",
-    "*OPT",
-    // Package indexes.
-    "PIP_*",
-    "UV_*",
-    "NPM_CONFIG_*",
-    "YARN_*",
-    // Kubernetes, containers, Terraform.
-    "KUBECONFIG",
-    "KUBE*",
-    "DOCKER_*",
-    "CONTAINER_HOST",
-    "TF_CLI_*",
-    // Network: proxies, name resolution, TLS trust.
-    "*_PROXY",
-    "HOSTALIASES",
-    "LOCALDOMAIN",
-    "SSL_*",
-    "*CA_BUNDLE",
-    "*_CA_CERTS",
-    "*CAINFO",
-    "*CAPATH",
-    // Other clouds' and tools' credentials.
-    "GOOGLE_*",
-    "CLOUDSDK_*",
-    "AZURE_*",
-    "VAULT_*",
-    "GNUPGHOME",
-    "SSH_*",
-    "GIT_*",
-    // Programs other programs run.
-    "EDITOR",
-    "VISUAL",
-    "*PAGER",
-    "BROWSER",
-    "SHELL",
-    "*ASKPASS",
-    "LESSOPEN",
-    "LESSCLOSE",
-    "TERMINAL",
-    "PROMPT_*",
-];
-
-/// Is `name` in [`STEERING`]?
-pub fn steers(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
-    STEERING.iter().any(|p| {
-        if let Some(prefix) = p.strip_suffix('*') {
-            up.starts_with(prefix)
-        } else if let Some(suffix) = p.strip_prefix('*') {
-            up.ends_with(suffix)
-        } else {
-            up == *p
-        }
-    })
 }
 
 /// The risk of setting or changing variable `name` to a value of `risk`.
@@ -602,6 +518,7 @@ pub fn summary(changes: &[Change]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::steering::STEERING;
     use super::*;
     use std::path::Path;
 

@@ -1,6 +1,11 @@
-//! The `exec` store: run `command... KEY` (no shell), stdout without its final
+//! The `exec` store: run `command... KEY` (no shell; a relative program with
+//! a `/` is relative to the declaring config file's directory, a bare name is
+//! found on PATH), stdout without its final
 //! newline (`\n` or `\r\n`) is the value; a non-zero exit is an error showing
 //! the command's stderr; a bounded time (the store's `timeout`, default 30 s).
+//! A command that runs an interpreter's inline code (`sh -c`, `python -c`,
+//! ..., see [`runs_code`]) makes its keys code: the trust diff rates a
+//! change of one high.
 //!
 //! stdin is `/dev/null`: a store runs from the shell hook, where nothing may
 //! wait for the keyboard. The whole run, including reading the pipes, is
