@@ -6,7 +6,7 @@
 //!   (`credentials_from`, `profile`, `account_id`, `role_name`, `role_arn`,
 //!   the static key fields, `sso_start_url`, `sso_region`, `sso_session`,
 //!   `endpoint_url`, a store's `region`); a store's type; a new store of any
-//!   type; `defaultEnv`; a variable named in [`STEERING`] (`AWS_*`, `PATH`,
+//!   type; `defaultEnv`; a variable named in `steering::STEERING` (`AWS_*`, `PATH`,
 //!   proxies, CA bundles, ...) added or changed, whatever sets it, and any
 //!   change to a store such a variable reads; a key of an exec store whose
 //!   command runs an interpreter's code (`sh -c`, `python -c`, ...: the key
@@ -103,7 +103,7 @@ fn change(risk: Risk, short: String, long: String) -> Change {
 const STEERS: &str = " (can steer credentials, code or network)";
 
 /// What the diff needs to know of a config besides the two layers: the
-/// stores that variables in [`STEERING`] read.
+/// stores that variables in `steering::STEERING` read.
 struct Context {
     /// Stores read by a steering variable, in either config.
     steering_stores: std::collections::BTreeSet<String>,
