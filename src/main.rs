@@ -117,7 +117,8 @@ fn report(e: &error::Error) -> i32 {
 /// The message, and for a usage error where to read about usage: the
 /// command's own help when the command is known.
 fn report_in(e: &error::Error, command: Option<&str>) -> i32 {
-    eprintln!("dsops: {e}");
+    // Messages carry paths, names and values from project files.
+    eprintln!("dsops: {}", text::shown(&e.to_string()));
     if e.kind == error::Exit::Usage {
         match command {
             Some(c) => eprintln!("dsops: see 'dsops help {c}'"),

@@ -38,7 +38,10 @@ struct Report {
 impl Report {
     fn line(&mut self, status: &str, msg: impl std::fmt::Display) {
         // Each line as soon as its check is done; a reader that went away
-        // does not stop the checks.
+        // does not stop the checks. Paths, names and messages come from
+        // project files: escaped for the terminal.
+        let msg = msg.to_string();
+        let msg = crate::text::shown(&msg);
         let _ = crate::output::print(format!("{status:<4} {msg}\n").as_bytes());
     }
     fn ok(&mut self, msg: impl std::fmt::Display) {

@@ -82,7 +82,7 @@ impl Ctx {
     /// `--debug` lines. Callers pass names, paths and counts, never values.
     pub fn debug(&self, msg: impl std::fmt::Display) {
         if self.debug {
-            eprintln!("dsops: debug: {msg}");
+            eprintln!("dsops: debug: {}", crate::text::shown(&msg.to_string()));
         }
     }
 
@@ -92,7 +92,7 @@ impl Ctx {
         let project = self.project()?;
         if !self.quiet {
             for (p, why) in &project.skipped {
-                eprintln!("dsops: skipping {}: {why}", p.display());
+                eprintln!("dsops: skipping {}: {why}", crate::text::path(p));
             }
         }
         self.debug(format_args!(
@@ -199,7 +199,7 @@ impl Ctx {
             }
         };
         if let (Some(u), false) = (&untrusted, self.quiet) {
-            eprintln!("dsops: not loaded: {}", u.message);
+            eprintln!("dsops: not loaded: {}", crate::text::shown(&u.message));
         }
         self.debug(format_args!(
             "env set '{}' from {}: {}",

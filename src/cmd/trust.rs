@@ -21,14 +21,17 @@ fn target(ctx: &Ctx) -> Result<PathBuf> {
                     .ok_or_else(|| {
                         Error::config(format!(
                             "{}: no .dsops.yaml or dsops.yaml here",
-                            p.display()
+                            crate::text::path(&p)
                         ))
                     })?
             } else {
                 p
             };
             if !p.is_file() {
-                return Err(Error::config(format!("{}: no such file", p.display())));
+                return Err(Error::config(format!(
+                    "{}: no such file",
+                    crate::text::path(&p)
+                )));
             }
             Ok(p)
         }
@@ -46,7 +49,9 @@ fn report(path: &Path, review: &Comparison) -> String {
             .map(|c| format!("  {:<6}  {}\n", c.risk.name(), c.long))
             .collect()
     };
-    let p = path.display();
+    // The path, like every name and value in the lines, is escaped: a
+    // directory name can carry terminal controls.
+    let p = crate::text::path(path);
     match review {
         Comparison::Same => format!("{p}: unchanged since it was allowed\n"),
         Comparison::New(changes) => {
@@ -61,8 +66,14 @@ fn report(path: &Path, review: &Comparison) -> String {
         Comparison::Changes(changes) => {
             format!("{p}: changed since it was allowed:\n{}", lines(changes))
         }
-        Comparison::Nothing(why) => format!("{p}: changed since it was allowed; {why}\n"),
-        Comparison::Broken(e) => format!("{p}: changed since it was allowed, and {e}\n"),
+        Comparison::Nothing(why) => format!(
+            "{p}: changed since it was allowed; {}\n",
+            crate::text::shown(why)
+        ),
+        Comparison::Broken(e) => format!(
+            "{p}: changed since it was allowed, and {}\n",
+            crate::text::shown(&e.to_string())
+        ),
     }
 }
 
@@ -103,12 +114,12 @@ pub fn allow(ctx: &Ctx) -> Result<i32> {
     {
         return Err(Error::new(
             Exit::Untrusted,
-            format!("{}: not allowed", path.display()),
+            format!("{}: not allowed", crate::text::path(&path)),
         ));
     }
     trust::allow(&source)?;
     if !ctx.quiet {
-        eprintln!("dsops: allowed {}", path.display());
+        eprintln!("dsops: allowed {}", crate::text::path(&path));
     }
     Ok(0)
 }
@@ -117,7 +128,7 @@ pub fn deny(ctx: &Ctx) -> Result<i32> {
     let path = target(ctx)?;
     trust::deny(&path)?;
     if !ctx.quiet {
-        eprintln!("dsops: denied {}", path.display());
+        eprintln!("dsops: denied {}", crate::text::path(&path));
     }
     Ok(0)
 }

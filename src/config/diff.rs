@@ -1,31 +1,40 @@
 //! What changed between the project config a user allowed and the one on
 //! disk, compared as parsed configs (not text) and classified by risk:
 //!
-//! - **high**: a new or changed `exec` command; anything that changes which
-//!   credentials are used or where they go (`credentials_from`, `profile`,
-//!   `account_id`, `role_name`, `role_arn`, the static key fields,
-//!   `sso_start_url`, `sso_region`, `sso_session`, `endpoint_url`, a store's
-//!   `region`); a store's type; a new store of any type;
+//! - **high**: anything that can steer credentials, code or network: a new
+//!   or changed `exec` command; which credentials are used or where they go
+//!   (`credentials_from`, `profile`, `account_id`, `role_name`, `role_arn`,
+//!   the static key fields, `sso_start_url`, `sso_region`, `sso_session`,
+//!   `endpoint_url`, a store's `region`); a store's type; a new store of any
+//!   type; `defaultEnv`; a variable named in `steering::STEERING` (`AWS_*`, `PATH`,
+//!   proxies, CA bundles, ...) added or changed, whatever sets it, and any
+//!   change to a store such a variable reads; a key of an exec store whose
+//!   command runs an interpreter's code (`sh -c`, `python -c`, ...: the key
+//!   is code, so a new key "runs different code");
 //! - **medium**: which secrets are read (`key`, `field`, `version_*` of a
 //!   reference; a variable newly taken from a store; a file store's `path`);
-//! - **low**: literal values, `optional`, `defaultEnv`, a removed variable,
-//!   env set or store, and store fields that only shape how a value is
-//!   fetched (`timeout`, `use_device_code`).
+//! - **low**: literal values of other variables, `optional`, a removed
+//!   variable, env set or store, and store fields that only shape how a
+//!   value is fetched (`timeout`, `use_device_code`).
 //!
 //! Each store type declares the risk of each of its fields in its schema
 //! (`config::schema`, implemented in `src/stores/`); a field a type does not
 //! declare counts as medium.
 //!
 //! Each change names the store or env set and the field, with old → new for
-//! values that are not secret. Never shown: static key fields, and literal
-//! values of variables (or literal-store keys) whose names look secret
-//! (`*KEY*`, `*SECRET*`, `*TOKEN*`, `*PASSWORD*`, any case): those say
-//! "changed". Comments, white space, key order and quoting are not changes:
-//! an empty diff means the parsed configs are equal.
+//! values that are not secret; a new store is shown with every field. Never
+//! shown: static key fields, and literal values of variables (or
+//! literal-store keys) whose names look secret (`*KEY*`, `*SECRET*`,
+//! `*TOKEN*`, `*PASSWORD*`, any case): those say "changed". Comments, white
+//! space, key order and quoting are not changes: an empty diff means the
+//! parsed configs are equal. Every line is escaped for the terminal
+//! (`text::shown`): what is shown is what is in the file.
 //!
-//! Longer than most files here because of its tests (about 150 lines):
-//! every risk class is shown by an edit of one realistic config.
+//! Longer than most files here because of its tests (about 250 lines):
+//! every risk class is shown by an edit of one realistic config. The list
+//! of steering variables is `steering.rs`.
 
+use super::steering::steers;
 use super::{Config, EnvSet, Reference, Source, Store, Var};
 use std::collections::BTreeMap;
 
@@ -54,6 +63,11 @@ pub struct Change {
     pub short: String,
     /// The full line for `dsops allow --show`.
     pub long: String,
+}
+
+/// The risk of setting or changing variable `name` to a value of `risk`.
+pub fn var_risk(name: &str, risk: Risk) -> Risk {
+    if steers(name) { Risk::High } else { risk }
 }
 
 /// Does a variable's (or literal key's) name look like it holds a secret?
@@ -85,15 +99,44 @@ fn change(risk: Risk, short: String, long: String) -> Change {
     Change { risk, short, long }
 }
 
+/// Why a variable's change is high although its source alone is not.
+const STEERS: &str = " (can steer credentials, code or network)";
+
+/// What the diff needs to know of a config besides the two layers: the
+/// stores that variables in `steering::STEERING` read.
+struct Context {
+    /// Stores read by a steering variable, in either config.
+    steering_stores: std::collections::BTreeSet<String>,
+}
+
+impl Context {
+    fn of(old: &Config, new: &Config) -> Context {
+        let steering_stores = old
+            .envs
+            .iter()
+            .chain(&new.envs)
+            .flat_map(|e| &e.vars)
+            .filter(|v| steers(&v.name))
+            .filter_map(|v| match &v.source {
+                Source::From(r) => Some(r.store.clone()),
+                Source::Literal(_) => None,
+            })
+            .collect();
+        Context { steering_stores }
+    }
+}
+
 /// Every difference from `old` (allowed) to `new` (on disk), highest risk
-/// first, then in config order.
+/// first, then in config order; escaped for the terminal.
 pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
+    let cx = Context::of(old, new);
     let mut out = vec![];
-    stores(old, new, &mut out);
+    stores(&cx, old, new, &mut out);
     envs(old, new, &mut out);
     if old.default_env != new.default_env {
+        // Which set loads is which variables are exported.
         out.push(change(
-            Risk::Low,
+            Risk::High,
             "defaultEnv".into(),
             format!(
                 "defaultEnv: {} → {}",
@@ -104,14 +147,34 @@ pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
     }
     // Stable: config order within each risk.
     out.sort_by_key(|c| std::cmp::Reverse(c.risk));
+    // Names and values come from the project file: nothing in them may act
+    // on the terminal or hide.
+    for c in &mut out {
+        c.short = crate::text::shown(&c.short).into_owned();
+        c.long = crate::text::shown(&c.long).into_owned();
+    }
     out
 }
 
-fn stores(old: &Config, new: &Config, out: &mut Vec<Change>) {
+fn stores(cx: &Context, old: &Config, new: &Config, out: &mut Vec<Change>) {
     for (name, s) in &new.stores {
         match old.stores.get(name) {
             None => out.push(new_store(s)),
-            Some(o) => store_changes(o, s, out),
+            Some(o) => {
+                let mut changes = vec![];
+                store_changes(o, s, &mut changes);
+                if cx.steering_stores.contains(name) {
+                    for c in &mut changes {
+                        if c.risk < Risk::High {
+                            c.risk = Risk::High;
+                            c.long.push_str(
+                                " (a variable it sets can steer credentials, code or network)",
+                            );
+                        }
+                    }
+                }
+                out.extend(changes);
+            }
         }
     }
     for name in old.stores.keys().filter(|n| !new.stores.contains_key(*n)) {
@@ -123,32 +186,47 @@ fn stores(old: &Config, new: &Config, out: &mut Vec<Change>) {
     }
 }
 
+/// A new store, with every field it sets (secret ones as "set").
 fn new_store(s: &Store) -> Change {
     let kind = s.kind.name();
-    // What it runs or reads, when a list says (an exec store's command).
+    // What it runs, when a list says (an exec store's command).
     let what: String = s
         .lists()
         .iter()
         .map(|(f, items)| format!(" ({f}: {})", command_text(items)))
         .collect();
+    let mut fields: Vec<String> = vec![];
+    for (f, v) in s.fields() {
+        let (_, secret) = field_of(s, f);
+        fields.push(if secret {
+            format!("{f}: set (not shown)")
+        } else {
+            format!("{f}: {v:?}")
+        });
+    }
+    for (f, items) in s.lists() {
+        fields.push(format!("{f}: [{}]", command_text(items)));
+    }
+    for (f, entries) in s.maps() {
+        let entries: Vec<String> = entries
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", literal_text(k, v)))
+            .collect();
+        fields.push(format!("{f}: {{{}}}", entries.join(", ")));
+    }
     change(
         Risk::High,
         format!("+{kind} store '{}'{what}", s.name),
-        format!("secretStores.{}: new {kind} store{what}", s.name),
+        format!(
+            "secretStores.{}: new {kind} store: {}",
+            s.name,
+            fields.join(", ")
+        ),
     )
 }
 
 fn command_text(cmd: &[String]) -> String {
-    cmd.iter()
-        .map(|w| {
-            if w.is_empty() || w.contains(char::is_whitespace) {
-                format!("{w:?}")
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::text::argv(cmd)
 }
 
 /// The union of two maps' keys, in order.
@@ -248,7 +326,7 @@ fn envs(old: &Config, new: &Config, out: &mut Vec<Change>) {
             ));
         }
         let o = o.cloned().unwrap_or_else(|| empty(&e.name));
-        vars(&o, e, out);
+        vars(new, &o, e, out);
     }
     for o in old
         .envs
@@ -285,14 +363,35 @@ fn literal_text(name: &str, v: &str) -> String {
     }
 }
 
-fn vars(o: &EnvSet, e: &EnvSet, out: &mut Vec<Change>) {
+/// Does `r` read from a store that runs its key as code (an exec store
+/// whose command is `sh -c`, `python -c`, ...)?
+fn runs_code(cfg: &Config, r: &Reference) -> bool {
+    cfg.stores
+        .get(&r.store)
+        .is_some_and(|s| s.kind.key_is_code(s))
+}
+
+const RUNS_CODE: &str = " (the store runs an interpreter: a key can change the code that runs)";
+
+/// The risk of variable `name` taking its value from `source`: `base`,
+/// or high (and why) when the name steers or the key is code.
+fn rated(cfg: &Config, name: &str, source: &Source, base: Risk) -> (Risk, &'static str) {
+    match source {
+        Source::From(r) if runs_code(cfg, r) => (Risk::High, RUNS_CODE),
+        _ if steers(name) => (var_risk(name, base), STEERS),
+        _ => (base, ""),
+    }
+}
+
+fn vars(cfg: &Config, o: &EnvSet, e: &EnvSet, out: &mut Vec<Change>) {
     let set = &e.name;
     for v in &e.vars {
         let place = format!("envs.{set}.{}", v.name);
         let Some(ov) = o.vars.iter().find(|x| x.name == v.name) else {
-            out.push(new_var(set, v));
+            out.push(new_var(cfg, set, v));
             continue;
         };
+        let rate = |base: Risk| rated(cfg, &v.name, &v.source, base);
         match (&ov.source, &v.source) {
             (a, b) if a == b => {}
             (Source::Literal(a), Source::Literal(b)) => {
@@ -301,35 +400,51 @@ fn vars(o: &EnvSet, e: &EnvSet, out: &mut Vec<Change>) {
                 } else {
                     format!("{a:?} → {b:?}")
                 };
+                let (risk, why) = rate(Risk::Low);
                 out.push(change(
-                    Risk::Low,
+                    risk,
                     format!("{} value", v.name),
-                    format!("{place}: {values}"),
+                    format!("{place}: {values}{why}"),
                 ));
             }
-            (Source::Literal(_), Source::From(r)) => out.push(change(
-                Risk::Medium,
-                format!("{} now from '{}'", v.name, r.store),
-                format!("{place}: a literal → {}", reference_text(r)),
-            )),
-            (Source::From(r), Source::Literal(b)) => out.push(change(
-                Risk::Low,
-                format!("{} now a literal", v.name),
-                format!(
-                    "{place}: {} → {}",
-                    reference_text(r),
-                    literal_text(&v.name, b)
-                ),
-            )),
-            (Source::From(a), Source::From(b)) => out.push(change(
-                Risk::Medium,
-                if a.store == b.store {
-                    format!("{} reads another secret", v.name)
-                } else {
-                    format!("{} now from '{}'", v.name, b.store)
-                },
-                format!("{place}: {} → {}", reference_text(a), reference_text(b)),
-            )),
+            (Source::Literal(_), Source::From(r)) => {
+                let (risk, why) = rate(Risk::Medium);
+                out.push(change(
+                    risk,
+                    format!("{} now from '{}'", v.name, r.store),
+                    format!("{place}: a literal → {}{why}", reference_text(r)),
+                ))
+            }
+            (Source::From(r), Source::Literal(b)) => {
+                let (risk, why) = rate(Risk::Low);
+                out.push(change(
+                    risk,
+                    format!("{} now a literal", v.name),
+                    format!(
+                        "{place}: {} → {}{why}",
+                        reference_text(r),
+                        literal_text(&v.name, b)
+                    ),
+                ))
+            }
+            (Source::From(a), Source::From(b)) => {
+                let (risk, why) = rate(Risk::Medium);
+                out.push(change(
+                    risk,
+                    if a.store != b.store {
+                        format!("{} now from '{}'", v.name, b.store)
+                    } else if why == RUNS_CODE {
+                        format!("{} runs different code", v.name)
+                    } else {
+                        format!("{} reads another secret", v.name)
+                    },
+                    format!(
+                        "{place}: {} → {}{why}",
+                        reference_text(a),
+                        reference_text(b)
+                    ),
+                ))
+            }
         }
         if ov.optional != v.optional {
             out.push(change(
@@ -352,19 +467,25 @@ fn vars(o: &EnvSet, e: &EnvSet, out: &mut Vec<Change>) {
     }
 }
 
-fn new_var(set: &str, v: &Var) -> Change {
+fn new_var(cfg: &Config, set: &str, v: &Var) -> Change {
     let place = format!("envs.{set}.{}", v.name);
     match &v.source {
-        Source::Literal(b) => change(
-            Risk::Low,
-            format!("+{}", v.name),
-            format!("{place}: new, {}", literal_text(&v.name, b)),
-        ),
-        Source::From(r) => change(
-            Risk::Medium,
-            format!("{} now from '{}'", v.name, r.store),
-            format!("{place}: new, from {}", reference_text(r)),
-        ),
+        Source::Literal(b) => {
+            let (risk, why) = rated(cfg, &v.name, &v.source, Risk::Low);
+            change(
+                risk,
+                format!("+{}", v.name),
+                format!("{place}: new, {}{why}", literal_text(&v.name, b)),
+            )
+        }
+        Source::From(r) => {
+            let (risk, why) = rated(cfg, &v.name, &v.source, Risk::Medium);
+            change(
+                risk,
+                format!("{} now from '{}'", v.name, r.store),
+                format!("{place}: new, from {}{why}", reference_text(r)),
+            )
+        }
     }
 }
 
@@ -397,6 +518,7 @@ pub fn summary(changes: &[Change]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::steering::STEERING;
     use super::*;
     use std::path::Path;
 
@@ -474,10 +596,125 @@ defaultEnv: dev
         assert_eq!(highest(&d), Some(Risk::Medium));
         assert_eq!(summary(&d), "medium: MODE now from 'plain'");
         let d = with("defaultEnv: dev", "defaultEnv: prod\n");
-        assert_eq!(highest(&d), Some(Risk::Low));
+        assert_eq!(highest(&d), Some(Risk::High));
         let d = with("    MODE: fast\n", "");
         assert_eq!(d[0].short, "-MODE");
         assert_eq!(d[0].risk, Risk::Low);
+    }
+
+    /// Every entry of the list is high, added or changed, as a literal or
+    /// from a store; a literal-store value read by one is high too.
+    #[test]
+    fn steering_variables_are_high_whatever_sets_them() {
+        let base = parse(BASE);
+        for pattern in STEERING {
+            let name = pattern.replace('*', "X");
+            assert!(steers(&name), "{name}");
+            assert!(steers(&name.to_ascii_lowercase()), "{name}");
+            let added = BASE.replace(
+                "    MODE: fast\n",
+                &format!("    MODE: fast\n    {name}: v1\n"),
+            );
+            let d = diff(&base, &parse(&added));
+            assert_eq!(highest(&d), Some(Risk::High), "{name}: {d:?}");
+            let changed = diff(&parse(&added), &parse(&added.replace(": v1", ": v2")));
+            assert_eq!(highest(&changed), Some(Risk::High), "{name}: {changed:?}");
+            let from = added.replace(": v1", ": {from: {store: plain, key: LOG}}");
+            let d = diff(&base, &parse(&from));
+            assert_eq!(highest(&d), Some(Risk::High), "{name}: {d:?}");
+            // The store it reads changes: high, though a literal store's
+            // values are low elsewhere.
+            let d = diff(
+                &parse(&from),
+                &parse(&from.replace("LOG: debug", "LOG: trace")),
+            );
+            assert_eq!(highest(&d), Some(Risk::High), "{name}: {d:?}");
+        }
+        for name in ["MODE", "DATABASE_URL", "LOG_LEVEL", "FEATURE_FLAG"] {
+            assert!(!steers(name), "{name}");
+        }
+        let d = diff(
+            &base,
+            &parse(&BASE.replace(
+                "MODE: fast",
+                "MODE: fast\n    AWS_ENDPOINT_URL_SSO: http://127.0.0.1:9",
+            )),
+        );
+        assert_eq!(highest(&d), Some(Risk::High));
+        assert!(d[0].long.contains("can steer credentials"), "{d:?}");
+        // Removing one gives the user's own value back.
+        let d = diff(&base, &parse(&BASE.replace("    MODE: fast\n", "")));
+        assert_eq!(highest(&d), Some(Risk::Low));
+    }
+
+    /// An exec store that runs its key as code: a new or changed key is
+    /// high ("runs different code"); a script's argument stays medium.
+    #[test]
+    fn keys_of_a_code_running_store_are_high() {
+        let with = |command: &str, key: &str| {
+            BASE.replace(
+                "  plain:\n",
+                &format!("  run:\n    type: exec\n    command: {command}\n  plain:\n"),
+            )
+            .replace(
+                "MODE: fast",
+                &format!("MODE: {{from: {{store: run, key: '{key}'}}}}"),
+            )
+        };
+        for command in [
+            "[sh, -c]",
+            "[/usr/bin/env, bash, -ec]",
+            "[python3, -c]",
+            "[node, --eval]",
+            "[perl, -e]",
+            "[bash]",
+        ] {
+            let d = diff(
+                &parse(&with(command, "echo a")),
+                &parse(&with(command, "curl x|sh")),
+            );
+            assert_eq!(highest(&d), Some(Risk::High), "{command}: {d:?}");
+            assert!(d[0].short.contains("runs different code"), "{d:?}");
+        }
+        for command in ["[op, read]", "[python3, tools/get.py]"] {
+            let d = diff(&parse(&with(command, "a")), &parse(&with(command, "b")));
+            assert_eq!(highest(&d), Some(Risk::Medium), "{command}: {d:?}");
+        }
+    }
+
+    /// A new store is shown with every field; terminal controls in names
+    /// and commands are escaped.
+    #[test]
+    fn new_stores_show_every_field_escaped() {
+        let base = parse(BASE);
+        let d = diff(
+            &base,
+            &parse(&BASE.replace(
+                "  plain:\n",
+                "  f:\n    type: file\n    path: ./secrets.env\n  s2:\n    type: aws.sso\n    sso_start_url: https://evil.example/start\n    sso_region: eu-west-1\n    account_id: \"999999999999\"\n    role_name: Admin\n  \"op\\e[8m\":\n    type: exec\n    command: [\"op\\e[8m\", \"read\\u202e\"]\n  plain:\n",
+            )),
+        );
+        let text: String = d
+            .iter()
+            .map(|c| format!("{}\n{}\n", c.short, c.long))
+            .collect();
+        for want in [
+            "./secrets.env",
+            "https://evil.example/start",
+            "999999999999",
+            "Admin",
+            "eu-west-1",
+            "\\e[8m",
+            "\\u{202e}",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+        for c in &d {
+            assert!(
+                !(c.short.clone() + &c.long).chars().any(crate::text::hidden),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]

@@ -48,6 +48,17 @@ pub fn walk(dir: &Path) -> Walk {
                     let what = crate::platform::kind_of(&m);
                     w.skipped.push((p, format!("{what}, not a regular file")));
                 }
+                // A symlink that cannot be followed (a loop) is a config
+                // that is there and broken: reading it says why, naming it,
+                // rather than a parent's config loading in its place. (Only
+                // on this error path: a missing name costs one stat.)
+                Err(e)
+                    if e.kind() != std::io::ErrorKind::NotFound
+                        && std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_symlink()) =>
+                {
+                    w.nearest = Some(p);
+                    return w;
+                }
                 Err(_) => w.absent.push(p),
             }
         }

@@ -73,13 +73,37 @@ pub fn load(user: Option<&ConfigFile>, project: Option<&ConfigFile>) -> Result<C
     Ok(cfg)
 }
 
-/// How far trust goes is the user's to say, not a project's.
+/// What a project layer may not do, whatever the user config says: set how
+/// far trust goes (the user's to say), or choose by `defaultEnv` an env set
+/// it does not define (a user set the project never showed for review, a
+/// production role say, would load in the project's directory).
 pub fn refuse_trust_section(file: &ConfigFile, layer: &Config) -> Result<()> {
     if layer.has_trust_section {
         return Err(Error::config(format!(
             "{}: trust: only the user config ({}) may set how dsops trusts project configs",
             file.path.display(),
             crate::paths::user_config().display()
+        )));
+    }
+    if let Some(d) = &layer.default_env
+        && !layer.envs.iter().any(|e| &e.name == d)
+    {
+        return Err(Error::config(format!(
+            "{}: defaultEnv: '{d}' is not an env set of this file; a project's defaultEnv may only name one of its own env sets{}",
+            file.path.display(),
+            if layer.envs.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    layer
+                        .envs
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
         )));
     }
     Ok(())

@@ -22,6 +22,7 @@ mod layers;
 mod model;
 mod parse;
 pub mod schema;
+pub mod steering;
 pub mod trust;
 pub mod yaml;
 

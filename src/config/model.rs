@@ -77,6 +77,19 @@ impl Store {
             self.name
         ))
     }
+    /// A path as written in this store's config file: a relative one is
+    /// relative to the directory of that file (never the working
+    /// directory, which moves with the shell); `~/` is the home directory.
+    pub fn beside_origin(&self, p: &str) -> PathBuf {
+        if let Some(rest) = p.strip_prefix("~/") {
+            return crate::paths::home().join(rest);
+        }
+        let path = PathBuf::from(p);
+        match self.origin.parent() {
+            Some(dir) if path.is_relative() && dir.is_absolute() => dir.join(path),
+            _ => path,
+        }
+    }
     /// A `Seconds` field (checked when the config was read).
     pub fn seconds(&self, field: &str) -> Option<Duration> {
         self.fields

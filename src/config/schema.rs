@@ -80,6 +80,11 @@ pub trait Schema: Sync {
     fn gives_credentials(&self) -> bool {
         false
     }
+    /// Does `store` run its key as code (an exec store whose command is an
+    /// interpreter's `-c`)? Then a change of a key is high (`diff.rs`).
+    fn key_is_code(&self, _store: &Store) -> bool {
+        false
+    }
 
     fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields().iter().find(|f| f.name == name)

@@ -164,7 +164,7 @@ pub fn check(path: &Path, content: &[u8]) -> Trust {
                 Some(Risk::Low) if auto_low && record(path, content).is_ok() => {
                     eprintln!(
                         "dsops: {} changed ({}): trusted, as trust.auto_allow is low",
-                        path.display(),
+                        crate::text::path(path),
                         diff::summary(&changes)
                     );
                     return Trust::Allowed;
@@ -214,23 +214,26 @@ pub fn deny(path: &Path) -> Result<()> {
 
 /// The message for a config that is not trusted.
 pub fn untrusted_error(path: &Path, trust: Trust) -> Error {
-    let word = shell_word(path);
+    // A directory name alone can carry terminal controls: this message
+    // reaches the terminal before anything is allowed.
+    let word = crate::text::shown(&shell_word(path)).into_owned();
+    let shown = crate::text::path(path);
     let msg = match trust {
         Trust::Changed(Some(summary)) if !summary.is_empty() => format!(
             "{} changed since it was allowed ({summary}): review with 'dsops allow --show {word}', then run 'dsops allow {word}'",
-            path.display()
+            shown
         ),
         Trust::Changed(_) => format!(
             "{} changed since it was allowed: review it, then run 'dsops allow {word}'",
-            path.display()
+            shown
         ),
         Trust::Denied => format!(
             "{} is denied: review it, then run 'dsops allow {word}'",
-            path.display()
+            shown
         ),
         _ => format!(
             "{} is not trusted yet: review it, then run 'dsops allow {word}'",
-            path.display()
+            shown
         ),
     };
     Error::new(Exit::Untrusted, msg)

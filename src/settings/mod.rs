@@ -165,7 +165,7 @@ pub fn debug_on() -> bool {
 /// A `--debug` line. Callers pass names, paths and counts, never values.
 pub fn debug(msg: impl std::fmt::Display) {
     if debug_on() {
-        eprintln!("dsops: debug: {msg}");
+        eprintln!("dsops: debug: {}", crate::text::shown(&msg.to_string()));
     }
 }
 

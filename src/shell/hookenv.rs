@@ -31,18 +31,20 @@
 //! the directory; they are for `export`, `exec` and `creds`), and shell
 //! variables that were never exported (dsops cannot see them to restore).
 //!
-//! Longer than most files here: `apply` is the one place where a load's
-//! state, its priors file, its stamp and its one-time messages are decided
-//! together (they must agree); the change itself is `diff.rs`, the lines
-//! `emit.rs`.
+//! The decision is one pure value: [`transition`] computes, from the plan,
+//! the old state, the user's prior values and the environment, what to set
+//! and unset, what to remember and which status lines to show; [`apply`]
+//! then performs it (saves the priors, makes the stamp, prints the status
+//! lines, all from one place: [`status`]). The change itself is `diff.rs`,
+//! the lines `emit.rs`.
 
 use super::Shell;
-use super::diff;
 use super::emit::Script;
-use super::plan::{self, Plan, fingerprint, fingerprint_bytes, refuse_name};
-use super::priors::{self, Priors};
+use super::plan::{self, Plan, fingerprint};
+use super::priors;
 use super::stamp;
 use super::state::{self, State};
+use super::transition::{Inputs, name_list, transition};
 use crate::config::discover;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -78,7 +80,9 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         Ok(Some(s)) => s,
         Ok(None) => State::empty(),
         Err(why) => {
-            eprintln!("dsops: {why}; starting afresh (variables set by the last load stay)");
+            status(&format!(
+                "{why}; starting afresh (variables set by the last load stay)"
+            ));
             State::empty()
         }
     };
@@ -104,10 +108,10 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
     if opts.debug {
         eprintln!(
             "dsops: debug: hook-env: dir {}, config {}, inputs {}, refresh {}",
-            dir.display(),
+            crate::text::path(&dir),
             nearest
                 .as_deref()
-                .map(|p| p.display().to_string())
+                .map(crate::text::path)
                 .unwrap_or_else(|| "none".into()),
             if same_inputs { "unchanged" } else { "changed" },
             if refresh_due { "due" } else { "not due" },
@@ -128,9 +132,22 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         );
         for (p, why) in skipped.iter().rev() {
             plan.notices
-                .insert(0, format!("skipping {}: {why}", p.display()));
+                .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
         }
-        let a = apply(opts, &old, plan, same_inputs, nearest_enc, env_var, read_at);
+        let (priors, lost) = old_priors(&old);
+        let env = |n: &str| std::env::var_os(n);
+        let inputs = Inputs {
+            opts,
+            old: &old,
+            priors,
+            lost,
+            same_inputs,
+            cfg: nearest_enc,
+            env_var,
+            dir: dir.clone(),
+            env: &env,
+        };
+        let a = apply(&inputs, plan, read_at);
         (a.new, a.first, a.lines)
     };
 
@@ -203,19 +220,10 @@ fn keep_stamp(old: &State, new: &mut State, read_at: SystemTime) {
     }
 }
 
-/// "A, B, C, D, E and 7 more".
-fn name_list(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
+/// One status line on stderr: `dsops: ...`, escaped for the terminal (names,
+/// paths and messages come from project files and directory names).
+fn status(line: &str) {
+    eprintln!("dsops: {}", crate::text::shown(line));
 }
 
 /// The prior value of each name the old state manages (`None`: it was
@@ -250,7 +258,7 @@ fn old_priors(old: &State) -> (HashMap<String, Option<OsString>>, Option<String>
     }
 }
 
-/// What [`apply`] decided.
+/// What [`apply`] gives back to [`run`].
 struct Applied {
     /// The state after the lines.
     new: State,
@@ -260,128 +268,29 @@ struct Applied {
     lines: Vec<u8>,
 }
 
-/// Revert what the old state exported, apply `plan`, print the status lines
-/// and the one-time messages, and return the new state and the lines.
-fn apply(
-    opts: &Options,
-    old: &State,
-    mut plan: Plan,
-    same_inputs: bool,
-    cfg: Option<String>,
-    env_var: Option<String>,
-    read_at: SystemTime,
-) -> Applied {
-    let (priors, lost) = old_priors(old);
-    if let Some(msg) = &lost {
-        eprintln!("dsops: {msg}");
-    }
-    // What the user had before dsops changed anything.
-    let baseline = |name: &str| -> Option<OsString> {
-        match priors.get(name) {
-            Some(p) => p.clone(),
-            None => std::env::var_os(name),
-        }
-    };
-    // The prior values of `names` that had one, in name order: the same
-    // priors make the same file.
-    let keep = |names: &[&str]| -> Priors {
-        let mut p: Priors = names
-            .iter()
-            .filter_map(|n| baseline(n).map(|v| (n.to_string(), v.into_vec())))
-            .collect();
-        p.sort();
-        p
-    };
-    let mut new = State {
-        v: state::VERSION,
-        cfg,
-        env: env_var,
-        ..Default::default()
-    };
-    let build = |plan: &Plan, new: &mut State| {
-        new.set = plan.set.clone();
-        new.refresh = plan.refresh;
-        new.files = plan
-            .files
-            .iter()
-            .map(|(p, fp)| (state::enc_path(p), fp.clone()))
-            .collect();
-        new.names = plan.vars.iter().map(|(n, _)| n.clone()).collect();
-        new.priors = None;
-        new.note = (!plan.notices.is_empty())
-            .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes()));
-    };
-    build(&plan, &mut new);
-    let mut new_priors = Priors::new();
-    if !new.names.is_empty() {
-        let names: Vec<&str> = new.names.iter().map(String::as_str).collect();
-        new_priors = keep(&names);
-        let set = plan.set.clone().unwrap_or_default();
-        let problem = if new.encode().len() > state::MAX_LEN {
-            Some(format!(
-                "not loaded: {set}: its {} variables are too many to remember in {} (at most {} KiB)",
-                names.len(),
-                state::VAR,
-                state::MAX_LEN / 1024
-            ))
-        } else if priors::size(&new_priors) > priors::MAX_BYTES {
-            // Name the values that are the problem, the largest first.
-            let mut big: Vec<(&str, usize)> = new_priors
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.len()))
-                .collect();
-            big.sort_by_key(|b| std::cmp::Reverse(b.1));
-            let big: Vec<&str> = big.into_iter().map(|(n, _)| n).collect();
-            Some(format!(
-                "not loaded: {set}: the current values of {} are too large to remember for restoring them later ({} KiB; at most {} KiB)",
-                name_list(&big),
-                priors::size(&new_priors) / 1024,
-                priors::MAX_BYTES / 1024
-            ))
-        } else if new_priors.is_empty() {
-            None
-        } else {
-            match priors::save(&new_priors) {
-                Ok(name) => {
-                    new.priors = Some(name);
-                    None
-                }
-                Err(e) => {
-                    let had: Vec<&str> = new_priors.iter().map(|(n, _)| n.as_str()).collect();
-                    Some(format!(
-                        "not loaded: {set}: cannot keep the current values of {} for restoring them later: {e}",
-                        name_list(&had)
-                    ))
-                }
+/// Decide ([`transition`]), then perform: save the prior values, make the
+/// stamp, print the status lines; return the states and the lines.
+fn apply(i: &Inputs, mut plan: Plan, read_at: SystemTime) -> Applied {
+    let mut t = transition(i, &mut plan);
+    if !t.keep.is_empty() {
+        match priors::save(&t.keep) {
+            Ok(name) => t.new.priors = Some(name),
+            Err(e) => {
+                let had: Vec<&str> = t.keep.iter().map(|(n, _)| n.as_str()).collect();
+                plan.fail(format!(
+                    "not loaded: {}: cannot keep the current values of {} for restoring them later: {e}",
+                    plan.set.clone().unwrap_or_default(),
+                    name_list(&had)
+                ));
+                // A failed plan manages no names: nothing more to save.
+                t = transition(i, &mut plan);
             }
-        };
-        if let Some(p) = problem {
-            plan.fail(p);
-            build(&plan, &mut new);
-            new_priors.clear();
         }
     }
-
-    // The lines for the shell: every name dsops managed or will manage whose
-    // value must change (names from the old state are user input too).
-    let changes = diff::changes(
-        &old.names,
-        &priors,
-        &plan.vars,
-        |n| std::env::var_os(n),
-        |n| refuse_name(opts.shell, n).is_some(),
-    );
-    let mut body = Script::new(opts.shell);
-    for (name, target) in &changes.set {
-        match target {
-            Some(v) => body.export(name, OsStr::as_bytes(v)),
-            None => body.unset(name),
-        }
-    }
-    let names: Vec<&str> = changes.names.iter().map(String::as_str).collect();
+    let mut new = t.new;
 
     // The stamp: a fresh one for this load; the old one is no longer needed.
-    if let Some(p) = &old.stamp {
+    if let Some(p) = &i.old.stamp {
         stamp::remove(&state::dec_path(p));
     }
     new.stamp = if new.files.is_empty() {
@@ -390,49 +299,35 @@ fn apply(
         stamp::create(read_at).as_deref().map(state::enc_path)
     };
 
-    // Before the lines: the new state, but managing every name they touch
-    // (the old names too, until they are restored), marked partial.
-    let first = (!body.out.is_empty()).then(|| {
-        let mut t = new.clone();
-        t.partial = true;
-        t.names = names.iter().map(|n| n.to_string()).collect();
-        let all = keep(&names);
-        t.priors = if all == new_priors {
-            new.priors.clone()
-        } else if all.is_empty() {
-            None
-        } else {
-            Some(priors::save(&all).ok()?)
-        };
-        (t.encode().len() <= state::MAX_LEN).then_some(t)
-    });
-    // When it cannot be kept (a full disk), the final state goes first.
-    let first = match first {
-        Some(None) => Some(new.clone()),
-        Some(Some(t)) => Some(t),
-        None => None,
-    };
-
-    if new.note.is_some() && new.note != old.note {
-        for n in &plan.notices {
-            eprintln!("dsops: {n}");
+    let mut body = Script::new(i.opts.shell);
+    for (name, target) in &t.set {
+        match target {
+            Some(v) => body.export(name, OsStr::as_bytes(v)),
+            None => body.unset(name),
         }
     }
-    if !opts.quiet {
-        if old.set.is_some() && new.set.is_none() {
-            eprintln!("dsops: unloading");
-        }
-        if let (Some(set), Some(cfg)) = (&new.set, &new.cfg) {
-            // A reload for the clock alone (credentials) is not news.
-            if !same_inputs || old.set != new.set {
-                let dir = discover::cwd().unwrap_or_default();
-                let shown = plan::display(&dir, &state::dec_path(cfg));
-                eprintln!("dsops: loading {shown} (env {set})");
-            }
-        }
-        if !changes.marks.is_empty() {
-            eprintln!("dsops: {}", changes.marks.join(" "));
-        }
+    // Before the lines: the new state, but managing every name they touch,
+    // marked partial; when it cannot be kept (a full disk), the final state
+    // goes first.
+    let first = (!body.out.is_empty()).then(|| {
+        let partial = || {
+            let mut f = new.clone();
+            f.partial = true;
+            f.names = t.touched.clone();
+            f.priors = if t.touched_keep == t.keep {
+                new.priors.clone()
+            } else if t.touched_keep.is_empty() {
+                None
+            } else {
+                Some(priors::save(&t.touched_keep).ok()?)
+            };
+            (f.encode().len() <= state::MAX_LEN).then_some(f)
+        };
+        partial().unwrap_or_else(|| new.clone())
+    });
+
+    for line in &t.status {
+        status(line);
     }
     Applied {
         new,

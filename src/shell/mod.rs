@@ -21,6 +21,7 @@ pub mod priors;
 pub mod reserved;
 pub mod stamp;
 pub mod state;
+pub mod transition;
 pub mod zsh;
 
 use crate::error::{Error, Result};

@@ -93,7 +93,16 @@ impl Plan {
     }
 }
 
-/// Decide what to load: nothing, or one env set's values.
+/// What a load sets, when it succeeds.
+struct Load {
+    set: String,
+    vars: Vec<(String, String)>,
+    refresh: i64,
+}
+
+/// Decide what to load: nothing, or one env set's values. A failure loads
+/// nothing and becomes a one-time notice; the files read on the way are
+/// watched either way.
 pub fn plan(
     shell: Shell,
     dir: &Path,
@@ -105,18 +114,37 @@ pub fn plan(
     let Some(cfg_path) = nearest else {
         return plan;
     };
+    match decide(&mut plan, shell, dir, cfg_path, env_var, now) {
+        Ok(load) => {
+            plan.set = Some(load.set);
+            plan.vars = load.vars;
+            plan.refresh = load.refresh;
+        }
+        Err(msg) => plan.fail(msg),
+    }
+    plan
+}
+
+/// The work of [`plan`]: every file it reads goes into `plan.files` (and
+/// sign-in notices into `plan.notices`) as it goes; the first failure is
+/// the error.
+fn decide(
+    plan: &mut Plan,
+    shell: Shell,
+    dir: &Path,
+    cfg_path: &Path,
+    env_var: Option<&str>,
+    now: i64,
+) -> std::result::Result<Load, String> {
+    let not_loaded = |e: crate::error::Error| format!("not loaded: {e}");
     let shown = display(dir, cfg_path);
     // One read: the bytes fingerprinted, hashed for trust and parsed are
     // the same bytes, so a file swapped in between cannot slip through.
-    let source = match config::ConfigFile::read(cfg_path) {
-        Ok(s) => s,
-        Err(e) => {
-            plan.files
-                .push((cfg_path.to_path_buf(), fingerprint(cfg_path)));
-            plan.fail(e.message);
-            return plan;
-        }
-    };
+    let source = config::ConfigFile::read(cfg_path).map_err(|e| {
+        plan.files
+            .push((cfg_path.to_path_buf(), fingerprint(cfg_path)));
+        e.message
+    })?;
     plan.files.push((
         cfg_path.to_path_buf(),
         Some(fingerprint_bytes(source.text.as_bytes())),
@@ -125,48 +153,31 @@ pub fn plan(
     plan.files.push((record.clone(), fingerprint(&record)));
     let t = trust::check(cfg_path, source.text.as_bytes());
     if t != trust::Trust::Allowed {
-        plan.fail(trust::untrusted_error(cfg_path, t).message);
-        return plan;
+        return Err(trust::untrusted_error(cfg_path, t).message);
     }
     let user_path = crate::paths::user_config();
-    let user = match config::ConfigFile::user() {
-        Ok(u) => u,
-        Err(e) => {
-            plan.files
-                .push((user_path.clone(), fingerprint(&user_path)));
-            plan.fail(format!("not loaded: {e}"));
-            return plan;
-        }
-    };
+    let user = config::ConfigFile::user().map_err(|e| {
+        plan.files
+            .push((user_path.clone(), fingerprint(&user_path)));
+        not_loaded(e)
+    })?;
     plan.files.push((
         user_path,
         user.as_ref().map(|u| fingerprint_bytes(u.text.as_bytes())),
     ));
-    let cfg = match config::load(user.as_ref(), Some(&source)) {
-        Ok(c) => c,
-        Err(e) => {
-            plan.fail(format!("not loaded: {e}"));
-            return plan;
-        }
-    };
+    let cfg = config::load(user.as_ref(), Some(&source)).map_err(not_loaded)?;
     let aws = if load::uses_aws_config(&cfg) {
         let p = crate::paths::aws_config_file();
         plan.files.push((p.clone(), fingerprint(&p)));
-        match AwsConfig::load() {
-            Ok(a) => a,
-            Err(e) => {
-                plan.fail(format!("not loaded: {e}"));
-                return plan;
-            }
-        }
+        AwsConfig::load().map_err(not_loaded)?
     } else {
         AwsConfig::default()
     };
-    let set = match cfg.pick_env(env_var) {
-        Ok(Some(set)) => set.clone(),
-        Ok(None) => {
+    let set = match cfg.pick_env(env_var).map_err(not_loaded)? {
+        Some(set) => set.clone(),
+        None => {
             let names: Vec<&str> = cfg.envs.iter().map(|e| e.name.as_str()).collect();
-            let msg = if names.is_empty() {
+            return Err(if names.is_empty() {
                 format!("{shown} defines no env sets; nothing to load")
             } else {
                 format!(
@@ -174,23 +185,11 @@ pub fn plan(
                     names.join(", "),
                     shell.set_env_hint(names[0])
                 )
-            };
-            plan.fail(msg);
-            return plan;
-        }
-        Err(e) => {
-            plan.fail(format!("not loaded: {e}"));
-            return plan;
+            });
         }
     };
     let set_name = set.name.clone();
-    let loaded = match load::resolve_bounded(cfg, aws, set, load::timeout()) {
-        Ok(l) => l,
-        Err(e) => {
-            plan.fail(format!("not loaded: {e}"));
-            return plan;
-        }
-    };
+    let loaded = load::resolve_bounded(cfg, aws, set, load::timeout()).map_err(not_loaded)?;
     for b in &loaded.blocked {
         plan.files
             .push((b.token_file.clone(), fingerprint(&b.token_file)));
@@ -218,34 +217,36 @@ pub fn plan(
                 })
             });
         if let Some(p) = problem {
-            plan.fail(format!(
+            return Err(format!(
                 "not loaded: {set_name}: refusing to export {name}: {p}"
             ));
-            return plan;
         }
     }
-    plan.set = Some(set_name);
-    plan.vars = loaded.resolved.vars;
-    plan.refresh = loaded
+    let refresh = loaded
         .resolved
         .expires
         .map(|e| (e.unix_timestamp() - REFRESH_MARGIN_SECS).max(now + MIN_REFRESH_SECS))
         .unwrap_or(0);
-    plan
+    Ok(Load {
+        set: set_name,
+        vars: loaded.resolved.vars,
+        refresh,
+    })
 }
 
-/// The config as the user would name it from `dir`.
+/// The config as the user would name it from `dir`, escaped for the
+/// terminal (a directory name can carry terminal controls).
 pub fn display(dir: &Path, cfg: &Path) -> String {
     if cfg.parent() == Some(dir) {
         return cfg
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| crate::text::path(Path::new(n)))
             .unwrap_or_default();
     }
     let home = crate::paths::home();
     match cfg.strip_prefix(&home) {
-        Ok(rest) if home != Path::new("/") => format!("~/{}", rest.display()),
-        _ => cfg.display().to_string(),
+        Ok(rest) if home != Path::new("/") => format!("~/{}", crate::text::path(rest)),
+        _ => crate::text::path(cfg),
     }
 }
 

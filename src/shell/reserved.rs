@@ -39,7 +39,7 @@ macro_rules! rules {
 }
 pub(crate) use rules;
 
-const DSOPS_TRUST: &str = "reserved: dsops reads its trust records and state from there";
+const DSOPS_TRUST: &str = "reserved: dsops reads its trust records, state and caches from there";
 
 /// Refused in every shell.
 pub fn every_shell() -> &'static [Rule] {
@@ -51,6 +51,7 @@ pub fn every_shell() -> &'static [Rule] {
             "XDG_CONFIG_HOME",
             "XDG_DATA_HOME",
             "XDG_STATE_HOME",
+            "XDG_CACHE_HOME",
             "XDG_RUNTIME_DIR",
         ],
         "reserved: the shells split words with it" => ["IFS"],
@@ -98,6 +99,8 @@ mod tests {
                 "_dsops_sig",
                 "HOME",
                 "XDG_DATA_HOME",
+                "XDG_CACHE_HOME",
+                "XDG_RUNTIME_DIR",
                 "LD_PRELOAD",
                 "DYLD_INSERT_LIBRARIES",
                 "IFS",

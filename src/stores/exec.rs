@@ -1,6 +1,11 @@
-//! The `exec` store: run `command... KEY` (no shell), stdout without its final
+//! The `exec` store: run `command... KEY` (no shell; a relative program with
+//! a `/` is relative to the declaring config file's directory, a bare name is
+//! found on PATH), stdout without its final
 //! newline (`\n` or `\r\n`) is the value; a non-zero exit is an error showing
 //! the command's stderr; a bounded time (the store's `timeout`, default 30 s).
+//! A command that runs an interpreter's inline code (`sh -c`, `python -c`,
+//! ..., see [`runs_code`]) makes its keys code: the trust diff rates a
+//! change of one high.
 //!
 //! stdin is `/dev/null`: a store runs from the shell hook, where nothing may
 //! wait for the keyboard. The whole run, including reading the pipes, is
@@ -65,6 +70,104 @@ impl Schema for Exec {
         }
         Ok(())
     }
+    fn key_is_code(&self, store: &Store) -> bool {
+        runs_code(store.list("command"))
+    }
+}
+
+/// Interpreters and the options after which their next word is code.
+/// A shell's `-c` may come in a cluster (`-ec`, `-xc`).
+const INTERPRETERS: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "fish", "csh", "tcsh",
+            "busybox",
+        ],
+        &["-c", "--command"],
+    ),
+    (&["python", "pypy"], &["-c"]),
+    (
+        &["node", "nodejs", "bun", "deno"],
+        &["-e", "--eval", "-p", "--print", "eval"],
+    ),
+    (&["perl"], &["-e", "-E"]),
+    (&["ruby", "jruby"], &["-e"]),
+    (&["php"], &["-r"]),
+    (&["lua", "luajit"], &["-e"]),
+    (&["osascript", "rscript"], &["-e"]),
+    (
+        &["pwsh", "powershell"],
+        &["-c", "-command", "-encodedcommand", "-e", "-ec"],
+    ),
+    (&["tclsh", "wish", "expect"], &["-c"]),
+    (&["awk", "gawk", "mawk", "nawk"], &[]),
+];
+
+/// Does `command` (with the key appended) run code from the config or from
+/// the key: an interpreter (also behind `env`) given inline code, or given
+/// no script so that the key itself is the script? (`python3 tools/get.py`
+/// runs a file, and its key is an argument.)
+pub fn runs_code(command: &[String]) -> bool {
+    let mut words = command.iter().map(String::as_str).peekable();
+    // `env [-i] [-u NAME] [NAME=value]... program ...`; `env -S` splits a
+    // string into a command line: code in any case.
+    let base = |w: &str| {
+        let name = w
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(w)
+            .to_ascii_lowercase();
+        let name = name.strip_suffix(".exe").unwrap_or(&name).to_string();
+        name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-')
+            .to_string()
+    };
+    let mut program = None;
+    while let Some(w) = words.next() {
+        if base(w) == "env" && program.is_none() {
+            while let Some(&next) = words.peek() {
+                if next == "-S" || next.starts_with("--split-string") {
+                    return true;
+                } else if next == "-u" || next == "--unset" || next == "-C" || next == "--chdir" {
+                    words.next();
+                    words.next();
+                } else if next.starts_with('-') || next.contains('=') {
+                    words.next();
+                } else {
+                    break;
+                }
+            }
+            continue;
+        }
+        program = Some(base(w));
+        break;
+    }
+    let Some(program) = program else {
+        return false;
+    };
+    let Some((_, flags)) = INTERPRETERS
+        .iter()
+        .find(|(names, _)| names.contains(&program.as_str()))
+    else {
+        return false;
+    };
+    if flags.is_empty() {
+        // awk: its first operand is the program.
+        return true;
+    }
+    let shell = INTERPRETERS[0].0.contains(&program.as_str());
+    for w in words {
+        let lower = w.to_ascii_lowercase();
+        let cluster = shell && w.starts_with('-') && !w.starts_with("--") && w.contains('c');
+        if flags.contains(&lower.as_str()) || cluster {
+            return true;
+        }
+        if !w.starts_with('-') {
+            // A script file: the key is its argument.
+            return false;
+        }
+    }
+    // No script: the key is the script (or the code).
+    true
 }
 
 impl Kind for Exec {
@@ -96,12 +199,15 @@ impl Kind for Exec {
     }
 
     fn probe(&self, _cx: &Cx, store: &Store) -> Vec<(Status, String)> {
-        let program = store.list("command").first().cloned().unwrap_or_default();
-        vec![match find_program(&program) {
-            Some(p) => (Status::Ok, format!("runs {}", p.display())),
+        let program = program(store).unwrap_or_default();
+        vec![match find_program(&program.to_string_lossy()) {
+            Some(p) => (Status::Ok, format!("runs {}", crate::text::path(&p))),
             None => (
                 Status::Fail,
-                format!("{program} is not an executable on PATH"),
+                format!(
+                    "{} is not an executable on PATH",
+                    crate::text::path(&program)
+                ),
             ),
         }]
     }
@@ -122,13 +228,28 @@ pub fn find_program(name: &str) -> Option<std::path::PathBuf> {
         .find(|p| executable(p))
 }
 
+/// The program to run: `command[0]`, and when it is a relative path (it
+/// has a `/`), relative to the directory of the config file that declares
+/// the store, never the working directory: entering a subdirectory of a
+/// project must not make dsops run that subdirectory's `tools/get`. A bare
+/// name is looked up on PATH.
+pub fn program(store: &Store) -> Option<std::path::PathBuf> {
+    let first = store.list("command").first()?;
+    Some(if first.contains('/') {
+        store.beside_origin(first)
+    } else {
+        std::path::PathBuf::from(first)
+    })
+}
+
 pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
     let command = store.list("command");
-    let Some(program) = command.first() else {
+    let Some(path) = program(store) else {
         return Err(store.error("command", "the list is empty"));
     };
+    let program = crate::text::path(&path);
     let start = Instant::now();
-    let mut cmd = Command::new(program);
+    let mut cmd = Command::new(&path);
     cmd.args(&command[1..])
         .arg(key)
         .stdin(Stdio::null())
@@ -215,4 +336,40 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         }
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_code;
+
+    #[test]
+    fn interpreters_running_code() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for yes in [
+            &["sh", "-c"][..],
+            &["/bin/bash", "-c", "op read \"$0\""],
+            &["bash", "-ec"],
+            &["zsh"],
+            &["env", "-i", "A=1", "python3.12", "-c"],
+            &["/usr/bin/env", "-S", "sh -c"],
+            &["node", "--eval"],
+            &["deno", "eval"],
+            &["perl", "-E"],
+            &["ruby", "-e"],
+            &["awk"],
+            &["pwsh", "-Command"],
+        ] {
+            assert!(runs_code(&v(yes)), "{yes:?}");
+        }
+        for no in [
+            &["op", "read"][..],
+            &["python3", "tools/get.py"],
+            &["python3", "-m", "tool"],
+            &["bash", "./get.sh"],
+            &["./tools/get"],
+            &["env", "op", "read"],
+        ] {
+            assert!(!runs_code(&v(no)), "{no:?}");
+        }
+    }
 }

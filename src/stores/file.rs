@@ -1,6 +1,8 @@
 //! The `file` store: secrets mounted as files, as Docker and Kubernetes do.
 //!
-//! `path` (with `${VAR}` expanded like any field) is a directory or a file:
+//! `path` (with `${VAR}` expanded like any field; a relative one is relative
+//! to the directory of the config file that declares the store, never the
+//! working directory; `~/` is HOME) is a directory or a file:
 //!
 //! - a directory: the key names a file in it (one path component: no `/`,
 //!   not `.` or `..`), and the value is that file's contents with one
@@ -145,11 +147,13 @@ enum Format {
     Json,
 }
 
+/// The store's `path`; a relative one is relative to the directory of the
+/// config file that declares the store, not the working directory.
 fn path(store: &Store) -> Result<PathBuf> {
     let p = store
         .get("path")?
         .ok_or_else(|| store.error("path", "missing"))?;
-    Ok(PathBuf::from(p))
+    Ok(store.beside_origin(&p))
 }
 
 fn format(store: &Store, path: &Path) -> Result<Format> {

@@ -22,6 +22,7 @@ mod licenses;
 mod min_validity;
 mod pkce;
 mod populate;
+mod review;
 mod seeds;
 mod signin_state;
 mod source;
