@@ -231,6 +231,34 @@ fn every_command_gives_the_role_named() {
         assert_eq!(w.identity(&c), STORE_ROLE, "export {extra:?}");
         assert_eq!(v["ROLE_ACCOUNT"], "444444444444", "the account_id key");
     }
+
+    // The hook in bash, entering the project.
+    if require_tool("bash") {
+        let script = format!(
+            "eval \"$('{bin}' hook bash)\"\ncd '{dir}'\nfor _c in \"${{PROMPT_COMMAND[@]}}\"; do eval \"$_c\"; done\nprintf '{{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"%s\",\"SessionToken\":\"%s\"}}\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"\n",
+            bin = bin().display(),
+            dir = w.sb.path("project").display()
+        );
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", &script])
+            .env_clear()
+            .envs(w.sb.base_env())
+            .env("DSOPS_ENV", "roles")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            w.identity(&parse_json(&out.stdout)),
+            STORE_ROLE,
+            "the hook: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// The URL inside a `k8s-aws-v1.` token.
