@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::rolecreds::RoleCredentials;
 use crate::sso::{self, LoginPolicy, Target};
 use crate::sts::{self, AssumeArgs, SourceCredentials};
+use std::sync::{Arc, OnceLock};
 
 /// One AssumeRole of a chain.
 #[derive(Clone)]
@@ -116,32 +117,53 @@ fn sts_region(own: Option<&str>) -> String {
 /// the top hop's cache first and walks down only when it must.
 #[derive(Clone)]
 pub struct Chain {
-    hops: Vec<Hop>,
-    base: Base,
+    /// The AssumeRole arguments of the role handed out, from the profile's
+    /// own section: enough to find its cache entry.
+    top: AssumeArgs,
+    /// The walk over source profiles (hops, top first, and the base),
+    /// made the first time the top role's entry is not fresh: a cached
+    /// chained `creds` reads neither the credentials file nor the other
+    /// profiles.
+    walked: OnceLock<Result<(Vec<Hop>, Base)>>,
+    /// Where to walk from when `walked` is not set yet.
+    profile: Option<(Arc<AwsConfig>, String)>,
     /// The region STS is called in.
     sts_region: String,
 }
 
 impl Chain {
-    /// The chain of profile `name` (the credentials file's keys over the
-    /// config's); `None` when the profile has no `role_arn`. `region` is
-    /// the profile's own `region`.
-    pub fn of_profile(aws: &AwsConfig, name: &str, region: Option<&str>) -> Result<Option<Chain>> {
+    /// The chain of profile `name`; `None` when the profile has no
+    /// `role_arn` (in the config, or in the credentials file's section
+    /// over it). `region` is the profile's own `region`.
+    pub fn of_profile(
+        aws: &Arc<AwsConfig>,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Option<Chain>> {
+        let sts_region = sts_region(region);
+        if let Some(keys) = aws.profile(name)?
+            && let Some(top) = profile_args(aws, &profile_place(name), &keys)?
+        {
+            return Ok(Some(Chain {
+                top,
+                walked: OnceLock::new(),
+                profile: Some((Arc::clone(aws), name.to_string())),
+                sts_region,
+            }));
+        }
+        // A role profile only the credentials file has: walked now.
         let creds_file = crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())?;
         let Some(keys) =
             merged_keys(aws, &creds_file, name)?.filter(|k| k.contains_key("role_arn"))
         else {
             return Ok(None);
         };
-        let (hops, mut base) = walk(aws, Some(&creds_file), name, keys)?;
-        // Signing in is asked of the profile named, not of the one under it.
-        if let Base::Sso(t) = &mut base {
-            t.login_hint = crate::settings::dsops_command(&["login", "--profile", name]);
-        }
+        let (hops, base) = walk_profile(aws, Some(&creds_file), name, keys)?;
         Ok(Some(Chain {
-            hops,
-            base,
-            sts_region: sts_region(region),
+            top: hops[0].args.clone(),
+            walked: OnceLock::from(Ok((hops, base))),
+            profile: None,
+            sts_region,
         }))
     }
 
@@ -151,36 +173,77 @@ impl Chain {
         let Some(args) = store_args(store)? else {
             return Ok(None);
         };
+        let hop = Hop {
+            place: format!("secretStores.{}", store.name),
+            args: args.clone(),
+        };
         Ok(Some(Chain {
-            hops: vec![Hop {
-                place: format!("secretStores.{}", store.name),
-                args,
-            }],
-            base: Base::Sso(target.clone()),
+            top: args,
+            walked: OnceLock::from(Ok((vec![hop], Base::Sso(target.clone())))),
+            profile: None,
             sts_region: sts_region(target.region.as_deref()),
         }))
     }
 
+    /// The hops and the base, walked once.
+    fn walked(&self) -> Result<&(Vec<Hop>, Base)> {
+        self.walked
+            .get_or_init(|| match &self.profile {
+                Some((aws, name)) => {
+                    let creds_file =
+                        crate::awsconfig::read_ini(&crate::paths::aws_credentials_file())?;
+                    let keys = merged_keys(aws, &creds_file, name)?.unwrap_or_default();
+                    walk_profile(aws, Some(&creds_file), name, keys)
+                }
+                None => Err(Error::runtime("a role chain with nothing to walk")),
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// The AssumeRole arguments of the role handed out.
     pub fn top(&self) -> &AssumeArgs {
-        // Both constructors make at least one hop.
-        &self.hops[0].args
+        &self.top
     }
 
     /// The SSO role the chain starts from, when it starts from one: for
     /// sign-in, and for nothing that hands out credentials.
-    pub fn sso_base(&self) -> Option<&Target> {
-        match &self.base {
+    pub fn sso_base(&self) -> Result<Option<&Target>> {
+        Ok(match &self.walked()?.1 {
             Base::Sso(t) => Some(t),
             Base::Static(_) => None,
-        }
+        })
     }
 
     /// The top role's credentials, reused from the cache while more than
-    /// `fresh_secs` remain; the hops below are asked only when needed.
+    /// `fresh_secs` remain; the rest of the chain is read, and its hops
+    /// asked, only when needed.
     pub fn credentials(&self, policy: &LoginPolicy, fresh_secs: i64) -> Result<RoleCredentials> {
-        hop_credentials(&self.hops, &self.base, policy, &self.sts_region, fresh_secs)
+        if let Some(c) = sts::cached(&self.top, fresh_secs) {
+            crate::settings::debug(format_args!(
+                "assumed role {} from the cache",
+                self.top.role_arn
+            ));
+            return Ok(c);
+        }
+        let (hops, base) = self.walked()?;
+        hop_credentials(hops, base, policy, &self.sts_region, fresh_secs)
     }
+}
+
+/// [`walk`] from profile `name`, with sign-in asked of that profile, not of
+/// the one under it.
+fn walk_profile(
+    aws: &AwsConfig,
+    creds_file: Option<&IniFile>,
+    name: &str,
+    keys: Section,
+) -> Result<(Vec<Hop>, Base)> {
+    let (hops, mut base) = walk(aws, creds_file, name, keys)?;
+    if let Base::Sso(t) = &mut base {
+        t.login_hint = crate::settings::dsops_command(&["login", "--profile", name]);
+    }
+    Ok((hops, base))
 }
 
 /// What an AWS API store's `profile:` gives: static keys, or role

@@ -150,12 +150,14 @@ impl Ctx {
 
     /// The credential source of one store or profile.
     pub fn source_of(&self, named: &Named) -> Result<Source> {
-        let aws = AwsConfig::load()?;
+        let aws = std::sync::Arc::new(AwsConfig::load()?);
         let source = match named {
             Named::Store(s) => Source::of_store(&aws, &self.store(s)?)?,
             Named::Profile(p) => Source::of_profile(&aws, p)?,
         };
-        self.debug(source.describe());
+        if self.debug {
+            self.debug(source.describe());
+        }
         Ok(source)
     }
 

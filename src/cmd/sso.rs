@@ -5,10 +5,11 @@ use super::Ctx;
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::error::{Error, Result};
 use crate::sso::{list, populate};
+use std::sync::Arc;
 
 /// The session of `--sso-session`, `--profile` (the SSO profile a chain
 /// ends in) or the AWS config's only sso-session, and the sign-in hint.
-fn session(ctx: &Ctx, aws: &AwsConfig) -> Result<(SsoSession, String)> {
+fn session(ctx: &Ctx, aws: &Arc<AwsConfig>) -> Result<(SsoSession, String)> {
     if let Some(name) = ctx.args.sso_session.as_deref() {
         return Ok((
             aws.sso_session(name)?,
@@ -38,7 +39,7 @@ fn session(ctx: &Ctx, aws: &AwsConfig) -> Result<(SsoSession, String)> {
 }
 
 pub fn list(ctx: &Ctx) -> Result<i32> {
-    let aws = AwsConfig::load()?;
+    let aws = Arc::new(AwsConfig::load()?);
     let (session, hint) = session(ctx, &aws)?;
     let (all, stats) = list::assignments(&session, &ctx.login_policy(), &hint)?;
     ctx.debug(format_args!(
@@ -98,7 +99,7 @@ pub fn populate(ctx: &Ctx) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| populate::DEFAULT_TEMPLATE.to_string());
     populate::check_template(&template)?;
-    let aws = AwsConfig::load()?;
+    let aws = Arc::new(AwsConfig::load()?);
     let (session, hint) = session(ctx, &aws)?;
     let Some(name) = session.name.clone() else {
         return Err(Error::usage(

@@ -25,6 +25,7 @@ use crate::rolecreds::RoleCredentials;
 use crate::sso::cache;
 use crate::sso::{self, LoginPolicy, Target, validity};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Reuse credentials while more than this many seconds remain (the AWS
@@ -62,7 +63,7 @@ impl Source {
     /// AWS config profile `name`: SSO settings, or `role_arn` with a
     /// `source_profile` chain (the credentials file's keys over the
     /// config's, as botocore merges them).
-    pub fn of_profile(aws: &AwsConfig, name: &str) -> Result<Source> {
+    pub fn of_profile(aws: &Arc<AwsConfig>, name: &str) -> Result<Source> {
         let keys = aws.profile(name)?;
         let region = keys
             .as_ref()
@@ -171,15 +172,7 @@ impl Source {
                 "{}: account {} role {} via {}",
                 self.label, t.account_id, t.role_name, t.session.start_url
             ),
-            Kind::Chain(c) => format!(
-                "{}: role {} assumed {}",
-                self.label,
-                c.top().role_arn,
-                match c.sso_base() {
-                    Some(t) => format!("after account {} role {}", t.account_id, t.role_name),
-                    None => "after static keys".to_string(),
-                }
-            ),
+            Kind::Chain(c) => format!("{}: role {} (a role chain)", self.label, c.top().role_arn),
         }
     }
 
@@ -276,7 +269,7 @@ impl Source {
     pub fn sign_in(&self) -> Result<SignIn> {
         let target = match &self.kind {
             Kind::Sso(t) => t,
-            Kind::Chain(c) => c.sso_base().ok_or_else(|| {
+            Kind::Chain(c) => c.sso_base()?.ok_or_else(|| {
                 Error::config(format!(
                     "{} starts from static keys, not from IAM Identity Center",
                     self.label
@@ -296,7 +289,7 @@ impl Source {
     pub fn token_lasting(&self, policy: &LoginPolicy, min: Duration) -> Result<()> {
         let target = match &self.kind {
             Kind::Sso(t) => t,
-            Kind::Chain(c) => match c.sso_base() {
+            Kind::Chain(c) => match c.sso_base()? {
                 Some(t) => t,
                 None => return Ok(()),
             },
