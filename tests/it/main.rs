@@ -21,6 +21,7 @@ mod licenses;
 mod min_validity;
 mod pkce;
 mod populate;
+mod redirect;
 mod seeds;
 mod stores;
 mod trust;
