@@ -241,6 +241,8 @@ pub struct Args {
     pub min_validity: Option<String>,
     pub static_credentials: bool,
     pub port: Option<String>,
+    /// `serve --allow-any-user`.
+    pub allow_any_user: bool,
     pub cluster: Option<String>,
     pub region: Option<String>,
     pub destination: Option<String>,
@@ -284,6 +286,7 @@ impl Args {
             min_validity: None,
             static_credentials: false,
             port: None,
+            allow_any_user: false,
             cluster: None,
             region: None,
             targets: vec![],

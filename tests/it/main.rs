@@ -18,6 +18,7 @@ mod generate;
 mod hardening;
 mod hook;
 mod licenses;
+mod listeners;
 mod min_validity;
 mod pkce;
 mod populate;
