@@ -94,6 +94,20 @@ pub fn guard_dir(dir: &Path) -> Result<()> {
 /// private (see [`private_dir`]). On any error the temp file is removed and
 /// the target is untouched.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    stage(path, data)?.commit()
+}
+
+/// A new content written (and fsynced) beside its target, not yet in its
+/// place: [`Staged::commit`] renames it over the target; dropped, it is
+/// removed. For a writer that checks the target between the two steps.
+pub struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// The first half of [`write_atomic`].
+pub fn stage(path: &Path, data: &[u8]) -> Result<Staged> {
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dir(dir)?;
     let name = path
@@ -104,15 +118,48 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let result = (|| {
         let mut f = platform::create_private(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        f.sync_all()
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io("cannot write", path, e));
     }
-    sweep_temps(dir);
-    Ok(())
+    Ok(Staged {
+        tmp,
+        target: path.to_path_buf(),
+        committed: false,
+    })
+}
+
+impl Staged {
+    /// Rename the new content over the target.
+    pub fn commit(mut self) -> Result<()> {
+        fs::rename(&self.tmp, &self.target)
+            .map_err(|e| Error::io("cannot write", &self.target, e))?;
+        self.committed = true;
+        sweep_temps(self.target.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Add `data` at the end of an existing file in one write, as `>>` does
+/// (no temp file: other appenders' writes stay whole and in place).
+pub fn append(path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io("cannot write", path, e))
 }
 
 fn nanos() -> u32 {

@@ -22,6 +22,7 @@ mod listeners;
 mod min_validity;
 mod pkce;
 mod populate;
+mod populate_race;
 mod redirect;
 mod seeds;
 mod stores;
