@@ -32,6 +32,20 @@ use std::time::{Duration, Instant, SystemTime};
 /// blocking), at most `limit` bytes, else an error saying why.
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let (f, meta) = platform::open_regular(path, true)?;
+    read_open(f, &meta, limit)
+}
+
+/// [`read_bounded`] for a cache file, which holds tokens or credentials:
+/// one of ours that others can read or write is made 0600 on the open
+/// handle (no extra call when its mode is right: the mode comes with the
+/// open), said on stderr, and remembered for `doctor` ([`repaired`]).
+pub fn read_private(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let (f, meta) = platform::open_regular(path, true)?;
+    repair_open(path, &f, &meta);
+    read_open(f, &meta, limit)
+}
+
+fn read_open(f: File, meta: &fs::Metadata, limit: u64) -> std::io::Result<Vec<u8>> {
     let hint = meta.len().min(limit);
     let mut buf = Vec::with_capacity(hint as usize);
     f.take(limit + 1).read_to_end(&mut buf)?;
@@ -42,6 +56,36 @@ pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
         ));
     }
     Ok(buf)
+}
+
+/// Cache files made private by this process: path and the mode they had.
+static REPAIRED: std::sync::Mutex<Vec<(PathBuf, u32)>> = std::sync::Mutex::new(Vec::new());
+
+/// Make `f` (open at `path`, with `meta`) 0600 if it is ours and others can
+/// read or write it. Whether it was repaired.
+pub fn repair_open(path: &Path, f: &File, meta: &fs::Metadata) -> bool {
+    let (owner, mode) = platform::owner_and_mode(meta);
+    if mode & 0o077 == 0 || owner != platform::current_uid() {
+        return false;
+    }
+    if let Err(e) = platform::make_open_file_private(f) {
+        crate::settings::debug(format_args!("cannot make {} private: {e}", path.display()));
+        return false;
+    }
+    eprintln!(
+        "dsops: {} holds a token or credentials and was open to others (mode {mode:04o}); made it private (0600)",
+        path.display()
+    );
+    REPAIRED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((path.to_path_buf(), mode));
+    true
+}
+
+/// The cache files this process made private, with the modes they had.
+pub fn repaired() -> Vec<(PathBuf, u32)> {
+    REPAIRED.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// Make sure `dir` is a directory only its owner can write: create it (and

@@ -11,6 +11,7 @@ mod cli;
 mod compat;
 mod console;
 mod creds;
+mod dirs_and_caches;
 mod eks;
 mod endpoint;
 mod file_store;
