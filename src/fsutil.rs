@@ -20,6 +20,11 @@
 //!   followed through a symlink, and on a file system without locks (some NFS
 //!   mounts) dsops goes on without one and says so under `--debug`, as cargo
 //!   does.
+//!
+//! Longer than most files here: these are the one place where dsops touches
+//! files it shares with other programs (the AWS CLI's caches, the AWS config),
+//! and the bounded read, the private modes, the atomic replace (whole or
+//! staged) and the locks follow one set of rules with their tests.
 
 use crate::error::{Error, Result, exit};
 use crate::platform;

@@ -1,4 +1,5 @@
-//! Who is at the other end of a loopback TCP connection.
+//! Who is at the other end of a loopback TCP connection, and waiting for
+//! many connections at once (`poll`).
 //!
 //! On Linux, every socket is listed in `/proc/net/tcp` (and `tcp6`) with
 //! the user that created it, so the listener of a connection from `peer` to
@@ -15,6 +16,7 @@
 //! (`NETLINK_SOCK_DIAG`, what `ss` uses: one message each way, a few
 //! microseconds); the table is read only where netlink is not available.
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 /// The user owning the socket at `peer`, connected to our `local` socket;
@@ -192,6 +194,47 @@ fn uid_in(
         }
         cols.nth(4)?.parse().ok()
     })
+}
+
+/// Wait at most `timeout` until `listener` or any of `streams` has something
+/// to read (a connection to accept, bytes, or a close): which of them do,
+/// the listener first. An interrupted wait reports nothing ready.
+pub fn poll_readable<'a>(
+    listener: &std::net::TcpListener,
+    streams: impl Iterator<Item = &'a std::net::TcpStream>,
+    timeout: std::time::Duration,
+) -> io::Result<(bool, Vec<bool>)> {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<libc::pollfd> = std::iter::once(listener.as_raw_fd())
+        .chain(streams.map(AsRawFd::as_raw_fd))
+        .map(|fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Rounded up, so that a deadline a few microseconds away is not a busy loop.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` is an array of `fds.len()` initialized pollfd structs
+    // that lives across the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+        fds.iter_mut().for_each(|p| p.revents = 0);
+    }
+    let ready = |p: &libc::pollfd| {
+        p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+    };
+    Ok((ready(&fds[0]), fds[1..].iter().map(ready).collect()))
+}
+
+/// Does this `accept` error mean the process (or system) is out of file
+/// descriptors, so that closing one of ours lets the next accept through?
+pub fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 #[cfg(test)]

@@ -105,41 +105,6 @@ pub fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
-/// The login name of `uid`, from the user database.
-pub fn user_name(uid: u32) -> Option<String> {
-    passwd_field(uid, |p| p.pw_name)
-}
-
-/// The home directory of the user dsops runs as, from the user database
-/// (for when `HOME` is unset or not an absolute path).
-pub fn user_home() -> Option<std::path::PathBuf> {
-    use std::os::unix::ffi::OsStringExt;
-    let dir = passwd_field(current_uid(), |p| p.pw_dir)?;
-    let dir = std::path::PathBuf::from(std::ffi::OsString::from_vec(dir.into_bytes()));
-    dir.is_absolute().then_some(dir)
-}
-
-/// One string field of `uid`'s passwd entry.
-fn passwd_field(uid: u32, field: fn(&libc::passwd) -> *mut libc::c_char) -> Option<String> {
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: an all-zero passwd is a valid value to be filled in.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call, and `buf` for its length.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
-    if rc != 0 || found.is_null() {
-        return None;
-    }
-    let ptr = field(&pwd);
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: getpwuid_r filled `pwd` with NUL-terminated strings inside `buf`,
-    // which is still alive.
-    let s = unsafe { std::ffi::CStr::from_ptr(ptr) };
-    String::from_utf8(s.to_bytes().to_vec()).ok()
-}
-
 /// Owner and permission bits of a file or directory.
 pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
     (meta.uid(), meta.mode() & 0o7777)
@@ -423,47 +388,6 @@ pub fn random_bytes(n: usize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
     File::open("/dev/urandom")?.read_exact(&mut buf)?;
     Ok(buf)
-}
-
-/// Wait at most `timeout` until `listener` or any of `streams` has something
-/// to read (a connection to accept, bytes, or a close): which of them do,
-/// the listener first. An interrupted wait reports nothing ready.
-pub fn poll_readable<'a>(
-    listener: &std::net::TcpListener,
-    streams: impl Iterator<Item = &'a std::net::TcpStream>,
-    timeout: std::time::Duration,
-) -> io::Result<(bool, Vec<bool>)> {
-    use std::os::fd::AsRawFd;
-    let mut fds: Vec<libc::pollfd> = std::iter::once(listener.as_raw_fd())
-        .chain(streams.map(AsRawFd::as_raw_fd))
-        .map(|fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    // Rounded up, so that a deadline a few microseconds away is not a busy loop.
-    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: `fds` is an array of `fds.len()` initialized pollfd structs
-    // that lives across the call.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-        fds.iter_mut().for_each(|p| p.revents = 0);
-    }
-    let ready = |p: &libc::pollfd| {
-        p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
-    };
-    Ok((ready(&fds[0]), fds[1..].iter().map(ready).collect()))
-}
-
-/// Does this `accept` error mean the process (or system) is out of file
-/// descriptors, so that closing one of ours lets the next accept through?
-pub fn out_of_descriptors(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 #[cfg(test)]
