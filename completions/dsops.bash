@@ -137,7 +137,7 @@ _dsops() {
             deny) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             export) _dsops_words '--format --shell --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             exec) _dsops_words '--store --profile --min-validity --static-credentials --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            serve) _dsops_words '--store --profile --port --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            serve) _dsops_words '--store --profile --port --allow-any-user --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             eks-token) _dsops_words '--cluster --cluster-name --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --login --config --env --quiet --debug --help --version' "$cur" ;;
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;

@@ -184,6 +184,7 @@ complete -c dsops -n '__dsops_command_line_of exec' -x -a '(__dsops_command_line
 complete -c dsops -n '__dsops_flags_of serve' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
 complete -c dsops -n '__dsops_flags_of serve' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of serve' -l port -x -d 'the port on 127.0.0.1 to listen on (default: any free port)'
+complete -c dsops -n '__dsops_flags_of serve' -l allow-any-user -d 'answer connections from any local user, not only your own and root\'s (for a container port relay that runs as another user; the token is then the only check)'
 complete -c dsops -n '__dsops_flags_of serve' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
 complete -c dsops -n '__dsops_flags_of serve' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of serve' -l no-browser -d 'do not open a browser; print the URL and code only'

@@ -83,6 +83,8 @@ fn signin_token(base: &str, session: &str) -> Result<String> {
         .timeout_connect(Some(timeout.min(std::time::Duration::from_secs(10))))
         .timeout_global(Some(timeout))
         .user_agent(concat!("dsops/", env!("CARGO_PKG_VERSION")))
+        // A redirect is an answer other than 200, never followed (http.rs).
+        .max_redirects(0)
         .build()
         .into();
     let url = format!(

@@ -80,7 +80,7 @@ pub fn read_cached(path: &Path, now: OffsetDateTime) -> Option<Token> {
     if let Some(dir) = path.parent() {
         crate::fsutil::guard_dir(dir).ok()?;
     }
-    let bytes = crate::fsutil::read_bounded(path, MAX_CACHE_BYTES).ok()?;
+    let bytes = crate::fsutil::read_private(path, MAX_CACHE_BYTES).ok()?;
     let v: Value = serde_json::from_slice(&bytes).ok()?;
     let token = v.get("token")?.as_str()?;
     let expiration = timefmt::parse(v.get("expirationTimestamp")?.as_str()?)?;

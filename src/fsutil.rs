@@ -20,6 +20,11 @@
 //!   followed through a symlink, and on a file system without locks (some NFS
 //!   mounts) dsops goes on without one and says so under `--debug`, as cargo
 //!   does.
+//!
+//! Longer than most files here: these are the one place where dsops touches
+//! files it shares with other programs (the AWS CLI's caches, the AWS config),
+//! and the bounded read, the private modes, the atomic replace (whole or
+//! staged) and the locks follow one set of rules with their tests.
 
 use crate::error::{Error, Exit, Result};
 use crate::platform;
@@ -32,6 +37,20 @@ use std::time::{Duration, Instant, SystemTime};
 /// blocking), at most `limit` bytes, else an error saying why.
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let (f, meta) = platform::open_regular(path, true)?;
+    read_open(f, &meta, limit)
+}
+
+/// [`read_bounded`] for a cache file, which holds tokens or credentials:
+/// one of ours that others can read or write is made 0600 on the open
+/// handle (no extra call when its mode is right: the mode comes with the
+/// open), said on stderr, and remembered for `doctor` ([`repaired`]).
+pub fn read_private(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let (f, meta) = platform::open_regular(path, true)?;
+    repair_open(path, &f, &meta);
+    read_open(f, &meta, limit)
+}
+
+fn read_open(f: File, meta: &fs::Metadata, limit: u64) -> std::io::Result<Vec<u8>> {
     let hint = meta.len().min(limit);
     let mut buf = Vec::with_capacity(hint as usize);
     f.take(limit + 1).read_to_end(&mut buf)?;
@@ -42,6 +61,36 @@ pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
         ));
     }
     Ok(buf)
+}
+
+/// Cache files made private by this process: path and the mode they had.
+static REPAIRED: std::sync::Mutex<Vec<(PathBuf, u32)>> = std::sync::Mutex::new(Vec::new());
+
+/// Make `f` (open at `path`, with `meta`) 0600 if it is ours and others can
+/// read or write it. Whether it was repaired.
+pub fn repair_open(path: &Path, f: &File, meta: &fs::Metadata) -> bool {
+    let (owner, mode) = platform::owner_and_mode(meta);
+    if mode & 0o077 == 0 || owner != platform::current_uid() {
+        return false;
+    }
+    if let Err(e) = platform::make_open_file_private(f) {
+        crate::settings::debug(format_args!("cannot make {} private: {e}", path.display()));
+        return false;
+    }
+    eprintln!(
+        "dsops: {} holds a token or credentials and was open to others (mode {mode:04o}); made it private (0600)",
+        path.display()
+    );
+    REPAIRED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((path.to_path_buf(), mode));
+    true
+}
+
+/// The cache files this process made private, with the modes they had.
+pub fn repaired() -> Vec<(PathBuf, u32)> {
+    REPAIRED.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// Make sure `dir` is a directory only its owner can write: create it (and
@@ -94,6 +143,20 @@ pub fn guard_dir(dir: &Path) -> Result<()> {
 /// private (see [`private_dir`]). On any error the temp file is removed and
 /// the target is untouched.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    stage(path, data)?.commit()
+}
+
+/// A new content written (and fsynced) beside its target, not yet in its
+/// place: [`Staged::commit`] renames it over the target; dropped, it is
+/// removed. For a writer that checks the target between the two steps.
+pub struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// The first half of [`write_atomic`].
+pub fn stage(path: &Path, data: &[u8]) -> Result<Staged> {
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dir(dir)?;
     let name = path
@@ -104,15 +167,48 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let result = (|| {
         let mut f = platform::create_private(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        f.sync_all()
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io("cannot write", path, e));
     }
-    sweep_temps(dir);
-    Ok(())
+    Ok(Staged {
+        tmp,
+        target: path.to_path_buf(),
+        committed: false,
+    })
+}
+
+impl Staged {
+    /// Rename the new content over the target.
+    pub fn commit(mut self) -> Result<()> {
+        fs::rename(&self.tmp, &self.target)
+            .map_err(|e| Error::io("cannot write", &self.target, e))?;
+        self.committed = true;
+        sweep_temps(self.target.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Add `data` at the end of an existing file in one write, as `>>` does
+/// (no temp file: other appenders' writes stay whole and in place).
+pub fn append(path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("cannot write", path, e))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io("cannot write", path, e))
 }
 
 fn nanos() -> u32 {

@@ -6,6 +6,12 @@
 //! pay for a runtime, TLS setup or SDK configuration. Each request runs on
 //! tokio's blocking pool, so concurrent SDK calls (an env set of fifty
 //! secrets) really run in parallel even on a current-thread runtime.
+//!
+//! Headers stay with their host: no redirect is followed (the AWS SDKs follow
+//! none, and a redirect would carry `x-amz-sso_bearer_token` or a signature
+//! wherever it points), so a `3xx` is an error naming the host that sent it
+//! and where it pointed. No compression is asked for, and a body that comes
+//! compressed anyway is an error saying so, not an unreadable answer.
 
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_runtime_api::client::http::{
@@ -40,6 +46,8 @@ impl UreqHttpClient {
             .timeout_global(Some(timeout))
             .user_agent(concat!("dsops/", env!("CARGO_PKG_VERSION")))
             .max_idle_connections_per_host(64)
+            // Follow nothing: see the module doc.
+            .max_redirects(0)
             .build();
         UreqHttpClient {
             agent: config.into(),
@@ -71,9 +79,14 @@ impl HttpConnector for UreqConnector {
         let agent = self.agent.clone();
         HttpConnectorFuture::new(async move {
             let request = to_ureq(request)?;
-            let joined = tokio::task::spawn_blocking(move || -> Result<_, ureq::Error> {
-                let mut resp = agent.run(request)?;
+            let host = request
+                .uri()
+                .authority()
+                .map_or_else(String::new, |a| a.to_string());
+            let joined = tokio::task::spawn_blocking(move || -> Result<_, ConnectorError> {
+                let mut resp = agent.run(request).map_err(classify)?;
                 let status = resp.status().as_u16();
+                refuse_unexpected(&host, status, resp.headers())?;
                 let headers: Vec<(String, Vec<u8>)> = resp
                     .headers()
                     .iter()
@@ -83,12 +96,13 @@ impl HttpConnector for UreqConnector {
                     .body_mut()
                     .with_config()
                     .limit(16 << 20)
-                    .read_to_vec()?;
+                    .read_to_vec()
+                    .map_err(classify)?;
                 Ok((status, headers, body))
             })
             .await
             .map_err(|e| ConnectorError::other(Box::new(e), None))?;
-            let (status, headers, body) = joined.map_err(classify)?;
+            let (status, headers, body) = joined?;
             let status = StatusCode::try_from(status)
                 .map_err(|e| ConnectorError::other(Box::new(e), None))?;
             let mut resp = Response::new(status, SdkBody::from(body));
@@ -117,6 +131,62 @@ fn to_ureq(request: HttpRequest) -> Result<ureq::http::Request<Vec<u8>>, Connect
     builder
         .body(body)
         .map_err(|e| ConnectorError::user(Box::new(e)))
+}
+
+/// An answer dsops will not pass on, said in one line that names the host
+/// (see the module doc).
+#[derive(Debug)]
+pub struct Unexpected(String);
+
+impl std::fmt::Display for Unexpected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unexpected {}
+
+/// A redirect, or a body in an encoding that was not asked for.
+fn refuse_unexpected(
+    host: &str,
+    status: u16,
+    headers: &ureq::http::HeaderMap,
+) -> Result<(), ConnectorError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| crate::text::outside_text(&String::from_utf8_lossy(v.as_bytes()), 200))
+    };
+    let why = if (300..400).contains(&status) {
+        let to = header("location")
+            .map(|l| format!(" to {}", redirect_target(&l)))
+            .unwrap_or_default();
+        format!(
+            "{host} answered with a redirect (HTTP {status}){to}; dsops follows no redirects from AWS endpoints, so no token or signature goes anywhere else (check the endpoint URL)"
+        )
+    } else if let Some(enc) = header("content-encoding").filter(|e| {
+        let e = e.trim();
+        !e.is_empty() && !e.eq_ignore_ascii_case("identity")
+    }) {
+        format!(
+            "{host} sent a compressed body (Content-Encoding: {enc}) that dsops cannot decompress (it asks for none)"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ConnectorError::other(Box::new(Unexpected(why)), None))
+}
+
+/// Where a redirect points, for a message: its scheme and host only (a query
+/// could carry anything).
+fn redirect_target(location: &str) -> String {
+    match location.parse::<ureq::http::Uri>() {
+        Ok(u) => match (u.scheme_str(), u.authority()) {
+            (Some(s), Some(a)) => format!("{s}://{a}"),
+            _ => "a path on the same host".to_string(),
+        },
+        Err(_) => "an unreadable location".to_string(),
+    }
 }
 
 fn classify(e: ureq::Error) -> ConnectorError {
@@ -179,8 +249,8 @@ where
                 .map(|m| crate::text::outside_text(m, 300))
                 .filter(|m| !m.is_empty());
             match (code, msg) {
-                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
-                (Some(c), None) => format!("{c} (HTTP {status})"),
+                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status} from {endpoint})"),
+                (Some(c), None) => format!("{c} (HTTP {status} from {endpoint})"),
                 (None, Some(m)) => format!("HTTP {status} from {endpoint}: {m}"),
                 (None, None) => format!("HTTP {status} from {endpoint}, with no error code"),
             }
@@ -191,17 +261,31 @@ where
         ),
         SdkError::TimeoutError(_) => timeout(),
         SdkError::DispatchFailure(d) if d.is_timeout() => timeout(),
-        SdkError::DispatchFailure(d) => {
-            let cause = d
-                .as_connector_error()
-                .map(|c| crate::text::outside_text(&root_cause(c), 200))
-                .unwrap_or_else(|| "the connection failed".to_string());
-            format!("cannot reach {endpoint}: {cause}")
-        }
+        SdkError::DispatchFailure(d) => match unexpected(d.as_connector_error()) {
+            Some(why) => why,
+            None => {
+                let cause = d
+                    .as_connector_error()
+                    .map(|c| crate::text::outside_text(&root_cause(c), 200))
+                    .unwrap_or_else(|| "the connection failed".to_string());
+                format!("cannot reach {endpoint}: {cause}")
+            }
+        },
         SdkError::ConstructionFailure(_) => {
             format!("the request to {endpoint} could not be built")
         }
         _ => format!("the request to {endpoint} failed"),
+    }
+}
+
+/// The message of an [`Unexpected`] answer somewhere in an error chain.
+fn unexpected(e: Option<&ConnectorError>) -> Option<String> {
+    let mut cur: &(dyn std::error::Error + 'static) = e?;
+    loop {
+        if let Some(u) = cur.downcast_ref::<Unexpected>() {
+            return Some(u.0.clone());
+        }
+        cur = cur.source()?;
     }
 }
 

@@ -168,7 +168,7 @@ fn spawn_handler<T: Send + 'static>(
 
 /// Whether the other end of a connection may be answered: our user's or
 /// root's socket (Linux); anyone elsewhere.
-fn peer_allowed(stream: &TcpStream, peer: SocketAddr) -> bool {
+pub(crate) fn peer_allowed(stream: &TcpStream, peer: SocketAddr) -> bool {
     if !cfg!(target_os = "linux") {
         return true;
     }

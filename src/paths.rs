@@ -1,17 +1,29 @@
 //! Where things live: HOME, the XDG directories and the AWS files, each
 //! overridable by the environment variable its owner documents.
+//!
+//! A relative `XDG_*_HOME` is ignored, as the XDG Base Directory spec says
+//! ("all paths set in these environment variables must be absolute"), and so
+//! is a relative `HOME`: either would make dsops read configs, caches and
+//! trust records from whatever directory the shell is in. Without a usable
+//! `HOME`, the user database's home directory is used.
 
 use std::env;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// The value of a directory variable, if it is an absolute path.
+fn absolute(value: Option<OsString>) -> Option<PathBuf> {
+    value.map(PathBuf::from).filter(|p| p.is_absolute())
+}
+
 fn var_path(name: &str) -> Option<PathBuf> {
-    env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    absolute(env::var_os(name))
 }
 
 pub fn home() -> PathBuf {
-    var_path("HOME").unwrap_or_else(|| PathBuf::from("/"))
+    var_path("HOME")
+        .or_else(crate::platform::user_home)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// Expand a leading `~/` as the AWS CLI does for its file variables.
@@ -70,4 +82,18 @@ pub fn user_config() -> PathBuf {
 /// Trust records: `$XDG_DATA_HOME/dsops/trust/`.
 pub fn trust_dir() -> PathBuf {
     data_home().join("dsops/trust")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_absolute_directories_count() {
+        assert_eq!(absolute(Some("/x/y".into())), Some(PathBuf::from("/x/y")));
+        for bad in ["", "x", "./x", "x/../y", "~/x"] {
+            assert_eq!(absolute(Some(bad.into())), None, "{bad:?}");
+        }
+        assert_eq!(absolute(None), None);
+    }
 }

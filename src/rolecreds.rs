@@ -59,7 +59,7 @@ pub fn read_object(path: &Path) -> Read<Map<String, Value>> {
     {
         return Read::Corrupt(e.message);
     }
-    let bytes = match fsutil::read_bounded(path, MAX_CACHE_BYTES) {
+    let bytes = match fsutil::read_private(path, MAX_CACHE_BYTES) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
         Err(e) => return Read::Corrupt(format!("{}: {e}", path.display())),

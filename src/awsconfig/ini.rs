@@ -34,8 +34,9 @@ use std::sync::OnceLock;
 /// One section's keys and values.
 pub type Section = BTreeMap<String, String>;
 
-/// Bigger than any real AWS config with tens of thousands of profiles.
-const MAX_INI_BYTES: u64 = 16 << 20;
+/// Bigger than any real AWS config with tens of thousands of profiles (also
+/// the bound of `sso populate`'s whole read).
+pub const MAX_INI_BYTES: u64 = 16 << 20;
 /// The read buffer (grown only for a longer line).
 const CHUNK: usize = 64 << 10;
 
@@ -111,21 +112,6 @@ impl IniFile {
             source,
             others: OnceLock::new(),
         })
-    }
-
-    /// Read all of `path` into memory (bounded), for a whole rewrite.
-    pub fn read_whole(path: &Path) -> Result<IniFile> {
-        let text = match crate::fsutil::read_bounded(path, MAX_INI_BYTES) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
-            Err(e) => {
-                return Err(Error::config(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-            }
-        };
-        Ok(IniFile::from_bytes(path.to_path_buf(), text))
     }
 
     pub fn from_bytes(path: PathBuf, text: Vec<u8>) -> IniFile {
@@ -345,7 +331,7 @@ impl IniFile {
         out
     }
 
-    /// The text in memory ([`IniFile::read_whole`], [`IniFile::from_bytes`]);
+    /// The text in memory ([`IniFile::from_bytes`]);
     /// empty for a file opened for lookups.
     pub fn bytes(&self) -> &[u8] {
         match &self.source {
@@ -640,7 +626,7 @@ mod tests {
         assert_eq!(streamed.section_names().len(), 3002);
         assert_eq!(streamed.section_names(), memory.section_names());
         streamed.check().unwrap();
-        let whole = IniFile::read_whole(&path).unwrap();
+        let whole = IniFile::from_bytes(path.clone(), std::fs::read(&path).unwrap());
         let spans = whole.spans();
         assert_eq!(spans.len(), 3003);
         assert_eq!(spans.last().unwrap().1.end, text.len());

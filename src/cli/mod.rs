@@ -248,6 +248,8 @@ pub struct Args {
     /// `doctor --login`: sign in where a session needs it, without asking.
     pub login: bool,
     pub port: Option<String>,
+    /// `serve --allow-any-user`.
+    pub allow_any_user: bool,
     pub cluster: Option<String>,
     pub region: Option<String>,
     pub destination: Option<String>,

@@ -4,9 +4,10 @@
 //! Checks: the user and project configs (parse, trust), the AWS config, the
 //! env sets, every store (or only `--store NAME`): `aws.sso` token state and
 //! expiry and the role's credentials, reachability of the AWS API stores with
-//! their credentials, `exec` commands on PATH; permissions of the token and
-//! role caches, the trust records and the configs; whether the shell hook is
-//! installed.
+//! their credentials, `exec` commands on PATH; permissions of the token, role
+//! and EKS token caches (a cache file of ours open to others is made 0600,
+//! and each one repaired is reported), the trust records and the configs;
+//! whether the shell hook is installed.
 //!
 //! The AWS config's sessions, SSO profiles and role chains are checked in
 //! `doctor_aws.rs`, whether or not dsops has a config of its own.
@@ -256,7 +257,12 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
             .ok()
             .map(|m| crate::platform::owner_and_mode(&m).1 & 0o777)
     };
-    for dir in [crate::paths::sso_cache_dir(), crate::paths::cli_cache_dir()] {
+    let eks_cache = crate::paths::cache_home().join("dsops/eks");
+    for dir in [
+        crate::paths::sso_cache_dir(),
+        crate::paths::cli_cache_dir(),
+        eks_cache,
+    ] {
         if let Some(m) = mode(&dir)
             && m & 0o022 != 0
         {
@@ -275,6 +281,13 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
             if p.extension().is_none_or(|e| e != "json") || !p.is_file() {
                 continue;
             }
+            // One of ours is made private (and reported below with those
+            // repaired while the stores were checked).
+            if let Ok((f, meta)) = crate::platform::open_regular(&p, false)
+                && crate::fsutil::repair_open(&p, &f, &meta)
+            {
+                continue;
+            }
             if let Some(m) = mode(&p)
                 && m & 0o077 != 0
             {
@@ -286,6 +299,13 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
                 ));
             }
         }
+    }
+    for (p, m) in crate::fsutil::repaired() {
+        problems += 1;
+        r.warn(format_args!(
+            "{} holds a token or credentials and was open to others (mode {m:04o}): repaired, now 0600",
+            p.display()
+        ));
     }
     let trust = crate::paths::trust_dir();
     for d in [trust.parent().map(Path::to_path_buf), Some(trust.clone())]

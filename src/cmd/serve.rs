@@ -45,7 +45,12 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let n = routes.len();
     let mut serving = policy;
     serving.quiet = true;
-    endpoint::spawn(listener, routes, serving)?;
+    let peers = if ctx.args.allow_any_user {
+        endpoint::Peers::Anyone
+    } else {
+        endpoint::Peers::Owner
+    };
+    endpoint::spawn_for(listener, routes, serving, peers)?;
     crate::output::print(text.as_bytes())?;
     if !ctx.quiet {
         eprintln!(

@@ -129,7 +129,7 @@ pub fn populate(ctx: &Ctx) -> Result<i32> {
     }
     let path = aws.path().to_path_buf();
     let (plan, written) = populate::apply(&path, ctx.args.dry_run, |file| {
-        populate::plan(file, &name, desired, ctx.args.prune)
+        populate::plan(file, &name, desired.clone(), ctx.args.prune)
     })?;
     for c in &plan.clashes {
         eprintln!("dsops: {c}");

@@ -9,7 +9,8 @@
 //!   not carry a target's exact token (compared in constant time) on that
 //!   target's path gets `401` with an empty body, and nothing else; so does
 //!   anything unexpected that parses as HTTP. A request must arrive within
-//!   5 seconds and 8 KiB (`request.rs`); one answer per connection.
+//!   half a second of its connection and 8 KiB (`request.rs`); one answer
+//!   per connection.
 //! - The answer is `{"AccessKeyId","SecretAccessKey","Token","Expiration"}`
 //!   (and `AccountId`). When the cached credentials run low they are fetched
 //!   again under the role's lock, so any number of concurrent requests (and
@@ -23,15 +24,20 @@
 //!   the command (`--no-login`, `DSOPS_NO_LOGIN`, `CI`); an answer that
 //!   cannot be had is a `500` with a one-line message (no secret), also
 //!   printed once on stderr.
-//! - Connections are served on threads, at most [`MAX_CONNECTIONS`] at a
-//!   time; further ones wait in the listen queue.
+//! - On Linux only our own user's connections (and root's, for container
+//!   port relays) are read at all, unless `serve --allow-any-user`; idle and
+//!   trickling connections hold no worker, and a well-behaved request is
+//!   answered however many of them are held (`accept.rs`).
 //!
 //! What it does not do: listen anywhere but 127.0.0.1, keep connections
 //! alive, or serve the shell hook (which exports values).
 
+pub mod accept;
 pub mod child;
 pub mod env;
 pub mod request;
+
+pub use accept::Peers;
 
 use crate::error::{Error, Result};
 use crate::rolecreds::{self, Read, RoleCredentials};
@@ -40,10 +46,7 @@ use crate::sso::LoginPolicy;
 use serde_json::json;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
-
-/// Connections answered at once.
-pub const MAX_CONNECTIONS: usize = 32;
+use std::sync::{Arc, Mutex};
 
 /// Reuse credentials while more than this many seconds remain, at most.
 const FRESH_SECS: i64 = 15 * 60;
@@ -101,18 +104,27 @@ pub fn port_of(listener: &TcpListener) -> Result<u16> {
 }
 
 /// Serve `routes` on `listener` from a thread of its own, for as long as the
-/// process lives.
+/// process lives, to our own user only (see [`spawn_for`]).
 pub fn spawn(listener: TcpListener, routes: Vec<Route>, policy: LoginPolicy) -> Result<()> {
+    spawn_for(listener, routes, policy, Peers::Owner)
+}
+
+/// [`spawn`], answering the connections of `peers`.
+pub fn spawn_for(
+    listener: TcpListener,
+    routes: Vec<Route>,
+    policy: LoginPolicy,
+    peers: Peers,
+) -> Result<()> {
     let shared = Arc::new(Shared {
         routes,
         policy,
-        slots: Mutex::new(0),
-        freed: Condvar::new(),
         last_error: Mutex::new(String::new()),
     });
+    let answer: Arc<accept::Answer> = Arc::new(move |stream, req| serve_one(stream, &req, &shared));
     std::thread::Builder::new()
         .name("endpoint".into())
-        .spawn(move || accept_loop(&listener, &shared))
+        .spawn(move || accept::run(&listener, peers, answer))
         .map(|_| ())
         .map_err(|e| Error::runtime(format!("cannot start the endpoint: {e}")))
 }
@@ -120,61 +132,17 @@ pub fn spawn(listener: TcpListener, routes: Vec<Route>, policy: LoginPolicy) -> 
 struct Shared {
     routes: Vec<Route>,
     policy: LoginPolicy,
-    /// Connections being answered.
-    slots: Mutex<usize>,
-    freed: Condvar,
     /// The last failure printed, so that a failing endpoint says it once
     /// (until it answers again).
     last_error: Mutex<String>,
-}
-
-impl Shared {
-    fn take_slot(&self) {
-        let mut n = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        while *n >= MAX_CONNECTIONS {
-            n = self.freed.wait(n).unwrap_or_else(|p| p.into_inner());
-        }
-        *n += 1;
-    }
-
-    fn free_slot(&self) {
-        let mut n = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        *n = n.saturating_sub(1);
-        self.freed.notify_one();
-    }
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    loop {
-        shared.take_slot();
-        match listener.accept() {
-            Ok((stream, peer)) => {
-                let s = Arc::clone(shared);
-                let spawned = std::thread::Builder::new()
-                    .name("endpoint-request".into())
-                    .spawn(move || {
-                        serve_one(stream, peer, &s);
-                        s.free_slot();
-                    });
-                if spawned.is_err() {
-                    shared.free_slot();
-                }
-            }
-            Err(_) => {
-                shared.free_slot();
-                // Out of file descriptors, or a connection reset before it
-                // was taken: try again shortly rather than spin.
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-        }
-    }
 }
 
 /// HTTP status lines the endpoint uses.
 const UNAUTHORIZED: &str = "401 Unauthorized";
 
 fn respond(stream: &mut TcpStream, status: &str, body: &str) {
-    let _ = stream.set_write_timeout(Some(request::MAX_TIME));
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(request::WRITE_TIME));
     let kind = if body.is_empty() {
         ""
     } else {
@@ -190,15 +158,9 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str) {
         .and_then(|()| stream.flush());
 }
 
-fn serve_one(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
-    // Bound to 127.0.0.1, only local processes connect; check anyway.
-    if !peer.ip().is_loopback() {
-        return;
-    }
+/// Answer one request (read and checked by `accept.rs`).
+fn serve_one(mut stream: TcpStream, req: &request::Request, shared: &Shared) {
     let _ = stream.set_nodelay(true);
-    let Ok(req) = request::read(&mut stream) else {
-        return;
-    };
     let route = shared.routes.iter().find(|r| r.path == req.path);
     let authorized = match (route, &req.authorization) {
         (Some(r), Some(given)) => crate::loopback::same_secret(given, r.token.as_bytes()),

@@ -1,17 +1,22 @@
-//! One HTTP request on a loopback connection, read with a bound on its size
-//! and on the time it may take, and parsed without panicking: only the
-//! request line and the `Authorization` header matter to the endpoint.
+//! One HTTP request on a loopback connection, gathered with a bound on its
+//! size (the connection's time is bounded by `accept.rs`, which feeds the
+//! bytes in as they come) and parsed without panicking: only the request
+//! line and the `Authorization` header matter to the endpoint.
 
-use std::io::Read;
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The largest request head accepted (request line and headers). The SDKs
 /// send a few hundred bytes.
 pub const MAX_HEAD: usize = 8 * 1024;
 
-/// How long a client may take to send its request (and to take the answer).
-pub const MAX_TIME: Duration = Duration::from_secs(5);
+/// How long a client may take, from its connection being accepted, to send
+/// its request head: well under what the SDKs wait for an answer (1 s in
+/// the JavaScript SDK, 2 s in botocore), since an SDK sends its request the
+/// moment it connects. A silent or trickling connection is closed then.
+pub const HEAD_TIME: Duration = Duration::from_millis(500);
+
+/// How long writing the answer may take (it fits in a socket buffer).
+pub const WRITE_TIME: Duration = Duration::from_secs(1);
 
 /// What the endpoint needs of a request.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,31 +35,13 @@ pub enum Bad {
     Unreadable,
 }
 
-/// Read a request head from `stream` within [`MAX_TIME`] and [`MAX_HEAD`].
-pub fn read(stream: &mut TcpStream) -> Result<Request, Bad> {
-    let deadline = Instant::now() + MAX_TIME;
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    loop {
-        if let Some(end) = head_end(&buf) {
-            return parse(&buf[..end]);
-        }
-        if buf.len() >= MAX_HEAD {
-            return Err(Bad::Unreadable);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Bad::Unreadable);
-        }
-        stream
-            .set_read_timeout(Some(left))
-            .map_err(|_| Bad::Unreadable)?;
-        let want = chunk.len().min(MAX_HEAD - buf.len());
-        match stream.read(&mut chunk[..want]) {
-            Ok(0) | Err(_) => return Err(Bad::Unreadable),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+/// The request in `buf` (the bytes received so far) once its head is
+/// complete; `None` while more may come, an error once it is too big.
+pub fn complete(buf: &[u8]) -> Option<Result<Request, Bad>> {
+    if let Some(end) = head_end(buf) {
+        return Some(parse(&buf[..end]));
     }
+    (buf.len() >= MAX_HEAD).then_some(Err(Bad::Unreadable))
 }
 
 /// Where the head ends (after the blank line), if it does.
@@ -134,6 +121,13 @@ mod tests {
         }
         let r = parse(b"GET /x HTTP/1.1\r\nAuthorization: a\r\nAuthorization: a\r\n\r\n").unwrap();
         assert_eq!(r.authorization, None, "a repeated header is no header");
+    }
+
+    #[test]
+    fn complete_only_with_the_whole_head_and_within_the_bound() {
+        assert_eq!(complete(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        assert!(matches!(complete(b"GET / HTTP/1.1\r\n\r\n"), Some(Ok(_))));
+        assert_eq!(complete(&[b'a'; MAX_HEAD]), Some(Err(Bad::Unreadable)));
     }
 
     #[test]

@@ -190,6 +190,12 @@ pub fn change_marks(meta: &Metadata) -> (u64, i64, i64) {
     (meta.len(), meta.mtime(), meta.mtime_nsec())
 }
 
+/// Make an open file readable and writable by its owner only (`0600`).
+pub fn make_open_file_private(f: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
 /// Make `path` readable and writable by its owner only (`0700` for a
 /// directory, `0600` for a file).
 pub fn make_private(path: &Path, dir: bool) -> io::Result<()> {

@@ -190,7 +190,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "HOME",
-        "your home directory: ~/.aws and the XDG defaults are under it",
+        "your home directory: ~/.aws and the XDG defaults are under it; a relative HOME (or XDG_*_HOME) is ignored, as the XDG spec says (HOME then comes from the user database)",
     ),
     (
         "SHELL",

@@ -3,8 +3,8 @@
 //! user's own values (their production `AWS_SECRET_ACCESS_KEY`, say).
 //!
 //! They live in a file of mode 0600 under `$XDG_RUNTIME_DIR/dsops/priors/`
-//! (else `$XDG_STATE_HOME/dsops/priors/`, directory 0700), and the state names
-//! the file. Only the names that had a value are in it; a managed name that
+//! (else, or when that belongs to another user, `$XDG_STATE_HOME/dsops/priors/`;
+//! directory 0700), and the state names the file. Only the names that had a value are in it; a managed name that
 //! is not in it was unset.
 //!
 //! A file is never changed once written and is named by a keyed hash of its
@@ -36,11 +36,47 @@ pub const PRUNE_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Names and the values they had (only those that had one).
 pub type Priors = Vec<(String, Vec<u8>)>;
 
-pub fn dir() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        Some(d) if d.is_absolute() && d.is_dir() => d.join("dsops/priors"),
-        _ => crate::paths::state_home().join("dsops/priors"),
+/// The directory of priors files: `$XDG_RUNTIME_DIR/dsops/priors` when that
+/// is ours, else dsops's own `$XDG_STATE_HOME/dsops/priors`. A directory on
+/// the way that belongs to another user (an `XDG_RUNTIME_DIR` kept across
+/// `su`, say: the values written there would be theirs to read) is refused
+/// with a line naming its owner, and passed over; when the fallback belongs
+/// to another user too, that is an error.
+pub fn dir() -> Result<PathBuf, String> {
+    let own = crate::paths::state_home();
+    let fallback = own.join("dsops/priors");
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+    {
+        match foreign(&[run.clone(), run.join("dsops"), run.join("dsops/priors")]) {
+            None => return Ok(run.join("dsops/priors")),
+            Some(refused) => eprintln!(
+                "dsops: {refused}, not to you: refusing to keep prior values there; using {} instead",
+                fallback.display()
+            ),
+        }
     }
+    match foreign(&[own.join("dsops"), fallback.clone()]) {
+        None => Ok(fallback),
+        Some(refused) => Err(format!("{refused}, not to you")),
+    }
+}
+
+/// The first of `dirs` that exists and belongs to another user, said as
+/// "PATH belongs to NAME (uid N)".
+fn foreign(dirs: &[PathBuf]) -> Option<String> {
+    let me = crate::platform::current_uid();
+    dirs.iter().find_map(|d| {
+        let meta = std::fs::metadata(d).ok()?;
+        let (owner, _) = crate::platform::owner_and_mode(&meta);
+        (owner != me).then(|| {
+            let name = crate::platform::user_name(owner)
+                .map(|n| format!("{n} (uid {owner})"))
+                .unwrap_or_else(|| format!("uid {owner}"));
+            format!("{} belongs to {name}", d.display())
+        })
+    })
 }
 
 /// Is `name` the name of a priors file (32 lowercase hex digits)?
@@ -88,7 +124,7 @@ pub fn decode(bytes: &[u8]) -> Option<Priors> {
 
 /// Keep `priors` (not empty) and return the file's name for the state.
 pub fn save(priors: &Priors) -> Result<String, String> {
-    let dir = dir();
+    let dir = dir()?;
     fsutil::private_dir(&dir).map_err(|e| e.message)?;
     prune(&dir);
     let data = encode(priors);
@@ -113,10 +149,10 @@ pub fn load(name: &str) -> Result<Priors, String> {
     if !valid_name(name) {
         return Err("the state names no file of dsops".into());
     }
-    let dir = dir();
+    let dir = dir()?;
     let path = dir.join(name);
     fsutil::guard_dir(&dir).map_err(|e| e.message)?;
-    let bytes = fsutil::read_bounded(&path, MAX_FILE)
+    let bytes = fsutil::read_private(&path, MAX_FILE)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     decode(&bytes).ok_or_else(|| format!("{} is damaged", path.display()))
 }
@@ -124,7 +160,7 @@ pub fn load(name: &str) -> Result<Priors, String> {
 /// The hashing key: random bytes made once per directory.
 fn key(dir: &Path) -> Result<Vec<u8>, String> {
     let path = dir.join(".key");
-    if let Ok(k) = fsutil::read_bounded(&path, KEY_LEN as u64)
+    if let Ok(k) = fsutil::read_private(&path, KEY_LEN as u64)
         && k.len() == KEY_LEN
     {
         return Ok(k);

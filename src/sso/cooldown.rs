@@ -49,7 +49,7 @@ pub fn now_ms() -> u64 {
 
 /// The note beside `token`, if there is a readable one.
 pub fn read(token: &Path) -> Option<Note> {
-    let bytes = fsutil::read_bounded(&note_path(token), MAX_NOTE_BYTES).ok()?;
+    let bytes = fsutil::read_private(&note_path(token), MAX_NOTE_BYTES).ok()?;
     let note = parse(&bytes)?;
     // A note from the future (a clock set back, or garbage) is no note:
     // it must not hold callers off for longer than the cool-down.

@@ -12,8 +12,22 @@
 //! does not write.
 //!
 //! The write happens under a lock beside the file, from a fresh read of it,
-//! as an atomic replace, with the previous content kept as
+//! as an atomic replace, with the previous content then kept as
 //! `<config>.dsops-backup`. A symlinked config is written through the link.
+//!
+//! Editors and `aws configure set` take no lock, so someone else's edit can
+//! land while a run plans. Right before the rename, the file must still be
+//! the one read (same inode, size and modification time, on the path and on
+//! the open handle, and the same SHA-256 of its content); if not, it is read
+//! and planned again ([`MAX_ATTEMPTS`] times at most). A writer that had the
+//! old file open at the moment of the rename writes into the file just
+//! replaced, so after a short pause ([`SETTLE`]) that file is read once
+//! more through the handle: text added at its end is added at the end of
+//! the new file too (as `>>` would have), any other edit is planned in and
+//! written again. The backup is the replaced file as it was then (at the
+//! first replace). What
+//! cannot be told apart is a writer that replaces the file by rename within
+//! the microseconds between the check and dsops's own rename.
 //!
 //! Not here: asking Identity Center (`list.rs`), or editing anything but
 //! profiles this module marked.
@@ -26,8 +40,21 @@ use super::list::Assignment;
 use crate::awsconfig::{IniFile, profile_of_section};
 use crate::error::{Error, Result};
 use crate::fsutil;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, Metadata};
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Reads and plans of a file that keeps changing under a run, at most.
+pub const MAX_ATTEMPTS: usize = 10;
+/// From this attempt on, a file edited in place (not replaced) while a run
+/// planned is written anyway, and the edit taken in after the rename.
+const REPLAN_IN_PLACE: usize = 3;
+/// How long writers that opened the old file just before the rename have to
+/// finish, before it is looked at again.
+pub const SETTLE: Duration = Duration::from_millis(20);
 
 /// The default `--profile-name`.
 pub const DEFAULT_TEMPLATE: &str = "{account_name}.{role_name}";
@@ -340,12 +367,13 @@ pub fn backup_path(path: &Path) -> PathBuf {
 }
 
 /// Plan over a fresh read of `path` and, unless `dry_run` or nothing
-/// changed, write it (under the lock, atomically, after the backup). The
-/// second value says whether the file was written.
+/// changed, write it (under the lock, atomically, then the backup), read
+/// and planned again when someone else changed it meanwhile (module doc).
+/// The second value says whether the file was written.
 pub fn apply(
     path: &Path,
     dry_run: bool,
-    plan_for: impl FnOnce(&IniFile) -> Plan,
+    plan_for: impl Fn(&IniFile) -> Plan,
 ) -> Result<(Plan, bool)> {
     let real = real_path(path);
     let _guard = fsutil::lock(
@@ -353,16 +381,185 @@ pub fn apply(
         "waiting for another dsops sso populate writing the AWS config",
         crate::settings::limits().lock,
     )?;
-    let file = IniFile::read_whole(&real)?;
-    let plan = plan_for(&file);
-    if dry_run || plan.text == file.bytes() {
-        return Ok((plan, false));
+    let mut seen = Seen::read(&real)?;
+    // Whether a replace happened (and an edit made meanwhile is being
+    // planned in).
+    let mut written = false;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let plan = plan_for(&IniFile::from_bytes(real.clone(), seen.base.clone()));
+        if dry_run || digest(&plan.text) == seen.hash {
+            return Ok((plan, written));
+        }
+        let staged = fsutil::stage(&real, &plan.text)?;
+        match seen.check(&real) {
+            Check::Same => {}
+            // Edited where it is: planned again a few times; after that the
+            // edit is taken in after the rename, from the file replaced.
+            Check::EditedInPlace if attempt >= REPLAN_IN_PLACE => {}
+            Check::EditedInPlace | Check::Replaced => {
+                crate::settings::debug(format_args!(
+                    "{} changed while it was planned: reading it again",
+                    real.display()
+                ));
+                drop(staged);
+                seen = Seen::read(&real)?;
+                continue;
+            }
+        }
+        staged.commit()?;
+        std::thread::sleep(SETTLE);
+        let replaced = seen.now_replaced().unwrap_or_else(|| seen.held.clone());
+        // The backup is the file as the first replace found it.
+        let first = !std::mem::replace(&mut written, true);
+        if first && !replaced.is_empty() {
+            fsutil::write_atomic(&backup_path(&real), &replaced)?;
+        }
+        match replaced.strip_prefix(&seen.held[..]) {
+            // Untouched, or only added to at its end (`>>`, an appending
+            // writer): the addition goes at the end of the new file too.
+            Some(added) => {
+                if !added.is_empty() {
+                    crate::settings::debug(format_args!(
+                        "{} was added to as it was replaced: added at the end of the new file too",
+                        real.display()
+                    ));
+                    fsutil::append(&real, added)?;
+                }
+                return Ok((plan, true));
+            }
+            None => {
+                crate::settings::debug(format_args!(
+                    "{} was edited as it was replaced: planning that edit in",
+                    real.display()
+                ));
+                seen = Seen::after_ours(&real, replaced, &plan.text)?;
+            }
+        }
     }
-    if !file.bytes().is_empty() {
-        fsutil::write_atomic(&backup_path(&real), file.bytes())?;
+    Err(Error::runtime(format!(
+        "{} kept changing while dsops sso populate wrote it ({MAX_ATTEMPTS} attempts); nothing of the other writes was lost: run it again",
+        real.display()
+    )))
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Whether the AWS config is still what a run read.
+enum Check {
+    Same,
+    /// The same file, written to.
+    EditedInPlace,
+    /// Another file (or none) at the path now.
+    Replaced,
+}
+
+/// The AWS config as a run saw it: what to plan from, and what must still
+/// be at the path for the plan to be written.
+struct Seen {
+    /// The text to plan from.
+    base: Vec<u8>,
+    /// What the file held when read (the same as `base`, except while an
+    /// edit found after a replace is planned in over dsops's own file).
+    held: Vec<u8>,
+    /// The file at the path, open, with its metadata when read (`None`:
+    /// there was no file).
+    file: Option<(File, Metadata)>,
+    /// The SHA-256 of what the path holds.
+    hash: [u8; 32],
+}
+
+impl Seen {
+    fn read(path: &Path) -> Result<Seen> {
+        let file = match crate::platform::open_regular(path, true) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let base = match &file {
+            Some((f, _)) => read_from_start(f)
+                .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?,
+            None => vec![],
+        };
+        Ok(Seen {
+            hash: digest(&base),
+            held: base.clone(),
+            base,
+            file,
+        })
     }
-    fsutil::write_atomic(&real, &plan.text)?;
-    Ok((plan, true))
+
+    /// Is the path still the file seen (same inode), unchanged (size,
+    /// modification time, on the path and on the handle, and content hash)?
+    fn check(&self, path: &Path) -> Check {
+        use crate::platform::{change_marks, same_file};
+        match (&self.file, std::fs::metadata(path)) {
+            (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Check::Same,
+            (Some((f, was)), Ok(now)) if same_file(was, &now) => {
+                let same = change_marks(was) == change_marks(&now)
+                    && f.metadata()
+                        .is_ok_and(|m| change_marks(&m) == change_marks(was))
+                    && read_from_start(f).is_ok_and(|b| digest(&b) == self.hash);
+                if same {
+                    Check::Same
+                } else {
+                    Check::EditedInPlace
+                }
+            }
+            _ => Check::Replaced,
+        }
+    }
+
+    /// What the file this run replaced holds now, read through the handle
+    /// (which writers that opened it before the rename wrote to); `None`
+    /// when there was no file or it cannot be read.
+    fn now_replaced(&self) -> Option<Vec<u8>> {
+        let (f, _) = self.file.as_ref()?;
+        read_from_start(f).ok()
+    }
+
+    /// After an edit of the replaced file that is not an addition at its
+    /// end: plan from that file's text, over what this run wrote (`ours`),
+    /// which must still be what the path holds. If that was changed too,
+    /// the edit is kept as the backup, said, and the path read again.
+    fn after_ours(path: &Path, edited: Vec<u8>, ours: &[u8]) -> Result<Seen> {
+        let now = Seen::read(path)?;
+        if now.hash == digest(ours) {
+            return Ok(Seen {
+                base: edited,
+                ..now
+            });
+        }
+        let backup = backup_path(path);
+        fsutil::write_atomic(&backup, &edited)?;
+        eprintln!(
+            "dsops: {} was edited by two writers while dsops sso populate replaced it; the first edit is in {}",
+            path.display(),
+            backup.display()
+        );
+        Ok(now)
+    }
+}
+
+/// All of `f`, from its start, within the AWS config's bound.
+fn read_from_start(mut f: &File) -> std::io::Result<Vec<u8>> {
+    let limit = crate::awsconfig::ini::MAX_INI_BYTES;
+    f.rewind()?;
+    let mut buf = vec![];
+    f.take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("more than the {limit} bytes allowed"),
+        ));
+    }
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -379,6 +576,48 @@ mod tests {
             account_id: account.into(),
             role_name: role.into(),
             region: "eu-west-1".into(),
+        }
+    }
+
+    /// Someone else's edit made while a run plans (the plan is where it
+    /// lands): by rename, then in place. The run plans again and keeps it.
+    #[test]
+    fn an_edit_made_while_planning_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, "[default]\nregion = x\n").unwrap();
+        for by_rename in [true, false] {
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let (_, written) = apply(&path, false, |f| {
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    let mut text = std::fs::read(&path).unwrap();
+                    text.splice(0..0, b"[profile theirs]\nregion = y\n\n".iter().copied());
+                    if by_rename {
+                        let tmp = path.with_extension("editor");
+                        std::fs::write(&tmp, &text).unwrap();
+                        std::fs::rename(&tmp, &path).unwrap();
+                    } else {
+                        std::fs::write(&path, &text).unwrap();
+                    }
+                }
+                plan(
+                    f,
+                    "corp",
+                    vec![prof(&format!("p{by_rename}"), "1", "A")],
+                    false,
+                )
+            })
+            .unwrap();
+            assert!(written);
+            assert_eq!(calls.into_inner(), 2, "planned again");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                text.matches("[profile theirs]").count(),
+                2 - usize::from(by_rename),
+                "{text}"
+            );
+            assert!(text.contains(&format!("[profile p{by_rename}]")), "{text}");
+            assert!(text.starts_with("[profile theirs]"), "{text}");
         }
     }
 

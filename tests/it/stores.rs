@@ -1193,7 +1193,8 @@ envs:
     assert!(!out.contains("FAIL"), "{out}");
     assert_eq!(idc.counter("get_role_credentials"), 1);
 
-    // Problems: a cache file readable by others, a missing exec program, an
+    // Problems: a cache file readable by others (repaired, and said), a
+    // missing exec program, an
     // sso store nobody signed in to (not interactive: no sign-in), an
     // unreachable API store, no hook.
     let cache = sb.path(".aws/sso/cache");
@@ -1229,7 +1230,7 @@ secretStores:
         "dsops login --store other",
         "FAIL store 'params' (aws.ssm): cannot reach",
         "FAIL store 'gone' (exec): dsops-no-such-program is not an executable on PATH",
-        "is readable by others (mode 0644): chmod 600",
+        "was open to others (mode 0644): repaired, now 0600",
         "warn hook: not installed",
         "warn env sets: none defined",
     ] {
