@@ -106,7 +106,7 @@ _dsops() {
         --store|-s) _dsops_names "$bin" stores "$val" "$config" ;;
         --profile|-p) _dsops_names "$bin" profiles "$val" "$config" ;;
         --sso-session) _dsops_names "$bin" sso-sessions "$val" "$config" ;;
-        --format|-f) case $cmd in 'sso list') _dsops_words 'table json' "$val" ;; *) _dsops_words 'shell dotenv json' "$val" ;; esac ;;
+        --format|-f) case $cmd in 'sso list') _dsops_words 'table json' "$val" ;; *) _dsops_words 'shell dotenv json powershell windows-cmd' "$val" ;; esac ;;
         --shell) _dsops_words 'bash zsh fish' "$val" ;;
         --min-validity) COMPREPLY=() ;;
         --port) COMPREPLY=() ;;

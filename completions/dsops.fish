@@ -163,7 +163,7 @@ complete -c dsops -n '__dsops_operand_of allow' -r -F
 complete -c dsops -n '__dsops_operand_of deny' -r -F
 
 # dsops export
-complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
+complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json powershell windows-cmd' -d 'output format: shell, dotenv, json, powershell or windows-cmd'
 complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish' -d 'shell syntax for --format shell: bash, zsh or fish'
 complete -c dsops -n '__dsops_flags_of export' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of export' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
@@ -185,7 +185,7 @@ complete -c dsops -n '__dsops_flags_of serve' -s s -l store -x -a '(__dsops_name
 complete -c dsops -n '__dsops_flags_of serve' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
 complete -c dsops -n '__dsops_flags_of serve' -l port -x -d 'the port on 127.0.0.1 to listen on (default: any free port)'
 complete -c dsops -n '__dsops_flags_of serve' -l allow-any-user -d 'answer connections from any local user, not only your own and root\'s (for a container port relay that runs as another user; the token is then the only check)'
-complete -c dsops -n '__dsops_flags_of serve' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
+complete -c dsops -n '__dsops_flags_of serve' -s f -l format -x -a 'shell dotenv json powershell windows-cmd' -d 'output format: shell, dotenv, json, powershell or windows-cmd'
 complete -c dsops -n '__dsops_flags_of serve' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of serve' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of serve' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'

@@ -155,6 +155,9 @@ pub struct Staged {
     committed: bool,
 }
 
+/// How long a rename over a file another program holds open is retried.
+const RENAME_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The first half of [`write_atomic`].
 pub fn stage(path: &Path, data: &[u8]) -> Result<Staged> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -181,10 +184,36 @@ pub fn stage(path: &Path, data: &[u8]) -> Result<Staged> {
 }
 
 impl Staged {
-    /// Rename the new content over the target.
+    /// Rename the new content over the target. On Windows a reader that
+    /// holds the target open without delete sharing makes the rename fail
+    /// (a sharing violation or access denied): it is tried again for at
+    /// most a second, then reported.
     pub fn commit(mut self) -> Result<()> {
-        fs::rename(&self.tmp, &self.target)
-            .map_err(|e| Error::io("cannot write", &self.target, e))?;
+        let start = std::time::Instant::now();
+        loop {
+            match fs::rename(&self.tmp, &self.target) {
+                Ok(()) => break,
+                Err(e)
+                    if platform::rename_may_succeed_later(&e)
+                        && start.elapsed() < RENAME_RETRY_FOR =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => {
+                    let e = match platform::rename_may_succeed_later(&e) {
+                        true => std::io::Error::new(
+                            e.kind(),
+                            format!(
+                                "{e} (another program holds it open; still so after {}s)",
+                                RENAME_RETRY_FOR.as_secs()
+                            ),
+                        ),
+                        false => e,
+                    };
+                    return Err(Error::io("cannot write", &self.target, e));
+                }
+            }
+        }
         self.committed = true;
         sweep_temps(self.target.parent().unwrap_or(Path::new(".")));
         Ok(())
@@ -360,10 +389,12 @@ pub fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
+    // Modes exist on Unix only.
+    #[cfg(unix)]
     #[test]
     fn atomic_write_mode_and_replace() {
+        use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("sub/x.json");
         write_atomic(&p, b"one").unwrap();
@@ -440,8 +471,10 @@ mod tests {
         assert!(mine.exists() && other.exists());
     }
 
+    #[cfg(unix)]
     #[test]
     fn unsafe_dir_is_repaired() {
+        use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let c = d.path().join("cache");
         fs::create_dir(&c).unwrap();

@@ -11,7 +11,10 @@
 //! SIGPIPE is ignored here, as Rust's runtime would, so that a closed stdout
 //! is an error the one writer handles (`output.rs`); children get the default
 //! action back (std resets it before `exec`).
-#![cfg_attr(not(test), no_main)]
+//!
+//! On Windows (no such start-up cost, no SIGPIPE, arguments as UTF-16 from
+//! the command line) dsops has an ordinary Rust `main`.
+#![cfg_attr(all(unix, not(test)), no_main)]
 
 mod awsconfig;
 mod base64;
@@ -45,7 +48,7 @@ mod timefmt;
 
 use std::ffi::OsString;
 
-#[cfg(not(test))]
+#[cfg(all(unix, not(test)))]
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     platform::ignore_sigpipe();
@@ -58,7 +61,7 @@ extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) 
 ///
 /// # Safety
 /// `argv` must point to `argc` valid C strings, as the C runtime guarantees.
-#[cfg(not(test))]
+#[cfg(all(unix, not(test)))]
 unsafe fn args_from(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> Vec<OsString> {
     use std::os::unix::ffi::OsStringExt;
     let n = usize::try_from(argc).unwrap_or(0);
@@ -77,8 +80,9 @@ unsafe fn args_from(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char)
 }
 
 /// Under `cargo test` the test harness brings its own `main`; this one keeps
-/// the program's code reachable for the dead-code lint.
-#[cfg(test)]
+/// the program's code reachable for the dead-code lint. On Windows it is the
+/// program's `main`.
+#[cfg(any(test, windows))]
 fn main() {
     run(std::env::args_os().collect())
 }

@@ -34,9 +34,160 @@ pub fn fish_bytes(s: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The characters PowerShell takes as a single quote: `'` and the
+/// typographic ones (U+2018 to U+201B), any of which ends a single-quoted
+/// string unless doubled.
+fn powershell_quote_char(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
+}
+
+/// PowerShell: a single-quoted (verbatim) string, in which nothing but the
+/// quote characters is special (not `$`, backquotes or line breaks), and
+/// each of them is written twice. `None` for a value with NUL, which no
+/// environment variable can hold.
+pub fn powershell(s: &str) -> Option<String> {
+    if s.contains('\0') {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if powershell_quote_char(c) {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Some(out)
+}
+
+/// The characters `set NAME=value` cannot carry as written in cmd.exe, at
+/// the prompt and in a batch file alike: `%` (and `!` with delayed
+/// expansion) expand variables, `^ & | < >` are operators or escapes, `"`
+/// changes how they are read, and a line break, carriage return or NUL
+/// ends the line.
+pub const WINDOWS_CMD_REFUSED: &[char] =
+    &['%', '!', '^', '&', '|', '<', '>', '"', '\r', '\n', '\0'];
+
+/// cmd.exe: the value as written after `set NAME=`, or `None` when it has a
+/// character of [`WINDOWS_CMD_REFUSED`]. Everything else, spaces and `=`
+/// included, is taken literally up to the end of the line.
+pub fn windows_cmd(s: &str) -> Option<&str> {
+    (!s.contains(WINDOWS_CMD_REFUSED)).then_some(s)
+}
+
+/// A name that `$Env:NAME` and `set NAME=` both take as written: a letter
+/// or `_`, then letters, digits and `_` (ASCII).
+pub fn windows_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_quotes() {
+        assert_eq!(powershell("it's $x `n").unwrap(), "'it''s $x `n'");
+        assert_eq!(powershell("\u{2019}").unwrap(), "'\u{2019}\u{2019}'");
+        assert_eq!(powershell("").unwrap(), "''");
+        assert_eq!(powershell("a\0"), None);
+        assert_eq!(windows_cmd("a=b c/+"), Some("a=b c/+"));
+        for bad in ["50%", "a&b", "x\ny", "q\"", "^", "!v!"] {
+            assert_eq!(windows_cmd(bad), None, "{bad:?}");
+        }
+        assert!(windows_name_ok("AWS_REGION") && windows_name_ok("_x1"));
+        assert!(!windows_name_ok("1A") && !windows_name_ok("A-B") && !windows_name_ok(""));
+    }
+
+    /// PowerShell's reading of a single-quoted string, as its tokenizer
+    /// does it: a quote character followed by another is one (the second),
+    /// a lone one ends the string.
+    fn powershell_read(q: &str) -> Option<String> {
+        let mut chars = q.chars().peekable();
+        if !chars.next().is_some_and(powershell_quote_char) {
+            return None;
+        }
+        let mut out = String::new();
+        while let Some(c) = chars.next() {
+            if powershell_quote_char(c) {
+                match chars.next() {
+                    Some(d) if powershell_quote_char(d) => out.push(d),
+                    // The end of the string must be the end of the text.
+                    None => return Some(out),
+                    Some(_) => return None,
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        None
+    }
+
+    mod windows_props {
+        use super::super::*;
+        use super::powershell_read;
+        use proptest::prelude::*;
+
+        /// Strings rich in the characters the rules are about.
+        fn tricky() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    Just('\''),
+                    Just('\u{2018}'),
+                    Just('\u{2019}'),
+                    Just('\u{201A}'),
+                    Just('\u{201B}'),
+                    Just('"'),
+                    Just('$'),
+                    Just('`'),
+                    Just('%'),
+                    Just('^'),
+                    Just('&'),
+                    Just('\n'),
+                    Just('\r'),
+                    Just(' '),
+                    Just('='),
+                    any::<char>(),
+                ],
+                0..40,
+            )
+            .prop_map(|v| v.into_iter().collect())
+        }
+
+        proptest! {
+            #[test]
+            fn powershell_reads_back_what_was_quoted(s in tricky()) {
+                match powershell(&s) {
+                    Some(q) => prop_assert_eq!(powershell_read(&q), Some(s)),
+                    None => prop_assert!(s.contains('\0')),
+                }
+            }
+
+            #[test]
+            fn powershell_any_string(s in any::<String>()) {
+                if let Some(q) = powershell(&s) {
+                    prop_assert_eq!(powershell_read(&q), Some(s));
+                }
+            }
+
+            #[test]
+            fn windows_cmd_takes_exactly_the_safe_values(s in tricky()) {
+                let safe = !s.chars().any(|c| WINDOWS_CMD_REFUSED.contains(&c));
+                prop_assert_eq!(windows_cmd(&s).is_some(), safe);
+                if let Some(v) = windows_cmd(&s) {
+                    // `set NAME=` takes the rest of the one line literally.
+                    let line = format!("set NAME={v}");
+                    prop_assert_eq!(line.lines().count().max(1), 1);
+                    prop_assert_eq!(line.split_once('=').map(|(_, v)| v), Some(s.as_str()));
+                }
+            }
+        }
+    }
 
     #[test]
     fn quotes() {

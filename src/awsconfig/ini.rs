@@ -27,7 +27,6 @@ use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -128,7 +127,7 @@ impl IniFile {
 
     fn read_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
         match &self.source {
-            Source::File(f, _) => f.read_at(buf, at),
+            Source::File(f, _) => crate::platform::read_at(f, buf, at),
             Source::Bytes(b) => {
                 let start = usize::try_from(at).unwrap_or(usize::MAX).min(b.len());
                 let n = buf.len().min(b.len() - start);

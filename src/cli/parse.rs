@@ -281,7 +281,8 @@ mod tests {
         let e = run(&["dsops", "export", "--format", "yaml"]).err().unwrap();
         assert_eq!(e.kind, crate::error::Exit::Usage);
         assert!(
-            e.message.contains("expected shell, dotenv or json"),
+            e.message
+                .contains("expected shell, dotenv, json, powershell or windows-cmd"),
             "{}",
             e.message
         );

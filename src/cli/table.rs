@@ -7,7 +7,7 @@ use super::{Cmd, Command, Complete, Flag, Named, Set};
 /// The values of `--generate`.
 pub const GENERATE_KINDS: &[&str] = &["man", "complete-bash", "complete-zsh", "complete-fish"];
 /// The values of `export --format`.
-pub const FORMATS: &[&str] = &["shell", "dotenv", "json"];
+pub const FORMATS: &[&str] = &["shell", "dotenv", "json", "powershell", "windows-cmd"];
 /// The values of `sso list --format`.
 pub const LIST_FORMATS: &[&str] = &["table", "json"];
 

@@ -20,6 +20,13 @@
 //!   with a message naming the variable (use `json`). python-dotenv expands
 //!   `${NAME}` even in single quotes unless read with `interpolate=False`.
 //! - `json`: one object, keys in the env set's order.
+//! - `powershell`: `$Env:NAME = 'value'`, a verbatim string with `'` (and
+//!   its typographic forms) doubled (`quote::powershell`).
+//! - `windows-cmd`: `set NAME=value` as written; a value with a character
+//!   cmd.exe acts on (`% ! ^ & | < > "`, a line break) is refused with a
+//!   message naming the variable (`quote::windows_cmd`).
+//!
+//! The Windows formats take names of ASCII letters, digits and `_` only.
 
 use super::Ctx;
 use crate::error::{Error, Result};
@@ -30,6 +37,8 @@ enum Format {
     Shell(Shell),
     Dotenv,
     Json,
+    PowerShell,
+    WindowsCmd,
 }
 
 fn shell_named(name: &str) -> Option<Shell> {
@@ -52,13 +61,15 @@ fn format(ctx: &Ctx) -> Result<Format> {
             };
             Ok(Format::Shell(shell))
         }
-        "dotenv" | "json" if shell.is_some() => Err(Error::usage(format!(
-            "--shell applies to --format shell, not --format {fmt}"
-        ))),
+        "dotenv" | "json" | "powershell" | "windows-cmd" if shell.is_some() => Err(Error::usage(
+            format!("--shell applies to --format shell, not --format {fmt}"),
+        )),
         "dotenv" => Ok(Format::Dotenv),
         "json" => Ok(Format::Json),
+        "powershell" => Ok(Format::PowerShell),
+        "windows-cmd" => Ok(Format::WindowsCmd),
         other => Err(Error::usage(format!(
-            "--format {other}: expected shell, dotenv or json"
+            "--format {other}: expected shell, dotenv, json, powershell or windows-cmd"
         ))),
     }
 }
@@ -90,6 +101,11 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
                 out.push_str(&format!("{k}={}\n", dotenv_quote(k, v)?));
             }
         }
+        Format::PowerShell | Format::WindowsCmd => {
+            for (k, v) in vars {
+                out.push_str(&windows_line(format == Format::PowerShell, k, v)?);
+            }
+        }
         Format::Json => {
             // serde_json's map sorts keys; the env set's order is kept by
             // writing the object by hand, each key and value JSON-encoded.
@@ -110,6 +126,31 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// One line for PowerShell (`$Env:NAME = '...'`) or cmd.exe (`set NAME=...`),
+/// or an error naming the variable (never its value). Shared with `serve`.
+pub fn windows_line(powershell: bool, name: &str, v: &str) -> Result<String> {
+    let shell = if powershell { "PowerShell" } else { "cmd.exe" };
+    if !crate::quote::windows_name_ok(name) {
+        return Err(Error::config(format!(
+            "refusing to export {name} for {shell}: only names of ASCII letters, digits and _ are written as they are"
+        )));
+    }
+    if powershell {
+        let q = crate::quote::powershell(v).ok_or_else(|| {
+            Error::runtime(format!(
+                "{name}: its value has a NUL character, which PowerShell cannot carry"
+            ))
+        })?;
+        return Ok(format!("$Env:{name} = {q}\n"));
+    }
+    let v = crate::quote::windows_cmd(v).ok_or_else(|| {
+        Error::runtime(format!(
+            "{name}: its value has a character that cmd.exe cannot carry in 'set {name}=...' (% ! ^ & | < > \" or a line break); use --format powershell or --format json"
+        ))
+    })?;
+    Ok(format!("set {name}={v}\n"))
 }
 
 /// A dotenv value that python-dotenv and docker compose both read back
@@ -192,6 +233,30 @@ mod tests {
         assert!(render(Format::Shell(&shell::bash::Bash), &vars("PROMPT_COMMAND")).is_err());
         // Not for a shell: no refusal.
         assert!(render(Format::Json, &vars("PROMPT_COMMAND")).is_ok());
+    }
+
+    #[test]
+    fn windows_formats() {
+        let vars = vec![
+            ("A".to_string(), "it's $x 100%".to_string()),
+            ("B".to_string(), "k=v w".to_string()),
+        ];
+        assert_eq!(
+            render(Format::PowerShell, &vars).unwrap(),
+            "$Env:A = 'it''s $x 100%'\n$Env:B = 'k=v w'\n"
+        );
+        assert_eq!(
+            render(Format::WindowsCmd, &vars[1..]).unwrap(),
+            "set B=k=v w\n"
+        );
+        let e = render(Format::WindowsCmd, &vars).unwrap_err();
+        assert!(e.message.starts_with("A: "), "{}", e.message);
+        let secret = vec![("S".to_string(), "p&ss%".to_string())];
+        let e = render(Format::WindowsCmd, &secret).unwrap_err();
+        assert!(!e.message.contains("p&ss%"), "a value leaked");
+        let bad = vec![("A-B".to_string(), "1".to_string())];
+        assert!(render(Format::PowerShell, &bad).is_err());
+        assert!(render(Format::WindowsCmd, &bad).is_err());
     }
 
     #[test]

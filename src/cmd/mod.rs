@@ -288,6 +288,18 @@ pub fn run(ctx: Ctx) -> Result<i32> {
     crate::stores::install();
     // Nonsense in a limit variable is a usage error before any work starts.
     crate::settings::load()?;
+    #[cfg(windows)]
+    if matches!(
+        ctx.args.cmd,
+        Cmd::Hook | Cmd::HookEnv | Cmd::Allow | Cmd::Deny
+    ) {
+        return Err(Error::runtime(format!(
+            "the shell hook ({}) is not available on Windows yet; print an env set with {} or run a command with it: {}",
+            ctx.args.command_name(),
+            crate::settings::dsops_command(&["export", "--format", "powershell"]),
+            crate::settings::dsops_command(&["exec", "--", "CMD"]),
+        )));
+    }
     match ctx.args.cmd {
         Cmd::Complete => complete::run(&ctx),
         Cmd::Creds => creds::run(&ctx),

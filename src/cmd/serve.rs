@@ -114,7 +114,12 @@ fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> Strin
                 for (k, v) in variables(r, port) {
                     // Every value is a URL, hex or a region: no quoting
                     // needed for dotenv, and POSIX quoting for the shell.
-                    if format == "dotenv" {
+                    if matches!(format, "powershell" | "windows-cmd") {
+                        // A URL, hex or a region: nothing cmd refuses.
+                        let line = super::export::windows_line(format == "powershell", &k, &v)
+                            .unwrap_or_default();
+                        out.push_str(&line);
+                    } else if format == "dotenv" {
                         out.push_str(&format!("{k}={v}\n"));
                     } else {
                         let q = quote::posix_bytes(v.as_bytes());

@@ -33,6 +33,10 @@
 //! alive, or serve the shell hook (which exports values).
 
 pub mod accept;
+#[cfg(unix)]
+pub mod child;
+#[cfg(windows)]
+#[path = "child_windows.rs"]
 pub mod child;
 pub mod env;
 pub mod request;

@@ -4,8 +4,9 @@
 //! owner of the other end of a loopback connection (and waiting on many
 //! connections), and names and homes from the user database.
 //!
-//! Everything above this module is portable; a Windows port is one more file
-//! beside `unix.rs` (no Windows build is required today).
+//! Everything above this module is portable: `unix.rs` (with `signals.rs`,
+//! `peer.rs` and `users.rs`) and `windows.rs` offer the same names, and no
+//! `std::os::unix` or `std::os::windows` is used outside this module.
 
 #[cfg(unix)]
 mod unix;
@@ -26,3 +27,8 @@ pub use peer::{loopback_peer_uid, out_of_descriptors, poll_readable};
 mod users;
 #[cfg(unix)]
 pub use users::{user_home, user_name};
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;

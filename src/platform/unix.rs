@@ -123,8 +123,23 @@ pub fn pid_alive(pid: u32) -> bool {
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// A process leading its own process group (started with [`own_group`]).
+pub struct Group(u32);
+
+impl Group {
+    /// The group `child` leads: its pid is the group id.
+    pub fn of(child: &std::process::Child) -> Group {
+        Group(child.id())
+    }
+
+    /// Send SIGKILL to every process of the group.
+    pub fn kill(&self) {
+        kill_group(self.0);
+    }
+}
+
 /// Send SIGKILL to every process of the process group `pgid`.
-pub fn kill_group(pgid: u32) {
+fn kill_group(pgid: u32) {
     if let Ok(pgid) = libc::pid_t::try_from(pgid)
         && pgid > 1
     {
@@ -234,6 +249,25 @@ pub fn own_group(cmd: &mut std::process::Command) {
 pub fn exec(cmd: &mut std::process::Command) -> io::Error {
     use std::os::unix::process::CommandExt;
     cmd.exec()
+}
+
+/// Read at `at` without moving a cursor (`pread`).
+pub fn read_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    f.read_at(buf, at)
+}
+
+/// Bytes from an environment value or a record back to an OS string (any
+/// bytes are one on Unix).
+pub fn os_from_bytes(bytes: Vec<u8>) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    std::ffi::OsString::from_vec(bytes)
+}
+
+/// Is a rename's error one that may go away when tried again? Never here:
+/// a rename over an open file succeeds on Unix.
+pub fn rename_may_succeed_later(_e: &io::Error) -> bool {
+    false
 }
 
 /// The local time zone's offset from UTC in seconds at `unix` time, from the

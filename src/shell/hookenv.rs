@@ -49,7 +49,6 @@ use crate::config::discover;
 use crate::error::Result;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -175,13 +174,18 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
     }
     let bytes = |v: &[PathBuf]| -> Vec<Vec<u8>> {
         v.iter()
-            .map(|p| p.as_os_str().as_bytes().to_vec())
+            .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
             .collect()
     };
     let (watch, absent) = (bytes(&watch), bytes(&absent));
     let watch: Vec<&[u8]> = watch.iter().map(Vec::as_slice).collect();
     let absent: Vec<&[u8]> = absent.iter().map(Vec::as_slice).collect();
-    script.bookkeeping(stamp.as_os_str().as_bytes(), &watch, &absent, new.refresh);
+    script.bookkeeping(
+        stamp.as_os_str().as_encoded_bytes(),
+        &watch,
+        &absent,
+        new.refresh,
+    );
     script.out.extend_from_slice(&lines);
     let changed = match &first {
         Some(f) => *f != new,
@@ -242,7 +246,7 @@ fn old_priors(old: &State) -> (HashMap<String, Option<OsString>>, Option<String>
         Ok(p) => {
             for (n, v) in p {
                 if let Some(slot) = map.get_mut(&n) {
-                    *slot = Some(OsString::from_vec(v));
+                    *slot = Some(crate::platform::os_from_bytes(v));
                 }
             }
             (map, None)
@@ -302,7 +306,7 @@ fn apply(i: &Inputs, mut plan: Plan, read_at: SystemTime) -> Applied {
     let mut body = Script::new(i.opts.shell);
     for (name, target) in &t.set {
         match target {
-            Some(v) => body.export(name, OsStr::as_bytes(v)),
+            Some(v) => body.export(name, OsStr::as_encoded_bytes(v)),
             None => body.unset(name),
         }
     }

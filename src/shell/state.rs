@@ -21,7 +21,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 pub const VAR: &str = "DSOPS_STATE";
@@ -97,7 +96,7 @@ impl State {
         match std::env::var_os(VAR) {
             None => Ok(None),
             Some(v) if v.is_empty() => Ok(None),
-            Some(v) => State::decode(v.as_bytes()).map(Some),
+            Some(v) => State::decode(v.as_encoded_bytes()).map(Some),
         }
     }
 
@@ -152,7 +151,7 @@ impl State {
                     let v = p
                         .as_deref()
                         .and_then(crate::base64::decode)
-                        .map(OsString::from_vec);
+                        .map(crate::platform::os_from_bytes);
                     (n.clone(), v)
                 })
                 .collect()
@@ -163,13 +162,18 @@ impl State {
 pub fn enc_path(p: &Path) -> String {
     match p.to_str() {
         Some(s) => s.to_string(),
-        None => format!("\0{}", crate::config::trust::hex(p.as_os_str().as_bytes())),
+        None => format!(
+            "\0{}",
+            crate::config::trust::hex(p.as_os_str().as_encoded_bytes())
+        ),
     }
 }
 
 pub fn dec_path(s: &str) -> PathBuf {
     match s.strip_prefix('\0') {
-        Some(hex) => PathBuf::from(OsString::from_vec(unhex(hex).unwrap_or_default())),
+        Some(hex) => PathBuf::from(crate::platform::os_from_bytes(
+            unhex(hex).unwrap_or_default(),
+        )),
         None => PathBuf::from(s),
     }
 }
@@ -189,9 +193,11 @@ mod tests {
     use super::*;
     use std::ffi::OsStr;
 
+    // Paths that are not text exist on Unix only.
+    #[cfg(unix)]
     #[test]
     fn paths_round_trip() {
-        let odd = PathBuf::from(OsString::from_vec(b"/tmp/\xff\xfe".to_vec()));
+        let odd = PathBuf::from(crate::platform::os_from_bytes(b"/tmp/\xff\xfe".to_vec()));
         for p in [PathBuf::from("/a b/\"c\""), odd] {
             assert_eq!(dec_path(&enc_path(&p)), p);
         }
@@ -314,9 +320,10 @@ mod tests {
             }
 
 
+            #[cfg(unix)]
             #[test]
             fn paths_round_trip_any_bytes(b in proptest::collection::vec(1u8..=255, 0..100)) {
-                let p = PathBuf::from(OsString::from_vec(b));
+                let p = PathBuf::from(crate::platform::os_from_bytes(b));
                 prop_assert_eq!(dec_path(&enc_path(&p)), p);
             }
 

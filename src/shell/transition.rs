@@ -13,7 +13,6 @@ use super::priors::{self, Priors};
 use super::state::{self, State};
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 /// A status line bigger than this is cut, with a count of what is left.
@@ -110,7 +109,10 @@ impl Inputs<'_> {
     fn keep(&self, names: &[String]) -> Priors {
         let mut p: Priors = names
             .iter()
-            .filter_map(|n| self.baseline(n).map(|v| (n.clone(), v.into_vec())))
+            .filter_map(|n| {
+                self.baseline(n)
+                    .map(|v| (n.clone(), v.into_encoded_bytes()))
+            })
             .collect();
         p.sort();
         p

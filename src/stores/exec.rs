@@ -259,8 +259,8 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::runtime(format!("cannot run {program}: {e}")))?;
-    // The child leads its own group: its pid is the group id.
-    let group = child.id();
+    // The child and all it starts (a process group; a Job object on Windows).
+    let group = crate::platform::Group::of(&child);
     // Both pipes are drained on threads so a chatty command cannot block on
     // a full pipe. `spawn` with piped stdio always sets both handles.
     let out_rx = drain(child.stdout.take().expect("stdout is piped"), MAX_VALUE);
@@ -275,7 +275,7 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if start.elapsed() >= timeout => {
-                crate::platform::kill_group(group);
+                group.kill();
                 let _ = child.wait();
                 return Err(too_slow());
             }
@@ -294,7 +294,7 @@ pub fn run(store: &Store, key: &str, timeout: Duration) -> Result<String> {
         Ok(out) => out,
         Err(_) => {
             // Something it started still holds stdout past the bound.
-            crate::platform::kill_group(group);
+            group.kill();
             return Err(too_slow());
         }
     };

@@ -430,7 +430,11 @@ t dsops console --profile ''
         "sso populate --pr",
     );
     expect(lines[13], &["corp"], "sso list --sso-session");
-    expect(lines[14], &["dotenv", "json", "shell"], "export --format");
+    expect(
+        lines[14],
+        &["dotenv", "json", "powershell", "shell", "windows-cmd"],
+        "export --format",
+    );
     expect(lines[15], &["sso-dev"], "console --profile");
 }
 
@@ -480,7 +484,11 @@ end
         "sso populate --pr",
     );
     expect(lines[11], &["corp"], "sso populate --sso-session");
-    expect(lines[12], &["dotenv", "json", "shell"], "export --format");
+    expect(
+        lines[12],
+        &["dotenv", "json", "powershell", "shell", "windows-cmd"],
+        "export --format",
+    );
     expect(lines[0], &["creds"], "dsops cr");
     expect(lines[1], STORES, "dsops creds --store ");
     expect(lines[2], &["aws-sso-prod"], "dsops creds --store=a");
