@@ -39,7 +39,7 @@ pub fn generate(kind: &str) -> Result<String> {
 pub const FILES: &[(&str, &str)] = &[
     (
         "~/.config/dsops/config.yaml",
-        "The user config ($XDG_CONFIG_HOME/dsops/config.yaml): stores and env sets, always trusted. The aws.sso stores used by credential_process belong here, since an SDK may run dsops creds from any directory.",
+        "The user config ($XDG_CONFIG_HOME/dsops/config.yaml): stores and env sets, always trusted. The aws.sso stores used by credential_process belong here, since an SDK may run dsops creds from any directory. On Windows: %APPDATA%\\dsops\\config.yaml (macOS as Linux).",
     ),
     (
         ".dsops.yaml, dsops.yaml",
@@ -47,11 +47,11 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     (
         "~/.local/share/dsops/trust/",
-        "Trust records of dsops allow and dsops deny ($XDG_DATA_HOME/dsops/trust/), keyed by the config's absolute path, with a hash of its content.",
+        "Trust records of dsops allow and dsops deny ($XDG_DATA_HOME/dsops/trust/), keyed by the config's absolute path, with a hash of its content. On Windows: %LOCALAPPDATA%\\dsops\\trust\\, and caches under %LOCALAPPDATA%\\dsops\\.",
     ),
     (
         "~/.aws/config",
-        "The AWS config (AWS_CONFIG_FILE): [profile NAME] and [sso-session NAME] sections for --profile, --sso-session and aws.sso stores.",
+        "The AWS config (AWS_CONFIG_FILE): [profile NAME] and [sso-session NAME] sections for --profile, --sso-session and aws.sso stores. On Windows ~ is %USERPROFILE%, as for the AWS CLI, here and below.",
     ),
     (
         "~/.aws/sso/cache/",

@@ -6,6 +6,11 @@
 //! is a relative `HOME`: either would make dsops read configs, caches and
 //! trust records from whatever directory the shell is in. Without a usable
 //! `HOME`, the user database's home directory is used.
+//!
+//! On Windows the home is botocore's (`%USERPROFILE%`, so `~/.aws` is
+//! `%USERPROFILE%\.aws`), the user config lives under `%APPDATA%` and the
+//! data, cache and state directories under `%LOCALAPPDATA%`; an absolute
+//! `XDG_*_HOME` still wins there.
 
 use std::env;
 use std::ffi::OsString;
@@ -20,10 +25,24 @@ fn var_path(name: &str) -> Option<PathBuf> {
     absolute(env::var_os(name))
 }
 
+#[cfg(unix)]
 pub fn home() -> PathBuf {
     var_path("HOME")
         .or_else(crate::platform::user_home)
         .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// botocore's home on Windows (`os.path.expanduser("~")`): `%USERPROFILE%`.
+#[cfg(windows)]
+pub fn home() -> PathBuf {
+    crate::platform::user_home().unwrap_or_else(|| PathBuf::from("C:\\"))
+}
+
+/// Where the XDG directories default to on Windows: `%APPDATA%` for the
+/// config, `%LOCALAPPDATA%` for the rest.
+#[cfg(windows)]
+fn windows_dir(var: &str, under_home: &str) -> PathBuf {
+    var_path(var).unwrap_or_else(|| home().join(under_home))
 }
 
 /// Expand a leading `~/` as the AWS CLI does for its file variables.
@@ -58,20 +77,44 @@ pub fn cli_cache_dir() -> PathBuf {
     home().join(".aws/cli/cache")
 }
 
+#[cfg(unix)]
 pub fn config_home() -> PathBuf {
     var_path("XDG_CONFIG_HOME").unwrap_or_else(|| home().join(".config"))
 }
 
+#[cfg(unix)]
 pub fn data_home() -> PathBuf {
     var_path("XDG_DATA_HOME").unwrap_or_else(|| home().join(".local/share"))
 }
 
+#[cfg(unix)]
 pub fn cache_home() -> PathBuf {
     var_path("XDG_CACHE_HOME").unwrap_or_else(|| home().join(".cache"))
 }
 
+#[cfg(unix)]
 pub fn state_home() -> PathBuf {
     var_path("XDG_STATE_HOME").unwrap_or_else(|| home().join(".local/state"))
+}
+
+#[cfg(windows)]
+pub fn config_home() -> PathBuf {
+    var_path("XDG_CONFIG_HOME").unwrap_or_else(|| windows_dir("APPDATA", "AppData/Roaming"))
+}
+
+#[cfg(windows)]
+pub fn data_home() -> PathBuf {
+    var_path("XDG_DATA_HOME").unwrap_or_else(|| windows_dir("LOCALAPPDATA", "AppData/Local"))
+}
+
+#[cfg(windows)]
+pub fn cache_home() -> PathBuf {
+    var_path("XDG_CACHE_HOME").unwrap_or_else(|| windows_dir("LOCALAPPDATA", "AppData/Local"))
+}
+
+#[cfg(windows)]
+pub fn state_home() -> PathBuf {
+    var_path("XDG_STATE_HOME").unwrap_or_else(|| windows_dir("LOCALAPPDATA", "AppData/Local"))
 }
 
 /// The user config: `$XDG_CONFIG_HOME/dsops/config.yaml`.
@@ -90,7 +133,10 @@ mod tests {
 
     #[test]
     fn only_absolute_directories_count() {
+        #[cfg(unix)]
         assert_eq!(absolute(Some("/x/y".into())), Some(PathBuf::from("/x/y")));
+        #[cfg(windows)]
+        assert_eq!(absolute(Some("C:\\x".into())), Some(PathBuf::from("C:\\x")));
         for bad in ["", "x", "./x", "x/../y", "~/x"] {
             assert_eq!(absolute(Some(bad.into())), None, "{bad:?}");
         }

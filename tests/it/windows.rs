@@ -1,0 +1,595 @@
+//! dsops.exe (x86_64-pc-windows-gnu, cross-built with mingw-w64) run under
+//! Wine against the fake Identity Center on 127.0.0.1.
+//!
+//! The binary comes from `DSOPS_WINDOWS_EXE`, else
+//! `target/x86_64-pc-windows-gnu/debug/dsops.exe` (`.ci/run` builds it
+//! first). Missing binary, `wine64` or mingw: the tests fail under CI=true
+//! and are skipped (listed) elsewhere.
+//!
+//! One WINEPREFIX serves every test of a run (creating one takes ~10 s).
+//! Wine sets `USERPROFILE` itself, to the same `C:\users\<user>` for every
+//! process of the prefix, so the tests sharing it keep apart by using SSO
+//! sessions of their own names (the cache files are named after them).
+//! Rust's std imports `ProcessPrng`, which Wine 8 lacks: a small DLL built
+//! from tests/support/wine-bcryptprimitives.c sits beside the `.exe`.
+
+use crate::support::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+struct Wine {
+    wine: PathBuf,
+    exe: PathBuf,
+    prefix: PathBuf,
+    /// `%USERPROFILE%` as a Unix path.
+    profile: PathBuf,
+    /// A HOME for Wine itself, not the user's.
+    home: tempfile::TempDir,
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// A missing piece: fail under CI=true, else skip with the reason.
+fn missing(why: &str) -> Option<&'static Wine> {
+    if ci() {
+        panic!("{why} (required under CI=true; .ci/run provides it)");
+    }
+    skip(why);
+    None
+}
+
+fn find_wine() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/lib/wine/wine64");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("wine64"))
+        .find(|p| p.is_file())
+}
+
+fn exe_path() -> PathBuf {
+    std::env::var_os("DSOPS_WINDOWS_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/x86_64-pc-windows-gnu/debug/dsops.exe"))
+}
+
+/// The shared Wine setup, made once per test run; `None` when skipped.
+fn wine() -> Option<&'static Wine> {
+    static WINE: OnceLock<Option<Wine>> = OnceLock::new();
+    let w = WINE.get_or_init(setup);
+    match w {
+        Some(w) => Some(w),
+        None => {
+            missing("dsops.exe, wine64 or x86_64-w64-mingw32-gcc is missing (see the log above)")
+        }
+    }
+}
+
+fn setup() -> Option<Wine> {
+    let exe = exe_path();
+    if !exe.is_file() {
+        eprintln!(
+            "no Windows build at {} (cargo build --target x86_64-pc-windows-gnu, or set DSOPS_WINDOWS_EXE)",
+            exe.display()
+        );
+        return None;
+    }
+    let Some(wine) = find_wine() else {
+        eprintln!("wine64 is not installed (apt-get install wine64)");
+        return None;
+    };
+    // The ProcessPrng shim beside the .exe, rebuilt when its source is newer.
+    let src = repo().join("tests/support/wine-bcryptprimitives.c");
+    let dll = exe.with_file_name("bcryptprimitives.dll");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&dll) < modified(&src) {
+        let st = Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-shared", "-O2", "-o"])
+            .arg(&dll)
+            .arg(&src)
+            .arg("-ladvapi32")
+            .status();
+        if !st.is_ok_and(|s| s.success()) {
+            eprintln!("cannot build {} with x86_64-w64-mingw32-gcc", dll.display());
+            return None;
+        }
+    }
+    // A fresh prefix per run; those of earlier runs go.
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(rd) = std::fs::read_dir(&tmp) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with("wine-prefix-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let prefix = tmp.join(format!("wine-prefix-{}", std::process::id()));
+    let home = tempfile::tempdir().unwrap();
+    let mut w = Wine {
+        wine,
+        exe,
+        prefix,
+        profile: PathBuf::new(),
+        home,
+    };
+    let out = w
+        .command()
+        .args(["wineboot", "-i"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wineboot");
+    assert!(
+        out.status.success(),
+        "wineboot failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let users = w.prefix.join("drive_c/users");
+    w.profile = std::fs::read_dir(&users)
+        .expect("the prefix has drive_c/users")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n != "Public"))
+        .expect("a user profile in the prefix");
+    Some(w)
+}
+
+impl Wine {
+    /// `wine64` with a clean environment: the prefix, no debug output, PATH.
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.wine);
+        c.env_clear()
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("HOME", self.home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("LANG", "C.UTF-8");
+        c
+    }
+
+    /// `dsops.exe ARGS` with `env`.
+    fn dsops(&self, env: &[(String, String)], args: &[&str]) -> Command {
+        let mut c = self.command();
+        c.arg(&self.exe).args(args).envs(env.iter().cloned());
+        c
+    }
+
+    fn run(&self, env: &[(String, String)], args: &[&str]) -> Output {
+        self.dsops(env, args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run dsops.exe under wine")
+    }
+
+    fn ok(&self, env: &[(String, String)], args: &[&str]) -> String {
+        let out = self.run(env, args);
+        assert!(
+            out.status.success(),
+            "dsops.exe {args:?}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+/// A Unix path as Wine's `Z:` drive shows it.
+fn z(p: &Path) -> String {
+    format!("Z:{}", p.display()).replace('/', "\\")
+}
+
+/// An AWS config with an sso-session `session` (its own start URL, so its
+/// caches are its own) and a profile `session-dev`, and the environment
+/// that points dsops.exe at it and at `idc`.
+fn sso_env(idc: &FakeIdc, dir: &Path, session: &str) -> Vec<(String, String)> {
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[sso-session {session}]\nsso_start_url = https://{session}.awsapps.com/start\nsso_region = us-east-1\n\n\
+             [profile {session}-dev]\nsso_session = {session}\nsso_account_id = 111111111111\nsso_role_name = DeveloperAccess\nregion = eu-west-1\n"
+        ),
+    )
+    .unwrap();
+    let mut env = idc.env();
+    env.push(("AWS_CONFIG_FILE".into(), z(&config)));
+    env.push((
+        "AWS_SHARED_CREDENTIALS_FILE".into(),
+        z(&dir.join("credentials")),
+    ));
+    env.push(("DSOPS_LOGIN_COOLDOWN".into(), "0".into()));
+    env
+}
+
+fn sha1_hex(s: &str) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Sign in to `session` by device code, approving it as the user would.
+fn device_login(w: &Wine, idc: &FakeIdc, env: &[(String, String)], session: &str) {
+    let before = idc.counter("token_device_code");
+    let child = w
+        .dsops(
+            env,
+            &[
+                "login",
+                "--sso-session",
+                session,
+                "--no-browser",
+                "--use-device-code",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if idc.counter("device_authorization") > 0 {
+            idc.post("/_control/approve", serde_json::json!({}));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no device authorization");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "login: {:?} {err}", out.status);
+    assert!(err.contains("user_code="), "the code was shown: {err}");
+    assert!(idc.counter("token_device_code") > before);
+}
+
+#[test]
+fn wine_version() {
+    let Some(w) = wine() else { return };
+    let out = w.ok(&[], &["--version"]);
+    assert_eq!(out, format!("dsops {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// Sign-in, creds with a fresh fetch and reuse, the botocore cache names
+/// under %USERPROFILE%\.aws, logout, then 8 parallel creds → one sign-in.
+#[test]
+fn wine_login_creds_logout_and_parallel_sign_in() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-flow-{}", std::process::id());
+    let env = sso_env(&idc, dir.path(), &session);
+    device_login(w, &idc, &env, &session);
+    let token = w
+        .profile
+        .join(".aws/sso/cache")
+        .join(format!("{}.json", sha1_hex(&session)));
+    assert!(token.is_file(), "{} was written", token.display());
+
+    let profile = format!("{session}-dev");
+    let c: Value = serde_json::from_str(&w.ok(&env, &["creds", "--profile", &profile])).unwrap();
+    assert_eq!(c["Version"], 1);
+    assert!(
+        c["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()),
+        "{c}"
+    );
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+    let cli_cache = w.profile.join(".aws/cli/cache");
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cli_cache)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    assert!(
+        entries().iter().any(|p| {
+            std::fs::read_to_string(p).is_ok_and(|t| t.contains(c["AccessKeyId"].as_str().unwrap()))
+                && p.extension().is_some_and(|e| e == "json")
+                && p.file_stem().is_some_and(|s| s.len() == 40)
+        }),
+        "a role cache entry named by its SHA-1 in {}: {:?}",
+        cli_cache.display(),
+        entries()
+    );
+    // Cached: no second GetRoleCredentials.
+    let again: Value =
+        serde_json::from_str(&w.ok(&env, &["creds", "--profile", &profile])).unwrap();
+    assert_eq!(again["AccessKeyId"], c["AccessKeyId"]);
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+
+    w.ok(&env, &["logout", "--sso-session", &session]);
+    assert!(!token.exists(), "logout removed {}", token.display());
+
+    // Eight at once with no token: one sign-in (the device code approved
+    // by the fake server), the others wait for it.
+    idc.configure(serde_json::json!({"auto_approve": true}));
+    let signins = idc.counter("device_authorization");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            w.dsops(&env, &["creds", "--profile", &profile, "--no-browser"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for ch in children {
+        let out = ch.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(c["AccessKeyId"].is_string());
+    }
+    assert_eq!(
+        idc.counter("device_authorization") - signins,
+        1,
+        "one sign-in for eight processes"
+    );
+}
+
+/// A config with one env set of literals, for the output formats.
+fn literal_config(dir: &Path) -> PathBuf {
+    let p = dir.join("dsops.yaml");
+    std::fs::write(
+        &p,
+        "version: 1\nsecretStores:\n  plain:\n    type: literal\n    values:\n      A: \"it's x\"\n      B: \"k=v $w\"\n\
+         envs:\n  demo:\n    GREETING_A:\n      from: {store: plain, key: A}\n    GREETING_B:\n      from: {store: plain, key: B}\n",
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn wine_export_formats() {
+    let Some(w) = wine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = z(&literal_config(dir.path()));
+    let export = |format: &str| {
+        w.ok(
+            &[],
+            &[
+                "--config", &cfg, "export", "--env", "demo", "--format", format,
+            ],
+        )
+    };
+    let json: Value = serde_json::from_str(&export("json")).unwrap();
+    assert_eq!(json["GREETING_A"], "it's x");
+    assert_eq!(json["GREETING_B"], "k=v $w");
+    // The same text as the Linux build's.
+    assert_eq!(export("json"), linux_export("json"));
+    assert_eq!(export("dotenv"), linux_export("dotenv"));
+    assert_eq!(
+        export("powershell"),
+        "$Env:GREETING_A = 'it''s x'\n$Env:GREETING_B = 'k=v $w'\n"
+    );
+    assert_eq!(
+        export("windows-cmd"),
+        "set GREETING_A=it's x\nset GREETING_B=k=v $w\n"
+    );
+}
+
+/// What the Linux build prints for the same config.
+fn linux_export(format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .arg("--config")
+        .arg(literal_config(dir.path()))
+        .args(["export", "--env", "demo", "--format", format])
+        .env_clear()
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `exec` without an endpoint passes the child's exit code through.
+#[test]
+fn wine_exec_passes_the_exit_code() {
+    let Some(w) = wine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = z(&literal_config(dir.path()));
+    let out = w.run(
+        &[],
+        &[
+            "--config", &cfg, "exec", "--env", "demo", "--", "cmd", "/c", "exit 7",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// GET `url` (`http://127.0.0.1:PORT/path`) with an optional
+/// Authorization header: the status and the body.
+fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `exec --profile` runs a `cmd /c` child that sees the endpoint's
+/// variables; the endpoint answers with the token, refuses without it; the
+/// child's exit code comes back.
+#[test]
+fn wine_exec_endpoint_serves_the_child() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-exec-{}", std::process::id());
+    let env = sso_env(&idc, dir.path(), &session);
+    let script = dir.path().join("child.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\necho URI=%AWS_CONTAINER_CREDENTIALS_FULL_URI%\r\necho TOKEN=%AWS_CONTAINER_AUTHORIZATION_TOKEN%\r\nset /p LINE=\r\nexit 3\r\n",
+    )
+    .unwrap();
+    let profile = format!("{session}-dev");
+    let mut child = w
+        .dsops(
+            &env,
+            &[
+                "exec",
+                "--profile",
+                &profile,
+                "--no-browser",
+                "--",
+                "cmd",
+                "/c",
+                &z(&script),
+            ],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut uri = String::new();
+    let mut token = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let line = line.trim_end();
+        if let Some(u) = line.strip_prefix("URI=") {
+            uri = u.to_string();
+        } else if let Some(t) = line.strip_prefix("TOKEN=") {
+            token = t.to_string();
+            break;
+        }
+    }
+    assert!(uri.starts_with("http://127.0.0.1:"), "URI: {uri:?}");
+    assert!(
+        !token.is_empty() && !token.contains('%'),
+        "token: {token:?}"
+    );
+    let (status, body) = get(&uri, Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert!(c["AccessKeyId"].is_string(), "{c}");
+    let (status, body) = get(&uri, None);
+    assert!(
+        status == 401 || status == 403,
+        "refused without the token: {status} {body}"
+    );
+    let (status, _) = get(&uri, Some("wrong"));
+    assert!(
+        status == 401 || status == 403,
+        "refused with a wrong token: {status}"
+    );
+    child.stdin.take().unwrap().write_all(b"go\r\n").unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "the child's exit code");
+}
+
+/// `serve` answers with its token and stops when told to.
+#[test]
+fn wine_serve_answers_and_stops() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-serve-{}", std::process::id());
+    let env = sso_env(&idc, dir.path(), &session);
+    let profile = format!("{session}-dev");
+    let mut child = w
+        .dsops(
+            &env,
+            &[
+                "serve",
+                "--profile",
+                &profile,
+                "--no-browser",
+                "--format",
+                "json",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+    let vars = &v[0]["env"];
+    let uri = vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap_or_default();
+    let token = vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(uri.starts_with("http://127.0.0.1:"), "{line}");
+    let (status, body) = get(uri, Some(token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("AccessKeyId"));
+    assert_ne!(get(uri, None).0, 200);
+    // Stopped as a service manager would stop it.
+    let start = Instant::now();
+    let pid = child.id();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let port_gone = std::net::TcpStream::connect_timeout(
+        &uri.trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+        Duration::from_secs(2),
+    )
+    .is_err();
+    assert!(port_gone, "the endpoint is closed after serve stopped");
+}
