@@ -96,6 +96,8 @@ mod tests {
         let n = read(&token).unwrap();
         assert_eq!(n.reason, "sign-in was denied(access_denied)");
         assert!(n.age(now_ms()) < Duration::from_secs(5));
+        // Modes exist on Unix only.
+        #[cfg(unix)]
         assert_eq!(
             std::fs::metadata(note_path(&token))
                 .unwrap()
@@ -123,5 +125,6 @@ mod tests {
         clear(&token);
     }
 
+    #[cfg(unix)]
     use std::os::unix::fs::PermissionsExt;
 }

@@ -762,7 +762,9 @@ fn a_refused_refresh_uses_the_token_another_tool_cached_meanwhile() {
     assert_eq!(c["get_role_credentials"], 1);
 }
 
-/// Block until some process has opened `path` for reading and closed it.
+/// Block until some process has opened `path` for reading and closed it
+/// (inotify: Linux only).
+#[cfg(target_os = "linux")]
 fn wait_for_a_read(path: &std::path::Path, start: impl FnOnce()) {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
@@ -784,6 +786,7 @@ fn wait_for_a_read(path: &std::path::Path, start: impl FnOnce()) {
 
 /// Cut `path` in half, start `dsops ARGS`, and complete the file in place
 /// 20 ms after dsops's first read of it, as an SDK rewriting it would.
+#[cfg(target_os = "linux")]
 fn complete_after_first_read(sb: &Sandbox, path: &std::path::Path, args: &[&str]) -> Value {
     let full = std::fs::read(path).unwrap();
     let (head, tail) = full.split_at(full.len() / 2);
@@ -816,6 +819,7 @@ fn complete_after_first_read(sb: &Sandbox, path: &std::path::Path, args: &[&str]
     check_process_json(&out.stdout)
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn cache_files_caught_half_written_are_read_again() {
     let idc = FakeIdc::start(&[]);

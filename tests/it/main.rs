@@ -2,6 +2,11 @@
 //! real `dsops` binary in a sandbox of its own (HOME, XDG directories,
 //! AWS_CONFIG_FILE), so nothing touches the developer's real `~/.aws` or
 //! `~/.config`.
+//!
+//! They drive the binary with Unix tools (shells, signals, modes), so they
+//! are built on Unix only; the Windows build is tested from here, under
+//! Wine (`windows.rs`).
+#![cfg(unix)]
 
 mod support;
 
