@@ -86,6 +86,36 @@ pub fn windows_name_ok(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// One line for PowerShell (`$Env:NAME = '...'`) or cmd.exe (`set NAME=...`),
+/// or an error naming the variable (never its value). Used by `export` and `serve`.
+pub fn windows_line(for_powershell: bool, name: &str, v: &str) -> crate::error::Result<String> {
+    use crate::error::Error;
+    let shell = if for_powershell {
+        "PowerShell"
+    } else {
+        "cmd.exe"
+    };
+    if !windows_name_ok(name) {
+        return Err(Error::config(format!(
+            "refusing to export {name} for {shell}: only names of ASCII letters, digits and _ are written as they are"
+        )));
+    }
+    if for_powershell {
+        let q = powershell(v).ok_or_else(|| {
+            Error::runtime(format!(
+                "{name}: its value has a NUL character, which PowerShell cannot carry"
+            ))
+        })?;
+        return Ok(format!("$Env:{name} = {q}\n"));
+    }
+    let v = windows_cmd(v).ok_or_else(|| {
+        Error::runtime(format!(
+            "{name}: its value has a character that cmd.exe cannot carry in 'set {name}=...' (% ! ^ & | < > \" or a line break); use --format powershell or --format json"
+        ))
+    })?;
+    Ok(format!("set {name}={v}\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

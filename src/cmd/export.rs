@@ -103,7 +103,11 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
         }
         Format::PowerShell | Format::WindowsCmd => {
             for (k, v) in vars {
-                out.push_str(&windows_line(format == Format::PowerShell, k, v)?);
+                out.push_str(&crate::quote::windows_line(
+                    format == Format::PowerShell,
+                    k,
+                    v,
+                )?);
             }
         }
         Format::Json => {
@@ -126,31 +130,6 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
         }
     }
     Ok(out)
-}
-
-/// One line for PowerShell (`$Env:NAME = '...'`) or cmd.exe (`set NAME=...`),
-/// or an error naming the variable (never its value). Shared with `serve`.
-pub fn windows_line(powershell: bool, name: &str, v: &str) -> Result<String> {
-    let shell = if powershell { "PowerShell" } else { "cmd.exe" };
-    if !crate::quote::windows_name_ok(name) {
-        return Err(Error::config(format!(
-            "refusing to export {name} for {shell}: only names of ASCII letters, digits and _ are written as they are"
-        )));
-    }
-    if powershell {
-        let q = crate::quote::powershell(v).ok_or_else(|| {
-            Error::runtime(format!(
-                "{name}: its value has a NUL character, which PowerShell cannot carry"
-            ))
-        })?;
-        return Ok(format!("$Env:{name} = {q}\n"));
-    }
-    let v = crate::quote::windows_cmd(v).ok_or_else(|| {
-        Error::runtime(format!(
-            "{name}: its value has a character that cmd.exe cannot carry in 'set {name}=...' (% ! ^ & | < > \" or a line break); use --format powershell or --format json"
-        ))
-    })?;
-    Ok(format!("set {name}={v}\n"))
 }
 
 /// A dotenv value that python-dotenv and docker compose both read back

@@ -116,8 +116,8 @@ fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> Strin
                     // needed for dotenv, and POSIX quoting for the shell.
                     if matches!(format, "powershell" | "windows-cmd") {
                         // A URL, hex or a region: nothing cmd refuses.
-                        let line = super::export::windows_line(format == "powershell", &k, &v)
-                            .unwrap_or_default();
+                        let line =
+                            quote::windows_line(format == "powershell", &k, &v).unwrap_or_default();
                         out.push_str(&line);
                     } else if format == "dotenv" {
                         out.push_str(&format!("{k}={v}\n"));

@@ -20,6 +20,10 @@
 //!   ignores them) and exits with the child's code.
 //! - *The peer of a loopback connection* is not looked up: the per-request
 //!   token is the only guard (see the README).
+//!
+//! Longer than most files here: it is the whole Windows half of four Unix
+//! files (`unix.rs`, `signals.rs`, `peer.rs`, `users.rs`), kept in one so
+//! that the Windows port reads in one sitting.
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
