@@ -223,17 +223,23 @@ fn announce(url: &str, code: &str, policy: &LoginPolicy) {
 }
 
 /// Open `url` with `AWS_SSO_BROWSER`, `BROWSER` (a `:`-separated list of
-/// commands; `%s` is the URL, else it is appended), or the desktop opener.
-/// The browser runs detached; we do not wait for it.
+/// commands, `;` on Windows as in Python's webbrowser; `%s` is the URL,
+/// else it is appended), or the desktop opener. On Windows that is the
+/// shell's URL handler (`rundll32 url.dll,FileProtocolHandler URL`), which
+/// takes the URL as one argument: never `cmd /c start`, where an unquoted
+/// `&` in a URL would separate commands. The browser runs detached; we do
+/// not wait for it.
 pub fn open_browser(url: &str) -> bool {
     let configured = crate::settings::browser();
+    let separator = if cfg!(windows) { ';' } else { ':' };
     let candidates: Vec<String> = match configured {
         Some(list) => list
-            .split(':')
+            .split(separator)
             .map(str::to_string)
             .filter(|s| !s.trim().is_empty())
             .collect(),
         None if cfg!(target_os = "macos") => vec!["open".into()],
+        None if cfg!(windows) => vec!["rundll32 url.dll,FileProtocolHandler".into()],
         None => vec!["xdg-open".into()],
     };
     for cmd in candidates {

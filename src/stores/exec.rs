@@ -218,13 +218,19 @@ pub fn find_program(name: &str) -> Option<std::path::PathBuf> {
     let executable = |p: &std::path::Path| {
         std::fs::metadata(p).is_ok_and(|m| crate::platform::is_executable(&m))
     };
-    if name.contains('/') {
+    if name.contains('/') || (cfg!(windows) && name.contains('\\')) {
         let p = std::path::PathBuf::from(name);
         return executable(&p).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
+    // Windows finds `tool` as `tool.exe` (and the other PATHEXT defaults).
+    let suffixes: &[&str] = if cfg!(windows) {
+        &["", ".exe", ".com", ".bat", ".cmd"]
+    } else {
+        &[""]
+    };
     std::env::split_paths(&path)
-        .map(|d| d.join(name))
+        .flat_map(|d| suffixes.iter().map(move |s| d.join(format!("{name}{s}"))))
         .find(|p| executable(p))
 }
 

@@ -593,3 +593,43 @@ fn wine_serve_answers_and_stops() {
     .is_err();
     assert!(port_gone, "the endpoint is closed after serve stopped");
 }
+
+/// Without `BROWSER`, `login` opens the sign-in page through the shell's
+/// URL handler (Wine hands it to `xdg-open`, here a script that approves):
+/// the authorization URL, `&`s and all, arrives whole and the sign-in
+/// completes.
+#[test]
+fn wine_login_opens_the_default_browser() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&[]);
+    let sb = Sandbox::new();
+    let script = browser_script(&sb);
+    let bin_dir = sb.path("opener");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(&script, bin_dir.join("xdg-open")).unwrap();
+    let session = format!("win-browser-{}", std::process::id());
+    let env = sso_env(&idc, sb.path(".aws").as_path(), &session);
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = w
+        .dsops(&env, &["login", "--sso-session", &session])
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(browser_calls(&sb), 1, "one page opened");
+    let opened = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+    assert!(
+        opened.contains('&') && opened.contains("redirect_uri="),
+        "the whole URL: {opened}"
+    );
+}
