@@ -251,7 +251,9 @@ pub fn exec(cmd: &mut std::process::Command) -> io::Error {
     cmd.exec()
 }
 
-/// Read at `at` without moving a cursor (`pread`).
+/// Read at `at` without moving a cursor (`pread`). Inlined: the AWS config
+/// reader calls it on the warm path of `creds`.
+#[inline]
 pub fn read_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     use std::os::unix::fs::FileExt;
     f.read_at(buf, at)
@@ -259,6 +261,7 @@ pub fn read_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
 
 /// Bytes from an environment value or a record back to an OS string (any
 /// bytes are one on Unix).
+#[inline]
 pub fn os_from_bytes(bytes: Vec<u8>) -> std::ffi::OsString {
     use std::os::unix::ffi::OsStringExt;
     std::ffi::OsString::from_vec(bytes)
