@@ -176,6 +176,23 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "dsops eks-token caches tokens under $XDG_CACHE_HOME/dsops/eks/ (default ~/.cache)",
     ),
     (
+        "USERPROFILE",
+        "Windows: the home directory, as for the AWS CLI (~\\.aws); else HOMEDRIVE and HOMEPATH",
+    ),
+    (
+        "HOMEDRIVE",
+        "Windows: with HOMEPATH, the home directory when USERPROFILE is unset",
+    ),
+    ("HOMEPATH", "Windows: see HOMEDRIVE"),
+    (
+        "APPDATA",
+        "Windows: the user config is %APPDATA%\\dsops\\config.yaml unless XDG_CONFIG_HOME is set",
+    ),
+    (
+        "LOCALAPPDATA",
+        "Windows: trust records, state and caches are under %LOCALAPPDATA%\\dsops\\ unless the XDG variables are set",
+    ),
+    (
         "XDG_RUNTIME_DIR",
         "the hook's stamp files are under $XDG_RUNTIME_DIR/dsops/stamps/ (else under XDG_STATE_HOME)",
     ),
