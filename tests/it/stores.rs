@@ -949,7 +949,14 @@ fn export_shell_formats_read_back_exactly() {
         .args(["export", "--format", "yaml"])
         .output()
         .unwrap();
-    assert_fails(&o, 2, &["--format yaml", "shell, dotenv or json"]);
+    assert_fails(
+        &o,
+        2,
+        &[
+            "--format yaml",
+            "shell, dotenv, json, powershell or windows-cmd",
+        ],
+    );
 }
 
 #[test]
