@@ -15,6 +15,7 @@ mod eks;
 mod endpoint;
 mod exec_signals;
 mod file_store;
+mod first_hour;
 mod generate;
 mod hardening;
 mod hook;
