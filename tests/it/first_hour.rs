@@ -102,3 +102,30 @@ fn logout_takes_a_held_lock_before_removing_it() {
     assert!(out.status.success(), "{err}");
     assert!(!lock.exists());
 }
+
+/// `doctor` shows when a store's token and role credentials expire on the
+/// local clock, as `login` does, not in UTC.
+#[test]
+fn doctor_shows_store_expiry_in_local_time() {
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let mut sb = sso_sandbox(&idc, "eu-west-1", "");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    // Five hours behind UTC, all year (POSIX TZ: no rules, no files).
+    sb.set("TZ", "XST5");
+    sb.write(
+        ".config/dsops/config.yaml",
+        "version: 1\nsecretStores:\n  dev-store:\n    type: aws.sso\n    profile: dev\n",
+    );
+    sb.ok(&["creds", "--store", "dev-store"]);
+    let out = sb.cmd().arg("doctor").output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("valid until")).collect();
+    assert!(lines.len() >= 2, "{text}");
+    for l in lines {
+        assert!(l.contains("(local time)"), "{l}\n{text}");
+    }
+}
