@@ -129,3 +129,28 @@ fn doctor_shows_store_expiry_in_local_time() {
         assert!(l.contains("(local time)"), "{l}\n{text}");
     }
 }
+
+/// Per-command help shows examples (long help and `help CMD`), and the man
+/// page carries them too.
+#[test]
+fn per_command_help_has_examples() {
+    let sb = Sandbox::new();
+    for cmd in ["creds", "login", "exec", "export", "allow"] {
+        for args in [vec!["help", cmd], vec![cmd, "--help"]] {
+            let out = sb.cmd().args(&args).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{args:?}");
+            let after = text.split("\nExamples:\n").nth(1).unwrap_or_default();
+            assert!(
+                after.contains(&format!("  dsops {cmd}")),
+                "{args:?}:\n{text}"
+            );
+        }
+    }
+    let man = sb.cmd().args(["--generate", "man"]).output().unwrap();
+    let man = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.contains("Examples:\n.PP\n.RS 4\n.EX\ndsops exec \\-\\-env local \\-\\- npm test\n"),
+        "{man}"
+    );
+}
