@@ -379,6 +379,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops creds --profile dev",
+                "print credential_process JSON for an aws configure sso profile",
+            ),
+            (
+                "dsops creds --store aws-sso-prod --min-validity 1h",
+                "for a store; renew first if under an hour is left",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Login,
@@ -398,6 +408,20 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops login",
+                "sign in to the only aws.sso store or sso-session",
+            ),
+            (
+                "dsops login --profile dev --no-browser",
+                "print the URL and code instead of opening a browser",
+            ),
+            (
+                "dsops login --sso-session corp --force",
+                "sign in again though the token is still valid",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Logout,
@@ -409,6 +433,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops logout --profile dev",
+            "revoke the session's token and delete its cached files",
+        )],
     },
     Command {
         cmd: Cmd::Hook,
@@ -420,6 +448,13 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Shell,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "eval \"$(dsops hook bash)\"",
+                "in ~/.bashrc: load .dsops.yaml env sets at each prompt",
+            ),
+            ("dsops hook fish | source", "in ~/.config/fish/config.fish"),
+        ],
     },
     Command {
         cmd: Cmd::HookEnv,
@@ -431,6 +466,7 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Shell,
         hidden: true,
         takes_command_line: false,
+        examples: &[],
     },
     Command {
         cmd: Cmd::Complete,
@@ -442,6 +478,7 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: true,
         takes_command_line: false,
+        examples: &[],
     },
     Command {
         cmd: Cmd::Allow,
@@ -453,6 +490,14 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Path,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops allow --show",
+                "review what changed in the nearest config since it was allowed",
+            ),
+            ("dsops allow", "trust the nearest config as it is now"),
+            ("dsops allow ../other/.dsops.yaml", "trust that file"),
+        ],
     },
     Command {
         cmd: Cmd::Deny,
@@ -464,6 +509,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Path,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops deny",
+            "never load the nearest config (the hook says so once)",
+        )],
     },
     Command {
         cmd: Cmd::Export,
@@ -482,6 +531,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops export --env local --format dotenv > .env",
+                "write an env set as a dotenv file",
+            ),
+            (
+                "eval \"$(dsops export --env local)\"",
+                "load an env set into this shell once",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Exec,
@@ -501,6 +560,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: true,
+        examples: &[
+            (
+                "dsops exec --env local -- npm test",
+                "run a command with an env set added",
+            ),
+            (
+                "dsops exec --profile dev -- terraform plan",
+                "run with a local credential endpoint for the role",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Serve,
@@ -521,6 +590,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops serve --profile dev --port 9911",
+            "a credential endpoint for containers on the host network",
+        )],
     },
     Command {
         cmd: Cmd::EksToken,
@@ -541,6 +614,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops eks-token --cluster prod --profile dev",
+            "kubectl ExecCredential JSON (the users: exec: command of a kubeconfig)",
+        )],
     },
     Command {
         cmd: Cmd::Doctor,
@@ -552,6 +629,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops doctor",
+                "check configs, trust, stores, tokens, the hook and file modes",
+            ),
+            (
+                "dsops doctor --login",
+                "and sign in where a session has expired",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Console,
@@ -572,6 +659,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops console --profile dev",
+                "open the AWS console as the role",
+            ),
+            (
+                "dsops console --store aws-sso-prod --print",
+                "print the sign-in URL instead",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::SsoList,
@@ -590,6 +687,13 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops sso list",
+                "accounts and roles of the only sso-session",
+            ),
+            ("dsops sso list --sso-session corp --format json", "as JSON"),
+        ],
     },
     Command {
         cmd: Cmd::SsoPopulate,
@@ -610,6 +714,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops sso populate --dry-run",
+                "show the profiles that would be written",
+            ),
+            (
+                "dsops sso populate --prune",
+                "write them, removing those dsops wrote for roles that are gone",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Help,
@@ -621,5 +735,6 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Command,
         hidden: false,
         takes_command_line: false,
+        examples: &[("dsops help exec", "the long help of one command")],
     },
 ];

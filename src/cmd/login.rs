@@ -114,11 +114,13 @@ fn say_signed_in(ctx: &Ctx, what: &str, session: &SsoSession, path: &std::path::
 pub fn logout(ctx: &Ctx) -> Result<i32> {
     let (session, _, _) = session(ctx)?;
     let path = cache::token_path(&session);
-    let _guard = crate::fsutil::lock(
-        &cache::lock_path(&path),
+    let lock = cache::lock_path(&path);
+    let guard = crate::fsutil::lock(
+        &lock,
         "waiting for the SSO sign-in in another dsops process",
         crate::settings::limits().lock,
     )?;
+    let signed_in = path.exists();
     let mut revoked = false;
     if let cache::Read::Found(t) = cache::read_token(&path)
         && let Some(access) = t.access_token()
@@ -135,6 +137,17 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
         removed += 1;
     }
     removed += remove_role_caches(&session)?;
+    // The session's own lock file goes last, removed while it is held.
+    guard.remove(&lock)?;
+    if !signed_in && removed == 0 {
+        if !ctx.quiet {
+            eprintln!(
+                "dsops: not signed in to {}",
+                crate::text::shown(&session.start_url)
+            );
+        }
+        return Ok(0);
+    }
     if !ctx.quiet {
         eprintln!(
             "dsops: signed out of {}{}; deleted {removed} cached file(s)",
@@ -172,12 +185,26 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
             }
         }
     }
+    roles.sort();
+    roles.dedup();
     let mut n = 0;
     for (account, role) in roles {
         let p = cache::role_path(session, &account, &role);
+        let lock = cache::lock_path(&p);
+        if !p.exists() && !lock.exists() {
+            continue;
+        }
+        // Taken first: a process writing these credentials finishes, and its
+        // lock file is removed only while this process holds it.
+        let guard = crate::fsutil::lock(
+            &lock,
+            "waiting for another dsops process to finish with the role credentials",
+            crate::settings::limits().lock,
+        )?;
         if p.exists() && std::fs::remove_file(&p).is_ok() {
             n += 1;
         }
+        guard.remove(&lock)?;
     }
     Ok(n)
 }

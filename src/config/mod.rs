@@ -17,7 +17,7 @@
 
 pub mod diff;
 pub mod discover;
-mod expand;
+pub mod expand;
 mod layers;
 mod model;
 mod parse;

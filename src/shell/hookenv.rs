@@ -40,6 +40,7 @@
 
 use super::Shell;
 use super::emit::Script;
+use super::load;
 use super::plan::{self, Plan, fingerprint};
 use super::priors;
 use super::stamp;
@@ -123,18 +124,29 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         keep_stamp(&old, &mut new, read_at);
         (new, None, Vec::new())
     } else {
+        // The user's own values of the names dsops manages: `${VAR}` in a
+        // literal value is taken from them (leaving restores them exactly,
+        // and a reload does not apply a value on top of itself).
+        let (priors, lost) = old_priors(&old);
+        let before: load::Priors = priors
+            .iter()
+            .map(|(n, v)| {
+                let v = v.as_ref().map(|v| v.to_string_lossy().into_owned());
+                (n.clone(), v)
+            })
+            .collect();
         let mut plan = plan::plan(
             opts.shell,
             &dir,
             nearest.as_deref(),
             env_var.as_deref(),
             now,
+            before,
         );
         for (p, why) in skipped.iter().rev() {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
         }
-        let (priors, lost) = old_priors(&old);
         let env = |n: &str| std::env::var_os(n);
         let inputs = Inputs {
             opts,

@@ -15,7 +15,7 @@ use crate::config::{Config, EnvSet, Source};
 use crate::error::{Error, Exit, Result};
 use crate::resolve::{self, Options, Resolved};
 use crate::sso::{self, LoginPolicy};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,16 +40,26 @@ pub struct Loaded {
     pub blocked: Vec<Blocked>,
 }
 
+/// The user's own values of the names the hook manages (`None`: unset),
+/// as they were before dsops changed them: `${VAR}` in a literal value is
+/// taken from these first, then from the environment.
+pub type Priors = HashMap<String, Option<String>>;
+
 /// Resolve `set` for the hook, giving up after `limit`.
 pub fn resolve_bounded(
     cfg: Config,
     aws: AwsConfig,
     set: EnvSet,
     limit: Duration,
+    priors: Priors,
 ) -> Result<Loaded> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(resolve_for_hook(&cfg, &aws, &set, limit));
+        let before = |n: &str| match priors.get(n) {
+            Some(p) => p.clone(),
+            None => resolve::process_env(n),
+        };
+        let _ = tx.send(resolve_for_hook(&cfg, &aws, &set, limit, &before));
     });
     let grace = Duration::from_millis(500);
     rx.recv_timeout(limit + grace).unwrap_or_else(|_| {
@@ -81,12 +91,13 @@ fn resolve_for_hook(
     aws: &AwsConfig,
     set: &EnvSet,
     limit: Duration,
+    before: resolve::Before,
 ) -> Result<Loaded> {
     let opts = Options {
         login: policy(),
         timeout: limit,
     };
-    let err = match resolve::resolve(cfg, aws, set, &opts) {
+    let err = match resolve::resolve_with(cfg, aws, set, &opts, before) {
         Ok(resolved) => {
             return Ok(Loaded {
                 resolved,
@@ -141,7 +152,7 @@ fn resolve_for_hook(
             None => true,
         }
     });
-    let resolved = resolve::resolve(cfg, aws, &reduced, &opts)?;
+    let resolved = resolve::resolve_with(cfg, aws, &reduced, &opts, before)?;
     Ok(Loaded { resolved, blocked })
 }
 

@@ -151,7 +151,7 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
                         format!(
                             "signed in to {}, token valid until {} ({} left)",
                             target.session.start_url,
-                            crate::timefmt::format(e),
+                            crate::timefmt::local_clock(e),
                             human((e - now).whole_seconds())
                         )
                     })
@@ -176,7 +176,7 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
             format!(
                 "role {}: credentials valid until {} ({} left)",
                 source.role_shown(),
-                crate::timefmt::format(c.expiration),
+                crate::timefmt::local_clock(c.expiration),
                 human(c.remaining(crate::timefmt::now()))
             ),
         ),
