@@ -1,0 +1,101 @@
+# dsops shell integration for nushell. Nushell cannot eval a string: save the
+# hook once and source the file from config.nu:
+#   dsops hook nu | save -f ($nu.data-dir | path join dsops.nu)
+#   source ($nu.data-dir | path join dsops.nu)
+#
+# Before each prompt _dsops_hook decides with builtins alone whether anything
+# dsops watches moved: the directory, DSOPS_ENV, DSOPS_STATE, the files of the
+# last load (modified after the stamp file, or gone), project configs that
+# must not exist, and the clock (credential refresh). Only then it runs
+# `dsops hook-env nu`, which prints NUON lines ([set NAME value], [unset NAME],
+# [var FIELD value]) that are applied with load-env and hide-env. Nushell has
+# no unexported variables: the hook's bookkeeping is the record $env._dsops,
+# which is not a string and so never reaches other processes.
+
+# (Re)installing forgets what the last run recorded: the next prompt asks dsops.
+$env._dsops = {
+    bin: __DSOPS_BIN__
+    sig: null
+    pending: null
+    stamp: ''
+    watch: []
+    absent: []
+    refresh: 0
+}
+
+def _dsops_key [] {
+    [$env.PWD ($env.DSOPS_ENV? | default '') ($env.DSOPS_STATE? | default '')] | str join (char -u '1f')
+}
+
+# The modification time of the regular file `f` (symlinks followed), or null.
+def _dsops_mtime [f: string] {
+    let p = ($f | path expand)
+    if ($p | path type) != 'file' { return null }
+    try { ls -D $p | get 0.modified } catch { null }
+}
+
+# True when dsops must be asked, false when nothing it watches moved.
+def _dsops_stale [] {
+    let d = $env._dsops
+    if $d.sig != (_dsops_key) { return true }
+    if ($d.watch | is-not-empty) {
+        let stamp = (_dsops_mtime $d.stamp)
+        if $stamp == null { return true }
+        for f in $d.watch {
+            let m = (_dsops_mtime $f)
+            if $m == null or $m > $stamp { return true }
+        }
+    }
+    for f in $d.absent {
+        if ($f | path expand | path type) == 'file' { return true }
+    }
+    if $d.refresh > 0 and ((date now | into int) // 1_000_000_000) >= $d.refresh { return true }
+    false
+}
+
+def --env _dsops_run [] {
+    let key = (_dsops_key)
+    # The last run for this very situation was interrupted (Ctrl-C) or failed:
+    # do not start it again at every prompt; wait until something changes.
+    if $env._dsops.pending == $key { return }
+    $env._dsops.pending = $key
+    let status = ($env.LAST_EXIT_CODE? | default 0)
+    let out = (try { ^($env._dsops.bin) hook-env nu } catch { '' })
+    # dsops prints everything at the very end, so output means it completed.
+    if ($out | describe) == 'string' and ($out | is-not-empty) {
+        let ops = (try { $"[($out)]" | from nuon } catch { [] })
+        mut set = {}
+        mut unset = []
+        for op in $ops {
+            let name = ($op | get 1)
+            match ($op | get 0) {
+                'set' => {
+                    $set = ($set | upsert $name ($op | get 2))
+                    $unset = ($unset | where {|n| $n != $name })
+                }
+                'unset' => {
+                    if $name in $set { $set = ($set | reject $name) }
+                    $unset = ($unset | append $name)
+                }
+                'var' => { $env._dsops = ($env._dsops | upsert $name ($op | get 2)) }
+            }
+        }
+        load-env $set
+        for name in $unset { hide-env -i $name }
+        $env._dsops.sig = (_dsops_key)
+        $env._dsops.pending = null
+    }
+    $env.LAST_EXIT_CODE = $status
+}
+
+def --env _dsops_hook [] {
+    if (_dsops_stale) { _dsops_run }
+}
+
+# Once in pre_prompt, whatever ran before: a hook installed earlier (by an
+# older copy of this file) is replaced.
+$env.config.hooks.pre_prompt = (
+    $env.config.hooks.pre_prompt? | default []
+    | where {|h| ($h | describe) !~ '^closure' or (view source $h) !~ '_dsops_hook' }
+    | append {|| _dsops_hook }
+)
