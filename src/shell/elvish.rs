@@ -9,8 +9,22 @@ use std::path::{Path, PathBuf};
 pub struct Elvish;
 
 /// Single quotes, where `''` is a quote and nothing else is special (not
-/// `$`, `\`, newlines); elvish strings are bytes, any bytes.
+/// `$`, `\`, newlines). Elvish strings are bytes, any bytes, but its source
+/// must be UTF-8: a value that is not is written in double quotes, every
+/// byte outside printable ASCII as `\xHH`.
 pub fn quote(value: &[u8]) -> Vec<u8> {
+    if std::str::from_utf8(value).is_err() {
+        let mut out = vec![b'"'];
+        for &b in value {
+            match b {
+                b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                0x20..=0x7e => out.push(b),
+                _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            }
+        }
+        out.push(b'"');
+        return out;
+    }
     let mut out = Vec::with_capacity(value.len() + 2);
     out.push(b'\'');
     for &b in value {
@@ -83,3 +97,12 @@ const RESERVED: &[Rule] = rules![
     "reserved by elvish: its own settings" => ["ELVISH_*"],
     "reserved by elvish: named like $paths, which holds PATH" => ["paths"],
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quotes() {
+        assert_eq!(super::quote(b"it's"), b"'it''s'");
+        assert_eq!(super::quote(b"\xff\"\\\n"), b"\"\\xff\\\"\\\\\\x0a\"");
+    }
+}
