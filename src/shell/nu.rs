@@ -75,16 +75,26 @@ impl Syntax for Nu {
     fn reserved(&self) -> &'static [Rule] {
         RESERVED
     }
+    /// `config.nu` sources the saved hook by a path doctor cannot evaluate:
+    /// the saved file itself (`$nu.data-dir/dsops.nu`, which says `dsops
+    /// hook` in its first line) counts, and the autoload directories.
     fn rc_files(&self, _home: &Path, config_home: &Path) -> Vec<PathBuf> {
         let nu = config_home.join("nushell");
-        let mut v = vec![nu.join("config.nu"), nu.join("env.nu")];
-        if let Ok(d) = std::fs::read_dir(nu.join("autoload")) {
-            v.extend(d.flatten().map(|e| e.path()));
+        let data = crate::paths::data_home().join("nushell");
+        let mut v = vec![
+            nu.join("config.nu"),
+            nu.join("env.nu"),
+            data.join("dsops.nu"),
+        ];
+        for dir in [nu.join("autoload"), data.join("vendor/autoload")] {
+            if let Ok(d) = std::fs::read_dir(dir) {
+                v.extend(d.flatten().map(|e| e.path()));
+            }
         }
         v
     }
     fn install_hint(&self) -> &'static str {
-        "dsops hook nu | save -f ($nu.data-dir | path join dsops.nu) once, then source ($nu.data-dir | path join dsops.nu) in config.nu"
+        "source ($nu.data-dir | path join dsops.nu) in config.nu, after saving it once with mkdir $nu.data-dir; dsops hook nu | save -f ($nu.data-dir | path join dsops.nu)"
     }
     fn set_env_hint(&self, name: &str) -> String {
         format!("$env.DSOPS_ENV = '{name}'")

@@ -835,3 +835,27 @@ fn export_reads_back_in_nu_and_elvish() {
         assert!(!marker.exists(), "{sh:?}: a value was executed");
     }
 }
+
+/// `doctor` finds either hook where the README puts it.
+#[test]
+fn doctor_sees_the_nu_and_elvish_hooks() {
+    for (file, content) in [
+        (".config/elvish/rc.elv", "eval (dsops hook elvish | slurp)\n"),
+        (".local/share/nushell/dsops.nu", ""),
+    ] {
+        let sb = Sandbox::new();
+        let content = if content.is_empty() {
+            String::from_utf8(sb.ok(&["hook", "nu"]).stdout).unwrap()
+        } else {
+            content.to_string()
+        };
+        let p = sb.write(file, &content);
+        let out = sb.cmd().arg("doctor").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains(&format!("hook: installed in {}", p.display())),
+            "{file}: {text}"
+        );
+    }
+}
