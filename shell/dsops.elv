@@ -14,17 +14,15 @@ use str
 
 var _dsops_bin = __DSOPS_BIN__
 # (Re)installing forgets what the last run recorded: the next prompt asks dsops.
-var _dsops_sig = $nil
-var _dsops_pending = $nil
+var _dsops_sig = ''
+var _dsops_pending = ''
 var _dsops_watch = []
 var _dsops_absent = []
 var _dsops_refresh = 0
 var _dsops_seen = []
 
-fn _dsops_key {
-  put $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
-}
-
+# One value for each watched file: its contents, or $nil when it is not a
+# regular file (never a FIFO, whose open would wait) or cannot be read.
 fn _dsops_read {|f|
   if (path:is-regular &follow-symlink=$true $f) {
     try { slurp < $f } catch { put $nil }
@@ -33,29 +31,25 @@ fn _dsops_read {|f|
   }
 }
 
-# $true when dsops must be asked, $false when nothing it watches moved.
+# $true when dsops must be asked, $false when nothing it watches moved. Each
+# output capture costs a little in elvish: the checks are few and flat.
 fn _dsops_stale {
-  if (not-eq $_dsops_sig (_dsops_key)) { put $true; return }
-  var i = (num 0)
-  for f $_dsops_watch {
-    var c = (_dsops_read $f)
-    if (or (eq $c $nil) (not-eq $c $_dsops_seen[$i])) { put $true; return }
-    set i = (+ $i 1)
+  if (!=s $_dsops_sig $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE) {
+    put $true
+  } elif (not-eq [(for f $_dsops_watch { _dsops_read $f })] $_dsops_seen) {
+    put $true
+  } elif (or (for f $_dsops_absent { path:is-regular &follow-symlink=$true $f })) {
+    put $true
+  } else {
+    and (> $_dsops_refresh 0) (>= (e:date +%s) $_dsops_refresh)
   }
-  for f $_dsops_absent {
-    if (path:is-regular &follow-symlink=$true $f) { put $true; return }
-  }
-  if (> $_dsops_refresh 0) {
-    if (>= (e:date +%s) $_dsops_refresh) { put $true; return }
-  }
-  put $false
 }
 
 fn _dsops_run {
-  var key = (_dsops_key)
+  var key = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
   # The last run for this very situation was interrupted (Ctrl-C) or failed:
   # do not start it again at every prompt; wait until something changes.
-  if (eq $_dsops_pending $key) { return }
+  if (==s $_dsops_pending $key) { return }
   set _dsops_pending = $key
   var out = ''
   try { set out = ((external $_dsops_bin) hook-env elvish | slurp) } catch { }
@@ -73,8 +67,8 @@ fn _dsops_run {
       set _dsops_refresh = $n[refresh]
       set _dsops_seen = [(for f $_dsops_watch { _dsops_read $f })]
     }
-    set _dsops_sig = (_dsops_key)
-    set _dsops_pending = $nil
+    set _dsops_sig = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
+    set _dsops_pending = ''
   }
 }
 

@@ -5,8 +5,10 @@
 #
 # Before each prompt _dsops_hook decides with builtins alone whether anything
 # dsops watches moved: the directory, DSOPS_ENV, DSOPS_STATE, the files of the
-# last load (modified after the stamp file, or gone), project configs that
-# must not exist, and the clock (credential refresh). Only then it runs
+# last load (their SHA-256 differs from the one taken right after that load,
+# or they are gone: nushell's `ls` takes a millisecond, reading a small file
+# a tenth of that), project configs that must not exist, and the clock
+# (credential refresh). Only then it runs
 # `dsops hook-env nu`, which prints NUON lines ([set NAME value], [unset NAME],
 # [var FIELD value]) that are applied with load-env and hide-env. Nushell has
 # no unexported variables: the hook's bookkeeping is the record $env._dsops,
@@ -21,33 +23,38 @@ $env._dsops = {
     watch: []
     absent: []
     refresh: 0
+    seen: []
 }
 
 def _dsops_key [] {
     [$env.PWD ($env.DSOPS_ENV? | default '') ($env.DSOPS_STATE? | default '')] | str join (char -u '1f')
 }
 
-# The modification time of the regular file `f` (symlinks followed), or null.
-def _dsops_mtime [f: string] {
-    let p = ($f | path expand)
-    if ($p | path type) != 'file' { return null }
-    try { ls -D $p | get 0.modified } catch { null }
+# Is there a regular file at `f` (symlinks followed)?
+def _dsops_is_file [f: string] {
+    match ($f | path type) {
+        'file' => true
+        'symlink' => (($f | path expand | path type) == 'file')
+        _ => false
+    }
+}
+
+# The SHA-256 of the regular file `f` (symlinks followed; never a FIFO,
+# whose open would wait), or null.
+def _dsops_sum [f: string] {
+    if not (_dsops_is_file $f) { return null }
+    try { open --raw $f | hash sha256 } catch { null }
 }
 
 # True when dsops must be asked, false when nothing it watches moved.
 def _dsops_stale [] {
     let d = $env._dsops
     if $d.sig != (_dsops_key) { return true }
-    if ($d.watch | is-not-empty) {
-        let stamp = (_dsops_mtime $d.stamp)
-        if $stamp == null { return true }
-        for f in $d.watch {
-            let m = (_dsops_mtime $f)
-            if $m == null or $m > $stamp { return true }
-        }
+    for it in ($d.watch | zip $d.seen) {
+        if $it.1 == null or (_dsops_sum $it.0) != $it.1 { return true }
     }
     for f in $d.absent {
-        if ($f | path expand | path type) == 'file' { return true }
+        if (_dsops_is_file $f) { return true }
     }
     if $d.refresh > 0 and ((date now | into int) // 1_000_000_000) >= $d.refresh { return true }
     false
@@ -82,6 +89,7 @@ def --env _dsops_run [] {
         }
         load-env $set
         for name in $unset { hide-env -i $name }
+        $env._dsops.seen = ($env._dsops.watch | each {|f| _dsops_sum $f })
         $env._dsops.sig = (_dsops_key)
         $env._dsops.pending = null
     }

@@ -840,7 +840,10 @@ fn export_reads_back_in_nu_and_elvish() {
 #[test]
 fn doctor_sees_the_nu_and_elvish_hooks() {
     for (file, content) in [
-        (".config/elvish/rc.elv", "eval (dsops hook elvish | slurp)\n"),
+        (
+            ".config/elvish/rc.elv",
+            "eval (dsops hook elvish | slurp)\n",
+        ),
         (".local/share/nushell/dsops.nu", ""),
     ] {
         let sb = Sandbox::new();
