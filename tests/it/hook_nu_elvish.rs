@@ -862,3 +862,99 @@ fn doctor_sees_the_nu_and_elvish_hooks() {
         );
     }
 }
+
+/// Role credentials from the shared cache are reloaded when the state says
+/// they are due (as if two hours passed); in nushell the hook's own clock
+/// check, made due, asks dsops once.
+fn sso_refresh(sh: Sh) {
+    let sb = Sandbox::new();
+    sb.write(
+        ".aws/config",
+        "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    let cfg = sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nsecretStores:\n  sso:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"123456789012\"\n    role_name: AdministratorAccess\n\
+         envs:\n  e:\n    AWS_ACCESS_KEY_ID:\n      from: {store: sso, key: access_key_id}\n",
+    );
+    allow(&sb, &cfg);
+    // The cache file of account 123456789012, role AdministratorAccess,
+    // session my-sso (the check vector of hook.rs).
+    let role_cache = sb.path(".aws/cli/cache/c61222fe4c86bb5d3638873744d4cab00a0bf176.json");
+    let creds = |key: &str| {
+        let exp = time::OffsetDateTime::now_utc() + time::Duration::seconds(7200);
+        let exp = exp
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        format!(
+            "{{\"ProviderType\":\"sso\",\"Credentials\":{{\"AccessKeyId\":\"{key}\",\"SecretAccessKey\":\"sk\",\"SessionToken\":\"st\",\"Expiration\":\"{exp}\",\"AccountId\":\"123456789012\"}}}}"
+        )
+    };
+    std::fs::create_dir_all(role_cache.parent().unwrap()).unwrap();
+    std::fs::write(&role_cache, creds("AKIAFIRST0001")).unwrap();
+    let log = sb.path("calls.log");
+    let wrapper = write_exec(
+        &sb,
+        "counting-dsops",
+        &format!(
+            "echo \"$@\" >> '{}'\nexec '{}' \"$@\"",
+            log.display(),
+            dsops()
+        ),
+    );
+    let calls = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("hook-env"))
+            .count()
+    };
+    let Some(mut s) = Session::start(&sb, sh, &wrapper, &[]) else {
+        return;
+    };
+    s.cd(&sb.path("project"));
+    let (e, _) = s.env();
+    assert_eq!(
+        get(&e, "AWS_ACCESS_KEY_ID"),
+        Some(&b"AKIAFIRST0001"[..]),
+        "{}",
+        s.pane()
+    );
+    std::fs::write(&role_cache, creds("AKIASECOND002")).unwrap();
+    // Not due: nothing reloads.
+    s.type_line("");
+    let (e, _) = s.env();
+    assert_eq!(get(&e, "AWS_ACCESS_KEY_ID"), Some(&b"AKIAFIRST0001"[..]));
+    if sh == Sh::Nu {
+        let before = calls();
+        s.type_line("$env._dsops.refresh = 1");
+        let _ = s.env();
+        assert_eq!(calls(), before + 1, "{}", s.pane());
+    }
+    s.type_line(&match sh {
+        Sh::Nu => "$env.DSOPS_STATE = ($env.DSOPS_STATE | str replace -r '\"refresh\":[0-9]+' '\"refresh\":1')".to_string(),
+        Sh::Elvish => "use re; set-env DSOPS_STATE (re:replace '\"refresh\":[0-9]+' '\"refresh\":1' $E:DSOPS_STATE)".to_string(),
+    });
+    let (e, _) = s.env();
+    assert_eq!(
+        get(&e, "AWS_ACCESS_KEY_ID"),
+        Some(&b"AKIASECOND002"[..]),
+        "{}",
+        s.pane()
+    );
+    let state = String::from_utf8_lossy(get(&e, "DSOPS_STATE").unwrap()).into_owned();
+    assert!(!state.contains("AKIASECOND002"), "{state}");
+    assert!(s.pane().contains("~AWS_ACCESS_KEY_ID"), "{}", s.pane());
+}
+
+#[test]
+fn nu_sso_credentials_refresh() {
+    sso_refresh(Sh::Nu);
+}
+
+#[test]
+fn elvish_sso_credentials_refresh() {
+    sso_refresh(Sh::Elvish);
+}
