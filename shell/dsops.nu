@@ -87,6 +87,8 @@ def --env _dsops_run [] {
                 'var' => { $env._dsops = ($env._dsops | upsert $name ($op | get 2)) }
             }
         }
+        # PATH is a list in nushell (joined with ':' again for processes).
+        if 'PATH' in $set { $set = ($set | upsert PATH ($set.PATH | split row (char esep))) }
         load-env $set
         for name in $unset { hide-env -i $name }
         $env._dsops.seen = ($env._dsops.watch | each {|f| _dsops_sum $f })

@@ -426,6 +426,9 @@ fn round_trip(sh: Sh) {
         yaml.push_str(&format!("    {k}: {}\n", yaml_str(v)));
     }
     yaml.push_str("    PRIOR_A: dsops-a-77e1\n    PRIOR_B: dsops-b-0f9c\n    OUTER: outer-5d1e\n");
+    let base_path = std::env::var("PATH").unwrap_or_default();
+    let project_path = format!("/nonexistent-dsops/bin:{base_path}");
+    yaml.push_str(&format!("    PATH: {}\n", yaml_str(&project_path)));
     let cfg = sb.write("project/.dsops.yaml", &yaml);
     allow(&sb, &cfg);
     let nested = sb.write(
@@ -457,6 +460,16 @@ fn round_trip(sh: Sh) {
     }
     assert_eq!(get(&env_in, "PRIOR_A"), Some(&b"dsops-a-77e1"[..]));
     assert_eq!(get(&env_in, "PRIOR_B"), Some(&b"dsops-b-0f9c"[..]));
+    assert_eq!(get(&env_in, "PATH"), Some(project_path.as_bytes()));
+    if sh == Sh::Nu {
+        // A list, as nushell keeps PATH, not a string.
+        let kind = s.output_of(|f| format!("$env.PATH | describe | save -f {f}"));
+        assert!(
+            kind.starts_with(b"list"),
+            "{}",
+            String::from_utf8_lossy(&kind)
+        );
+    }
     // The priors are kept in a private file, not in the environment; the
     // hook's own bookkeeping is not exported either.
     for p in [prior_a, prior_b] {
@@ -496,6 +509,7 @@ fn round_trip(sh: Sh) {
         assert_eq!(get(&env_out, k), None, "{sh:?}: {k} left behind");
     }
     assert_eq!(get(&env_out, "PRIOR_A"), Some(prior_a.as_bytes()), "{sh:?}");
+    assert_eq!(get(&env_out, "PATH"), Some(base_path.as_bytes()), "{sh:?}");
     assert_eq!(get(&env_out, "PRIOR_B"), Some(prior_b.as_bytes()), "{sh:?}");
     // A real unset in the shell itself, not an empty string.
     let sh_ = sh;
