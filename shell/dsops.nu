@@ -9,8 +9,9 @@
 # or they are gone: nushell's `ls` takes a millisecond, reading a small file
 # a tenth of that), project configs that must not exist, and the clock
 # (credential refresh). Only then it runs
-# `dsops hook-env nu`, which prints NUON lines ([set NAME value], [unset NAME],
-# [var FIELD value]) that are applied with load-env and hide-env. Nushell has
+# `dsops hook-env nu`, which prints the rows of a NUON table ([set, NAME,
+# value], [unset, NAME, null], [var, FIELD, value]) that are applied with one
+# load-env and one hide-env. Nushell has
 # no unexported variables: the hook's bookkeeping is the record $env._dsops,
 # which is not a string and so never reaches other processes.
 
@@ -70,27 +71,21 @@ def --env _dsops_run [] {
     let out = (try { ^($env._dsops.bin) hook-env nu } catch { '' })
     # dsops prints everything at the very end, so output means it completed.
     if ($out | describe) == 'string' and ($out | is-not-empty) {
-        let ops = (try { $"[($out)]" | from nuon } catch { [] })
-        mut set = {}
-        mut unset = []
-        for op in $ops {
-            let name = ($op | get 1)
-            match ($op | get 0) {
-                'set' => {
-                    $set = ($set | upsert $name ($op | get 2))
-                    $unset = ($unset | where {|n| $n != $name })
-                }
-                'unset' => {
-                    if $name in $set { $set = ($set | reject $name) }
-                    $unset = ($unset | append $name)
-                }
-                'var' => { $env._dsops = ($env._dsops | upsert $name ($op | get 2)) }
-            }
+        # One table, applied at once (a loop over the lines is slow in nu):
+        # per name the last line counts.
+        let ops = (try { $"[[op, name, value]; ($out)]" | from nuon } catch { [] })
+        let vars = ($ops | where op == var | select name value)
+        if ($vars | is-not-empty) {
+            $env._dsops = ($env._dsops | merge ($vars | transpose -r -d))
         }
+        let env_ops = ($ops | where op != var | reverse | uniq-by name)
+        let rows = ($env_ops | where op == set | select name value)
+        mut set = if ($rows | is-empty) { {} } else { $rows | transpose -r -d }
         # PATH is a list in nushell (joined with ':' again for processes).
         if 'PATH' in $set { $set = ($set | upsert PATH ($set.PATH | split row (char esep))) }
         load-env $set
-        for name in $unset { hide-env -i $name }
+        let unset = ($env_ops | where op == unset | get name)
+        if ($unset | is-not-empty) { hide-env -i ...$unset }
         $env._dsops.seen = ($env._dsops.watch | each {|f| _dsops_sum $f })
         $env._dsops.sig = (_dsops_key)
         $env._dsops.pending = null

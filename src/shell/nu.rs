@@ -2,10 +2,12 @@
 //! once, then `source` that file from `config.nu`; the hook runs from
 //! `$env.config.hooks.pre_prompt`.
 //!
-//! Nushell cannot eval a string, so `hook-env nu` prints data: one NUON list
-//! per line, `[set, NAME, value]`, `[unset, NAME]` or `[var, FIELD, value]`
-//! (the hook's bookkeeping, kept in the record `$env._dsops`), which the
-//! script parses with `from nuon` and applies with `load-env` and `hide-env`.
+//! Nushell cannot eval a string, so `hook-env nu` prints data: the rows of a
+//! NUON table `[[op, name, value]; ...]`, one a line: `[set, NAME, value]`,
+//! `[unset, NAME, null]` or `[var, FIELD, value]` (the hook's bookkeeping,
+//! kept in the record `$env._dsops`), which the script parses with `from
+//! nuon` and applies at once with `load-env` and `hide-env` (per name, the
+//! last row counts).
 //! Values are NUON raw strings (`r#'...'#`), where nothing is an escape.
 //! Nushell strings are UTF-8: a value that is not (only a prior value from
 //! the environment or a path can be) is written with U+FFFD in place of the
@@ -31,15 +33,13 @@ pub fn raw_string(value: &[u8]) -> Vec<u8> {
     format!("r{hashes}'{text}'{hashes}").into_bytes()
 }
 
-fn line(out: &mut Vec<u8>, op: &str, name: &str, value: Option<&[u8]>) {
+fn line(out: &mut Vec<u8>, op: &str, name: &str, value: &[u8]) {
     out.push(b'[');
     out.extend_from_slice(op.as_bytes());
     out.extend_from_slice(b", ");
     out.extend_from_slice(name.as_bytes());
-    if let Some(v) = value {
-        out.extend_from_slice(b", ");
-        out.extend_from_slice(v);
-    }
+    out.extend_from_slice(b", ");
+    out.extend_from_slice(value);
     out.extend_from_slice(b"]\n");
 }
 
@@ -54,7 +54,7 @@ impl Syntax for Nu {
         raw_string(value)
     }
     fn export(&self, out: &mut Vec<u8>, name: &str, quoted: &[u8]) {
-        line(out, "set", name, Some(quoted));
+        line(out, "set", name, quoted);
     }
     fn plain_export(&self, name: &str, quoted: &str) -> String {
         format!("  {name}: {quoted}\n")
@@ -63,10 +63,10 @@ impl Syntax for Nu {
         ("{\n", "}\n")
     }
     fn unset(&self, out: &mut Vec<u8>, name: &str) {
-        line(out, "unset", name, None);
+        line(out, "unset", name, b"null");
     }
     fn assign(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        line(out, "var", name.trim_start_matches("_dsops_"), Some(value));
+        line(out, "var", name.trim_start_matches("_dsops_"), value);
     }
     fn list(&self, items: &[&[u8]]) -> Vec<u8> {
         let quoted: Vec<Vec<u8>> = items.iter().map(|i| raw_string(i)).collect();
