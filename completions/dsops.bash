@@ -107,7 +107,7 @@ _dsops() {
         --profile|-p) _dsops_names "$bin" profiles "$val" "$config" ;;
         --sso-session) _dsops_names "$bin" sso-sessions "$val" "$config" ;;
         --format|-f) case $cmd in 'sso list') _dsops_words 'table json' "$val" ;; *) _dsops_words 'shell dotenv json' "$val" ;; esac ;;
-        --shell) _dsops_words 'bash zsh fish' "$val" ;;
+        --shell) _dsops_words 'bash zsh fish nu elvish' "$val" ;;
         --min-validity) COMPREPLY=() ;;
         --port) COMPREPLY=() ;;
         --cluster) COMPREPLY=() ;;
@@ -152,7 +152,7 @@ _dsops() {
     case $cmd in
         '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur" ;;
         sso) if ((npos == 0)); then _dsops_words 'list populate' "$cur"; fi ;;
-        hook) if ((npos == 0)); then _dsops_words 'bash zsh fish' "$cur"; fi ;;
+        hook) if ((npos == 0)); then _dsops_words 'bash zsh fish nu elvish' "$cur"; fi ;;
         allow) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         deny) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         exec) if ((npos == 0)); then _dsops_commands "$cur"; fi ;;

@@ -152,7 +152,7 @@ complete -c dsops -n '__dsops_flags_of logout' -s p -l profile -x -a '(__dsops_n
 complete -c dsops -n '__dsops_flags_of logout' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 
 # dsops hook
-complete -c dsops -n '__dsops_operand_of hook' -x -a 'bash zsh fish'
+complete -c dsops -n '__dsops_operand_of hook' -x -a 'bash zsh fish nu elvish'
 
 # dsops allow
 complete -c dsops -n '__dsops_flags_of allow' -l show -d 'print what changed since the config was allowed, by risk, and change nothing'
@@ -164,7 +164,7 @@ complete -c dsops -n '__dsops_operand_of deny' -r -F
 
 # dsops export
 complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json' -d 'output format: shell, dotenv or json'
-complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish' -d 'shell syntax for --format shell: bash, zsh or fish'
+complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish nu elvish' -d 'shell syntax for --format shell: bash, zsh, fish, nu or elvish'
 complete -c dsops -n '__dsops_flags_of export' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of export' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of export' -l no-browser -d 'do not open a browser; print the URL and code only'

@@ -417,7 +417,7 @@ t dsops console --profile ''
     expect(lines[4], &["dev", "local"], "--env");
     expect(lines[5], &["sso-dev"], "--profile");
     expect(lines[6], &["corp"], "--sso-session");
-    expect(lines[7], &["bash", "fish", "zsh"], "hook");
+    expect(lines[7], &["bash", "elvish", "fish", "nu", "zsh"], "hook");
     expect(lines[8], &["--no-browser", "--no-login"], "creds --no-");
     assert!(
         sorted(lines[9]).contains(&"creds".to_string()),
@@ -489,7 +489,7 @@ end
     expect(lines[3], &["dev", "local"], "--env");
     expect(lines[4], &["sso-dev"], "--profile");
     expect(lines[5], &["corp"], "--sso-session");
-    expect(lines[6], &["bash", "fish", "zsh"], "hook");
+    expect(lines[6], &["bash", "elvish", "fish", "nu", "zsh"], "hook");
     expect(lines[7], &["--no-browser", "--no-login"], "creds --no-");
 }
 
@@ -599,7 +599,7 @@ fn zsh_completion_in_a_clean_zsh() {
         ("dsops --env ", &["dev", "local"]),
         ("dsops login --profile ", &["sso-dev"]),
         ("dsops login --sso-session ", &["corp"]),
-        ("dsops hook ", &["bash", "fish", "zsh"]),
+        ("dsops hook ", &["bash", "elvish", "fish", "nu", "zsh"]),
         ("dsops creds --no-", &["--no-browser", "--no-login"]),
         ("dsops sso ", &["list", "populate"]),
         ("dsops sso list --format ", &["json", "table"]),

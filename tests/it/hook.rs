@@ -530,7 +530,7 @@ fn hostile_values(marker: &Path) -> Vec<(String, String)> {
 
 /// A YAML double-quoted scalar; control characters escaped (YAML forbids
 /// them raw), and `${` written `$${` (a literal value expands `${VAR}`).
-fn yaml_str(v: &str) -> String {
+pub(crate) fn yaml_str(v: &str) -> String {
     let mut s = String::from("\"");
     for c in v.chars() {
         match c {

@@ -21,6 +21,7 @@ mod generate;
 mod hardening;
 mod hook;
 mod hook_messages;
+mod hook_nu_elvish;
 mod licenses;
 mod listeners;
 mod min_validity;
