@@ -18,6 +18,8 @@
 
 #[path = "doctor_aws.rs"]
 mod aws;
+// The yes/no question on a terminal, also asked by `dsops login`.
+pub(super) use aws::ask;
 
 use super::Ctx;
 use crate::awsconfig::AwsConfig;
@@ -220,7 +222,7 @@ fn check_envs(ctx: &Ctx, cfg: &Config, r: &mut Report) {
     }
 }
 
-fn interactive() -> bool {
+pub(super) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 

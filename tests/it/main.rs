@@ -18,6 +18,7 @@ mod file_store;
 mod generate;
 mod hardening;
 mod hook;
+mod keyring;
 mod licenses;
 mod min_validity;
 mod pkce;
