@@ -529,3 +529,39 @@ fn tokens_storage_only_in_the_user_config() {
         "{err}"
     );
 }
+
+#[test]
+fn the_hook_says_once_that_the_keyring_is_locked_and_never_prompts() {
+    let idc = FakeIdc::start(&[]);
+    let Some((sb, ss)) = setup(&idc) else { return };
+    if !require_tool("bash") {
+        return;
+    }
+    sb.ok(&["login", "--profile", "dev"]);
+    sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nsecretStores:\n  sso:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: DeveloperAccess\n\
+         envs:\n  e:\n    AWS_ACCESS_KEY_ID:\n      from: {store: sso, key: access_key_id}\n",
+    );
+    sb.ok(&["allow"]);
+    ss.lock();
+    let bin = bin().display().to_string();
+    let prompt = "for _c in \"${PROMPT_COMMAND[@]}\"; do eval \"$_c\"; done";
+    let script = format!(
+        "eval \"$('{bin}' hook bash)\"\ncd '{}'\n{prompt}\n{prompt}\n{prompt}\n",
+        sb.path("project").display()
+    );
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", &script])
+        .env_clear()
+        .envs(sb.base_env())
+        .current_dir(&sb.home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // "locked", not "denied": no unlock (which would prompt) was tried.
+    assert_eq!(err.matches("is locked").count(), 1, "{err}");
+    assert!(!err.contains("denied"), "{err}");
+    assert_eq!(idc.counter("get_role_credentials"), 0);
+}
