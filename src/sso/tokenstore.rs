@@ -102,6 +102,20 @@ impl TokenStore {
         self.keyring.is_some()
     }
 
+    /// The file that changes when the token does: the token file, or with
+    /// the keyring a note beside where it would be (`<sha1>.json.keyring`,
+    /// no secret in it), so that the hook reloads after a sign-in.
+    pub fn watched(&self) -> PathBuf {
+        match &self.keyring {
+            None => self.path.clone(),
+            Some(_) => {
+                let mut p = self.path.clone().into_os_string();
+                p.push(".keyring");
+                PathBuf::from(p)
+            }
+        }
+    }
+
     /// For messages: the file's path, or the keyring entry.
     pub fn describe(&self) -> String {
         match &self.keyring {
@@ -142,7 +156,18 @@ impl TokenStore {
             &k.label,
             text.as_bytes(),
             k.prompt,
-        )
+        )?;
+        // Only a hint for the hook: a note that cannot be written is no error.
+        let note = format!(
+            "dsops keeps this SSO session in the OS keyring (service {}, account {}); written at {} ms\n",
+            keyring::TOKEN_SERVICE,
+            k.account,
+            super::cooldown::now_ms()
+        );
+        if let Err(e) = crate::fsutil::write_atomic(&self.watched(), note.as_bytes()) {
+            crate::settings::debug(format_args!("cannot write the keyring note: {e}"));
+        }
+        Ok(())
     }
 
     /// Delete the token; `false` when there was none.
@@ -150,6 +175,7 @@ impl TokenStore {
         let Some(k) = &self.keyring else {
             return delete_file(&self.path);
         };
+        let _ = delete_file(&self.watched());
         keyring::delete(keyring::TOKEN_SERVICE, &k.account, k.prompt)
     }
 }

@@ -429,7 +429,10 @@ fn a_locked_keyring_is_not_unlocked_without_a_person() {
     let idc = FakeIdc::start(&[]);
     let Some((sb, ss)) = setup(&idc) else { return };
     sb.ok(&["login", "--profile", "dev"]);
+    sb.ok(&["creds", "--profile", "dev", "--no-login"]);
     ss.lock();
+    // Role credentials cached on disk: the warm path reads no keyring.
+    sb.ok(&["creds", "--profile", "dev", "--no-login"]);
     let _ = std::fs::remove_dir_all(sb.path(".aws/cli/cache"));
     let err = sb.fails(&["creds", "--profile", "dev", "--no-login"], 8);
     assert!(err.contains("is locked"), "{err}");
@@ -564,4 +567,47 @@ fn the_hook_says_once_that_the_keyring_is_locked_and_never_prompts() {
     assert_eq!(err.matches("is locked").count(), 1, "{err}");
     assert!(!err.contains("denied"), "{err}");
     assert_eq!(idc.counter("get_role_credentials"), 0);
+}
+
+#[test]
+fn the_hook_reloads_after_a_sign_in_to_the_keyring() {
+    let idc = FakeIdc::start(&[]);
+    let Some((sb, _ss)) = setup(&idc) else { return };
+    if !require_tool("bash") {
+        return;
+    }
+    sb.write(
+        "project/.dsops.yaml",
+        "version: 1\nsecretStores:\n  sso:\n    type: aws.sso\n    sso_session: my-sso\n    account_id: \"111111111111\"\n    role_name: DeveloperAccess\n\
+         envs:\n  e:\n    AWS_ACCESS_KEY_ID:\n      from: {store: sso, key: access_key_id}\n",
+    );
+    sb.ok(&["allow"]);
+    let bin = bin().display().to_string();
+    let prompt = "for _c in \"${PROMPT_COMMAND[@]}\"; do eval \"$_c\"; done";
+    let out_file = sb.path("key");
+    let script = format!(
+        "eval \"$('{bin}' hook bash)\"\ncd '{}'\n{prompt}\n{prompt}\n\
+         echo \"before=${{AWS_ACCESS_KEY_ID:-}}\" > '{out}'\n\
+         '{bin}' login --profile dev 2>/dev/null\n{prompt}\n\
+         echo \"after=${{AWS_ACCESS_KEY_ID:-}}\" >> '{out}'\n",
+        sb.path("project").display(),
+        out = out_file.display()
+    );
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", &script])
+        .env_clear()
+        .envs(sb.base_env())
+        .current_dir(&sb.home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("sign-in needed").count(), 1, "{err}");
+    let got = std::fs::read_to_string(&out_file).unwrap();
+    assert!(got.contains("before=\n"), "{got}");
+    assert!(
+        got.lines()
+            .any(|l| l.starts_with("after=") && l.len() > "after=".len()),
+        "the sign-in reloaded the set: {got}\n{err}"
+    );
 }
