@@ -13,7 +13,7 @@ use super::Report;
 use crate::awsconfig::{AwsConfig, SsoSession, profile_place};
 use crate::sso::tokenstore::TokenStore;
 use crate::sso::{self, LoginPolicy, cache};
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::IsTerminal;
 
 /// How `doctor` may sign in to a session whose token has expired.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -300,23 +300,7 @@ fn offer(sign_in: SignIn, desc: &str, what: &str) -> bool {
     match sign_in {
         SignIn::Never => false,
         SignIn::Yes => true,
-        SignIn::Ask => ask(&format!("{desc}: {what}. Sign in now? [Y/n] ")),
-    }
-}
-
-/// Ask `question` on stderr; an empty answer, `y` or `yes` is a yes.
-pub(in crate::cmd) fn ask(question: &str) -> bool {
-    eprint!("dsops: {question}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    // One short answer; a closed or endless stdin is a "no".
-    let mut stdin = std::io::stdin().lock().take(64);
-    match stdin.read_line(&mut line) {
-        Ok(n) if n > 0 => {
-            let a = line.trim().to_ascii_lowercase();
-            a.is_empty() || a == "y" || a == "yes"
-        }
-        _ => false,
+        SignIn::Ask => crate::cmd::ask(&format!("{desc}: {what}. Sign in now? [Y/n] ")),
     }
 }
 

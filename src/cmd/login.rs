@@ -108,8 +108,8 @@ fn import_plaintext(ctx: &Ctx, session: &SsoSession, store: &TokenStore) -> Resu
     }
     let shown = file.path().display().to_string();
     let yes = ctx.args.import
-        || (super::doctor::interactive()
-            && super::doctor::ask(&format!(
+        || (super::interactive()
+            && super::ask(&format!(
                 "a plaintext token file {shown} exists for this session; move it into the OS keyring and delete the file? [Y/n] "
             )));
     if !yes {

@@ -218,21 +218,6 @@ pub struct Tokens {
     pub role_credentials: TokenStorage,
 }
 
-/// A file shared with the AWS CLI, or the OS keyring.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TokenStorage {
-    #[default]
-    File,
-    Keyring,
-}
-
-impl TokenStorage {
-    /// `file` or `keyring`, as written in the config and `DSOPS_TOKEN_STORAGE`.
-    pub fn parse(s: &str) -> Option<TokenStorage> {
-        match s {
-            "file" => Some(TokenStorage::File),
-            "keyring" => Some(TokenStorage::Keyring),
-            _ => None,
-        }
-    }
-}
+/// `file` or `keyring`: defined with the environment variable that also
+/// sets it (`DSOPS_TOKEN_STORAGE`).
+pub use crate::settings::TokenStorage;

@@ -110,21 +110,8 @@ pub fn no_login() -> bool {
     switch("DSOPS_NO_LOGIN") || switch("CI")
 }
 
-/// `DSOPS_TOKEN_STORAGE`: `file` or `keyring` (over the user config's
-/// `tokens.storage`); `None` when unset. Anything else is a usage error.
-pub fn token_storage() -> Result<Option<crate::config::TokenStorage>> {
-    let Some(v) = var("DSOPS_TOKEN_STORAGE") else {
-        return Ok(None);
-    };
-    crate::config::TokenStorage::parse(v.trim())
-        .map(Some)
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "DSOPS_TOKEN_STORAGE: expected keyring or file, not '{}'",
-                crate::text::shown(&v)
-            ))
-        })
-}
+mod storage;
+pub use storage::{TokenStorage, token_storage};
 
 /// `AWS_SSO_DISABLE_BROWSER`: print the sign-in URL, open nothing.
 pub fn no_browser() -> bool {
