@@ -130,7 +130,7 @@ _dsops() {
     if [[ $cur == -* ]]; then
         case $cmd in
             creds) _dsops_words '--store --profile --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            login) _dsops_words '--store --profile --sso-session --min-validity --force --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            login) _dsops_words '--store --profile --sso-session --min-validity --force --import --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             logout) _dsops_words '--store --profile --sso-session --config --env --quiet --debug --help --version' "$cur" ;;
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             allow) _dsops_words '--show --yes --config --env --quiet --debug --help --version' "$cur" ;;

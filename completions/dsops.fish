@@ -143,6 +143,7 @@ complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_na
 complete -c dsops -n '__dsops_flags_of login' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of login' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of login' -l force -d 'sign in even when the cached token is still valid'
+complete -c dsops -n '__dsops_flags_of login' -l import -d 'with tokens in the OS keyring: move a plaintext AWS CLI token file of the session into the keyring and delete the file, without asking'
 complete -c dsops -n '__dsops_flags_of login' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of login' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 

@@ -248,6 +248,8 @@ pub struct Args {
     pub static_credentials: bool,
     /// `login --force`: sign in even with a valid token.
     pub force: bool,
+    /// `login --import`: move a plaintext token file into the keyring.
+    pub import: bool,
     /// `doctor --login`: sign in where a session needs it, without asking.
     pub login: bool,
     pub port: Option<String>,

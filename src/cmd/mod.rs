@@ -309,3 +309,27 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::Help => Err(Error::usage("help is printed by the parser")),
     }
 }
+
+/// stdin and stderr are terminals: a person can answer a question.
+pub(crate) fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask `question` on stderr (`doctor`'s sign-in, `login`'s import); an
+/// empty answer, `y` or `yes` is a yes.
+pub(crate) fn ask(question: &str) -> bool {
+    use std::io::{BufRead, Read, Write};
+    eprint!("dsops: {question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    // One short answer; a closed or endless stdin is a "no".
+    let mut stdin = std::io::stdin().lock().take(64);
+    match stdin.read_line(&mut line) {
+        Ok(n) if n > 0 => {
+            let a = line.trim().to_ascii_lowercase();
+            a.is_empty() || a == "y" || a == "yes"
+        }
+        _ => false,
+    }
+}

@@ -29,6 +29,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "when on, never sign in; exit with status 5 when a sign-in is needed",
     ),
     (
+        "DSOPS_TOKEN_STORAGE",
+        "where the SSO session is kept: file (~/.aws/sso/cache, shared with the AWS CLI) or keyring (the OS keyring, service dsops, account the token file's SHA-1); over the user config's tokens.storage",
+    ),
+    (
         "DSOPS_USE_DEVICE_CODE",
         "when on, sign in with the device code flow",
     ),

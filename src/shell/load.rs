@@ -130,7 +130,11 @@ fn resolve_for_hook(
             blocked.push(Blocked {
                 store: root.to_string(),
                 hint: target.login_hint.clone(),
-                token_file: sso::cache::token_path(&target.session),
+                // The file a sign-in changes (with tokens in the keyring,
+                // the note beside where the token file would be).
+                token_file: sso::tokenstore::TokenStore::of(&target.session, &opts.login)
+                    .map(|s| s.watched())
+                    .unwrap_or_else(|_| sso::cache::token_path(&target.session)),
                 vars: vec![],
             });
         }

@@ -22,6 +22,7 @@ mod hardening;
 mod hook;
 mod hook_messages;
 mod hook_nu_elvish;
+mod keyring;
 mod licenses;
 mod listeners;
 mod min_validity;
