@@ -45,6 +45,7 @@ use super::priors;
 use super::stamp;
 use super::state::{self, State};
 use super::transition::{Inputs, name_list, transition};
+use super::usage;
 use crate::config::discover;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -72,6 +73,11 @@ fn epoch(t: SystemTime) -> i64 {
 }
 
 pub fn run(opts: &Options) -> Result<Vec<u8>> {
+    run_with(opts, None)
+}
+
+/// [`run`], with what `dsops use` switches to (`None`: keep the state's).
+pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8>> {
     // Before any file is read: the stamp must be older than every change
     // that this run does not see.
     let read_at = SystemTime::now();
@@ -100,10 +106,17 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
 
     // A state of the old format, or one whose lines may have stopped
     // part-way, is decided again.
+    // `dsops use` always decides again (the same name fetches afresh).
+    let using = match change {
+        Some(c) => c.using.clone(),
+        None => old.using.clone(),
+    };
     let same_inputs = old.v == state::VERSION
         && !old.partial
+        && change.is_none()
         && old.cfg == nearest_enc
-        && (nearest.is_none() || (old.env == env_var && files_unchanged(&old.files)));
+        && (nearest.is_none() || old.env == env_var)
+        && files_unchanged(&old.files);
     let refresh_due = old.refresh != 0 && now >= old.refresh;
     if opts.debug {
         eprintln!(
@@ -133,6 +146,14 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         for (p, why) in skipped.iter().rev() {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
+        }
+        if let Some(using) = &using {
+            usage::layer(
+                &mut plan,
+                using,
+                change.and_then(|c| c.fetched.as_ref()),
+                now,
+            );
         }
         let (priors, lost) = old_priors(&old);
         let env = |n: &str| std::env::var_os(n);

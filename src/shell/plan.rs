@@ -82,6 +82,8 @@ pub struct Plan {
     /// the last ones.
     pub notices: Vec<String>,
     pub refresh: i64,
+    /// What `dsops use` switched the shell to (kept when the load fails).
+    pub using: Option<String>,
 }
 
 impl Plan {

@@ -68,6 +68,10 @@ pub struct State {
     /// Fingerprint of the one-time messages shown for this situation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What `dsops use` switched the shell to (`profile:NAME` or
+    /// `store:NAME`, see `usage.rs`): a name, never credentials.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
     /// Version 1 only: the names and the user's prior values, inline
     /// (base64; `None`: unset). Read, never written.
     #[serde(default, rename = "vars", skip_serializing)]
@@ -139,7 +143,7 @@ impl State {
 
     /// Nothing loaded and nothing to remember: `DSOPS_STATE` is unset.
     pub fn is_empty(&self) -> bool {
-        self.cfg.is_none() && self.names.is_empty() && self.note.is_none()
+        self.cfg.is_none() && self.names.is_empty() && self.note.is_none() && self.using.is_none()
     }
 
     /// A version 1 state's inline prior values, decoded (one that does not
@@ -214,6 +218,7 @@ mod tests {
             priors: Some("0123456789abcdef0123456789abcdef".into()),
             partial: true,
             note: None,
+            using: Some("profile:dev".into()),
             inline: vec![],
         };
         let d = State::decode(s.encode().as_bytes()).unwrap();
@@ -294,6 +299,7 @@ mod tests {
                             priors,
                             partial,
                             note,
+                            using: None,
                             inline: vec![],
                         }
                     },

@@ -32,4 +32,5 @@ mod signin_state;
 mod source;
 mod stores;
 mod trust;
+mod use_switch;
 mod yaml;
