@@ -184,7 +184,8 @@ fn key(t: &mut RawTty) -> std::io::Result<Key> {
                     Some(b'B') => Key::Down,
                     _ => Key::Other,
                 },
-                Some(_) => Key::Other,
+                // Esc and a key typed right after it: still Esc.
+                Some(_) => Key::Cancel,
             }
         }
         b if b.is_ascii_graphic() || b == b' ' => Key::Char(b as char),

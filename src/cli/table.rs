@@ -569,7 +569,7 @@ pub const COMMANDS: &[Command] = &[
         name: "console",
         operands: "",
         summary: "open the AWS console as the role of a store or profile",
-        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error.",
+        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error. Without --store or --profile on a terminal, the list dsops use shows, to choose from.",
         flags: &[
             "store",
             "profile",

@@ -90,7 +90,9 @@ impl RawTty {
 impl Drop for RawTty {
     fn drop(&mut self) {
         // SAFETY: restores the attributes read in `open` on the same fd.
-        unsafe { libc::tcsetattr(self.file.as_raw_fd(), libc::TCSAFLUSH, &self.saved) };
+        // TCSADRAIN, not TCSAFLUSH: what was typed after Enter is kept for
+        // the shell.
+        unsafe { libc::tcsetattr(self.file.as_raw_fd(), libc::TCSADRAIN, &self.saved) };
     }
 }
 

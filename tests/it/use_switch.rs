@@ -409,7 +409,18 @@ fn use_outside_a_hooked_shell_says_how() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("dev"), "{err}");
+    assert!(
+        err.contains("needs a profile or --store NAME") && err.contains("dev"),
+        "{err}"
+    );
+    // console without a target: the same list, the same error.
+    let out = sb.cmd().args(["console", "--print"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("console needs a profile or --store NAME") && err.contains("dev"),
+        "{err}"
+    );
 }
 
 const CHAIN: &str = "[profile mid]\nrole_arn = arn:aws:iam::222222222222:role/Mid\nsource_profile = dev\n\n\
@@ -486,7 +497,8 @@ fn picker_filters_cancels_and_chooses() {
         "eu-west-1",
         "[profile ops]\nsso_session = my-sso\nsso_account_id = 222222222222\nsso_role_name = OpsAdmin\nregion = us-west-2\n",
     );
-    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1")
+        .set("AWS_ENDPOINT_URL_SIGNIN", &idc.url);
     sb.ok(&["login", "--profile", "dev"]);
     let rc = write_rc(&sb, Sh::Bash);
     let t = Tmux::start(&sb, Sh::Bash.start());
@@ -513,6 +525,11 @@ fn picker_filters_cancels_and_chooses() {
         t.pane()
     );
     t.keys(&["Escape"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || !t.pane().contains("OpsAdmin")),
+        "{}",
+        t.pane()
+    );
     let cancelled = dump(&t, &sb, "cancelled");
     assert_eq!(watched(&cancelled), watched(&before), "{}", t.pane());
     assert!(cancelled.get("DSOPS_STATE") == before.get("DSOPS_STATE"));
@@ -528,6 +545,11 @@ fn picker_filters_cancels_and_chooses() {
         t.pane()
     );
     t.keys(&["Enter"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || !t.pane().contains("ACCOUNT")),
+        "{}",
+        t.pane()
+    );
     let chosen = dump(&t, &sb, "chosen");
     assert_eq!(
         chosen.get("DSOPS_USE").map(String::as_str),
