@@ -104,16 +104,16 @@ pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8
         .map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
-    // A state of the old format, or one whose lines may have stopped
-    // part-way, is decided again.
-    // `dsops use` always decides again (the same name fetches afresh).
+    // `dsops use` always decides again (the same name fetches afresh); the
+    // project's inputs may still be the same (no "loading" line then).
     let using = match change {
         Some(c) => c.using.clone(),
         None => old.using.clone(),
     };
+    // A state of the old format, or one whose lines may have stopped
+    // part-way, is decided again.
     let same_inputs = old.v == state::VERSION
         && !old.partial
-        && change.is_none()
         && old.cfg == nearest_enc
         && (nearest.is_none() || old.env == env_var)
         && files_unchanged(&old.files);
@@ -131,7 +131,7 @@ pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8
         );
     }
 
-    let (new, first, lines) = if same_inputs && !refresh_due {
+    let (new, first, lines) = if same_inputs && !refresh_due && change.is_none() {
         let mut new = old.clone();
         keep_stamp(&old, &mut new, read_at);
         (new, None, Vec::new())
