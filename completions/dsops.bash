@@ -141,6 +141,7 @@ _dsops() {
             eks-token) _dsops_words '--cluster --cluster-name --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --login --config --env --quiet --debug --help --version' "$cur" ;;
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            use) _dsops_words '--store --off --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso populate') _dsops_words '--sso-session --profile-name --region --prune --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
@@ -150,13 +151,14 @@ _dsops() {
         return
     fi
     case $cmd in
-        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur" ;;
+        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help' "$cur" ;;
         sso) if ((npos == 0)); then _dsops_words 'list populate' "$cur"; fi ;;
         hook) if ((npos == 0)); then _dsops_words 'bash zsh fish nu elvish' "$cur"; fi ;;
         allow) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         deny) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         exec) if ((npos == 0)); then _dsops_commands "$cur"; fi ;;
-        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur"; fi ;;
+        use) if ((npos == 0)); then _dsops_names "$bin" profiles "$cur" "$config"; fi ;;
+        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help' "$cur"; fi ;;
     esac
 }
 

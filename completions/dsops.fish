@@ -113,6 +113,7 @@ complete -c dsops -n __dsops_no_command -a serve -d 'serve credential endpoints 
 complete -c dsops -n __dsops_no_command -a eks-token -d 'print a kubectl ExecCredential with an EKS token, cached'
 complete -c dsops -n __dsops_no_command -a doctor -d 'check configs, trust, stores, the hook and file permissions'
 complete -c dsops -n __dsops_no_command -a console -d 'open the AWS console as the role of a store or profile'
+complete -c dsops -n __dsops_no_command -a use -d 'switch this shell to the role of a profile or store; the hook keeps it fresh'
 complete -c dsops -n __dsops_no_command -a sso -d 'list the accounts and roles of an IAM Identity Center session, or write AWS profiles for them'
 complete -c dsops -n __dsops_no_command -a help -d 'print help for dsops or one command'
 complete -c dsops -n '__dsops_operand_of sso' -a list -d 'list the accounts and roles an IAM Identity Center session can reach'
@@ -215,6 +216,14 @@ complete -c dsops -n '__dsops_flags_of console' -l no-login -d 'never sign in; f
 complete -c dsops -n '__dsops_flags_of console' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of console' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
+# dsops use
+complete -c dsops -n '__dsops_flags_of use' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of use' -l off -d 'end the switch: the shell gets back what it had before (also: dsops use -)'
+complete -c dsops -n '__dsops_flags_of use' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of use' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of use' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+complete -c dsops -n '__dsops_operand_of use' -x -a '(__dsops_names profiles)'
+
 # dsops sso list
 complete -c dsops -n '__dsops_flags_of \'sso list\'' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of \'sso list\'' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
@@ -234,4 +243,4 @@ complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-browser -d 'do no
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
 # dsops help
-complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor console sso help'
+complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help'

@@ -121,6 +121,7 @@ pub enum Cmd {
     Console,
     SsoList,
     SsoPopulate,
+    Use,
     #[default]
     Help,
 }
@@ -262,6 +263,8 @@ pub struct Args {
     pub profile_name: Option<String>,
     pub prune: bool,
     pub dry_run: bool,
+    /// `use --off`.
+    pub off: bool,
     /// Every `--store` and `--profile` in order (`serve` takes several; the
     /// other commands read `store` and `profile`, the last of each).
     pub targets: Vec<Named>,

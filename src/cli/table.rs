@@ -360,6 +360,17 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Switch(|a| a.dry_run = true),
     },
     Flag {
+        long: "off",
+        short: None,
+        value: None,
+        help: "end the switch: the shell gets back what it had before (also: dsops use -)",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.off = true),
+    },
+    Flag {
         long: "generate",
         short: None,
         value: Some("KIND"),
@@ -657,7 +668,7 @@ pub const COMMANDS: &[Command] = &[
         name: "console",
         operands: "",
         summary: "open the AWS console as the role of a store or profile",
-        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error.",
+        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error. Without --store or --profile on a terminal, the list dsops use shows, to choose from.",
         flags: &[
             "store",
             "profile",
@@ -680,6 +691,25 @@ pub const COMMANDS: &[Command] = &[
                 "dsops console --store aws-sso-prod --print",
                 "print the sign-in URL instead",
             ),
+        ],
+    },
+    Command {
+        cmd: Cmd::Use,
+        name: "use",
+        operands: "[PROFILE]",
+        summary: "switch this shell to the role of a profile or store; the hook keeps it fresh",
+        about: "In a shell where the hook is loaded, gives the shell the role credentials of an AWS config profile (SSO or a role chain) or, with --store, of an aws.sso store of the user config: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION when the profile or store has a region, DSOPS_USE (the name in use) and DSOPS_USE_EXPIRES (when the credentials expire, epoch seconds, for a prompt). The hook's init code defines a dsops function that evaluates what this prints, so the switch takes effect at once. The hook renews the credentials at the prompt before they expire (never signing in: a needed sign-in is said once, with the dsops login to run); a project env set that sets AWS_* variables goes on top, and leaving the project brings these back. --off (or -) restores what the shell had before, exactly. With no name on a terminal, a searchable list of the profiles and stores to choose from (type to filter, arrows to move, Enter to choose, Esc to cancel). Signs in when needed, as creds does. Outside a hooked shell: a usage error saying how to load the hook.",
+        flags: &["store", "off", "no-login", "no-browser", "use-device-code"],
+        operand_complete: Complete::Profile,
+        hidden: false,
+        takes_command_line: false,
+        examples: &[
+            (
+                "dsops use prod-admin",
+                "this shell takes the role of profile prod-admin",
+            ),
+            ("dsops use", "choose a profile or store from a list"),
+            ("dsops use --off", "back to what the shell had before"),
         ],
     },
     Command {

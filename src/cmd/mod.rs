@@ -13,6 +13,7 @@ pub mod login;
 pub mod serve;
 pub mod sso;
 pub mod trust;
+pub mod r#use;
 
 use crate::awsconfig::AwsConfig;
 use crate::cli::{Args, Cmd, Named};
@@ -305,6 +306,7 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::Console => console::run(&ctx),
         Cmd::SsoList => sso::list(&ctx),
         Cmd::SsoPopulate => sso::populate(&ctx),
+        Cmd::Use => r#use::run(&ctx),
         // `help` is answered by the parser.
         Cmd::Help => Err(Error::usage("help is printed by the parser")),
     }

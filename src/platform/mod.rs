@@ -23,6 +23,9 @@ mod peer;
 pub use peer::{loopback_peer_uid, out_of_descriptors, poll_readable};
 
 #[cfg(unix)]
+pub mod tty;
+
+#[cfg(unix)]
 mod users;
 #[cfg(unix)]
 pub use users::{user_home, user_name};

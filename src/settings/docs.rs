@@ -64,6 +64,18 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "DSOPS_STATE",
         "the shell hook's session state (variable names, file fingerprints, the name of the private file under XDG_RUNTIME_DIR or XDG_STATE_HOME that keeps your prior values for restore; never a secret dsops exported, nor your prior values); set by the hook, not by you",
     ),
+    (
+        "DSOPS_USE",
+        "set by dsops use in a hooked shell: the profile or store whose role credentials the shell has (for a prompt); not read for anything else",
+    ),
+    (
+        "DSOPS_USE_EXPIRES",
+        "set by dsops use beside DSOPS_USE: when those credentials expire, in epoch seconds (a prompt can show the time left with shell arithmetic); the hook renews them before",
+    ),
+    (
+        "DSOPS_HOOK_SHELL",
+        "set by the hook's dsops shell function for dsops use only: the shell to print lines for; dsops use without it says how to load the hook",
+    ),
     ("CI", "when on, never sign in, as with --no-login"),
     (
         "BROWSER",

@@ -46,6 +46,7 @@ use super::priors;
 use super::stamp;
 use super::state::{self, State};
 use super::transition::{Inputs, name_list, transition};
+use super::usage;
 use crate::config::discover;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -73,6 +74,11 @@ fn epoch(t: SystemTime) -> i64 {
 }
 
 pub fn run(opts: &Options) -> Result<Vec<u8>> {
+    run_with(opts, None)
+}
+
+/// [`run`], with what `dsops use` switches to (`None`: keep the state's).
+pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8>> {
     // Before any file is read: the stamp must be older than every change
     // that this run does not see.
     let read_at = SystemTime::now();
@@ -99,12 +105,19 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         .map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
+    // `dsops use` always decides again (the same name fetches afresh); the
+    // project's inputs may still be the same (no "loading" line then).
+    let using = match change {
+        Some(c) => c.using.clone(),
+        None => old.using.clone(),
+    };
     // A state of the old format, or one whose lines may have stopped
     // part-way, is decided again.
     let same_inputs = old.v == state::VERSION
         && !old.partial
         && old.cfg == nearest_enc
-        && (nearest.is_none() || (old.env == env_var && files_unchanged(&old.files)));
+        && (nearest.is_none() || old.env == env_var)
+        && files_unchanged(&old.files);
     let refresh_due = old.refresh != 0 && now >= old.refresh;
     if opts.debug {
         eprintln!(
@@ -119,7 +132,7 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         );
     }
 
-    let (new, first, lines) = if same_inputs && !refresh_due {
+    let (new, first, lines) = if same_inputs && !refresh_due && change.is_none() {
         let mut new = old.clone();
         keep_stamp(&old, &mut new, read_at);
         (new, None, Vec::new())
@@ -146,6 +159,14 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         for (p, why) in skipped.iter().rev() {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
+        }
+        if let Some(using) = &using {
+            usage::layer(
+                &mut plan,
+                using,
+                change.and_then(|c| c.fetched.as_ref()),
+                now,
+            );
         }
         let env = |n: &str| std::env::var_os(n);
         let inputs = Inputs {

@@ -24,6 +24,7 @@ pub mod reserved;
 pub mod stamp;
 pub mod state;
 pub mod transition;
+pub mod usage;
 pub mod zsh;
 
 use crate::error::{Error, Result};

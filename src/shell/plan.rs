@@ -84,6 +84,8 @@ pub struct Plan {
     pub refresh: i64,
     /// The config is denied: its one line is said once per shell.
     pub denied: bool,
+    /// What `dsops use` switched the shell to (kept when the load fails).
+    pub using: Option<String>,
 }
 
 impl Plan {

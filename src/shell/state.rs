@@ -75,6 +75,10 @@ pub struct State {
     /// go first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub told: Vec<String>,
+    /// What `dsops use` switched the shell to (`profile:NAME` or
+    /// `store:NAME`, see `usage.rs`): a name, never credentials.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
     /// Version 1 only: the names and the user's prior values, inline
     /// (base64; `None`: unset). Read, never written.
     #[serde(default, rename = "vars", skip_serializing)]
@@ -146,7 +150,11 @@ impl State {
 
     /// Nothing loaded and nothing to remember: `DSOPS_STATE` is unset.
     pub fn is_empty(&self) -> bool {
-        self.cfg.is_none() && self.names.is_empty() && self.note.is_none() && self.told.is_empty()
+        self.cfg.is_none()
+            && self.names.is_empty()
+            && self.note.is_none()
+            && self.told.is_empty()
+            && self.using.is_none()
     }
 
     /// A version 1 state's inline prior values, decoded (one that does not
@@ -222,6 +230,7 @@ mod tests {
             partial: true,
             note: None,
             told: vec!["0123456789abcdef".into()],
+            using: Some("profile:dev".into()),
             inline: vec![],
         };
         let d = State::decode(s.encode().as_bytes()).unwrap();
@@ -303,6 +312,7 @@ mod tests {
                             partial,
                             note,
                             told: names.iter().map(|n| format!("{n:0>16}")).collect(),
+                            using: None,
                             inline: vec![],
                         }
                     },

@@ -170,6 +170,7 @@ pub fn transition(i: &Inputs, plan: &mut Plan) -> Transition {
         names: plan.vars.iter().map(|(n, _)| n.clone()).collect(),
         note: (!plan.notices.is_empty())
             .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes())),
+        using: plan.using.clone(),
         ..Default::default()
     };
     let mut new = state_of(plan);
@@ -203,7 +204,7 @@ pub fn transition(i: &Inputs, plan: &mut Plan) -> Transition {
     // The lines for the shell: every name dsops managed or will manage whose
     // value must change (names from the old state are user input too).
     let changes = diff::changes(&i.old.names, &i.priors, &plan.vars, i.env, |n| {
-        refuse_name(i.opts.shell, n).is_some()
+        refuse_name(i.opts.shell, n).is_some() && !super::usage::OWN.contains(&n)
     });
     let touched_keep = i.keep(&changes.names);
 

@@ -36,4 +36,5 @@ mod signin_state;
 mod source;
 mod stores;
 mod trust;
+mod use_switch;
 mod yaml;
