@@ -339,6 +339,19 @@ pub fn role_credentials_fresh(
     fresh_secs: i64,
 ) -> Result<RoleCredentials> {
     started_ms();
+    let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > fresh_secs;
+    // The warm path: the AWS CLI's role cache file, read before anything
+    // decides where role credentials are kept (which reads the user
+    // config). With `role_credentials: keyring` dsops writes no such file,
+    // but one another tool cached for the same role serves as well.
+    if let Read::Found(c) = cache::read_role(&cache::role_path(
+        &target.session,
+        &target.account_id,
+        &target.role_name,
+    )) && fresh(&c)
+    {
+        return Ok(c);
+    }
     let policy = &target.policy(policy);
     let roles = RoleStore::of(
         &target.session,
@@ -347,7 +360,6 @@ pub fn role_credentials_fresh(
         policy,
     )?;
     let path = roles.path().to_path_buf();
-    let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > fresh_secs;
     if let Read::Found(c) = roles.read()?
         && fresh(&c)
     {
