@@ -53,31 +53,36 @@ pub fn resolve_bounded(
     limit: Duration,
     priors: Priors,
 ) -> Result<Loaded> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    bounded(limit, move || {
         let before = |n: &str| match priors.get(n) {
             Some(p) => p.clone(),
             None => resolve::process_env(n),
         };
-        let _ = tx.send(resolve_for_hook(&cfg, &aws, &set, limit, &before));
-    });
-    let grace = Duration::from_millis(500);
-    rx.recv_timeout(limit + grace).unwrap_or_else(|_| {
-        Err(Error::runtime(format!(
-            "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
-            limit.as_secs_f64()
-        )))
+        resolve_for_hook(&cfg, &aws, &set, limit, &before)
     })
+    .unwrap_or_else(|| Err(Error::runtime(gave_up(limit))))
 }
 
-fn policy() -> LoginPolicy {
-    LoginPolicy {
-        allowed: false,
-        no_browser: true,
-        use_device_code: false,
-        quiet: true,
-        explicit: false,
-    }
+/// `work` on a thread of its own, its answer given up after `limit` (and
+/// half a second's grace): a hung store or network call never holds the
+/// prompt.
+pub fn bounded<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.recv_timeout(limit + Duration::from_millis(500)).ok()
+}
+
+/// What the hook says when it gave up after `limit`.
+pub fn gave_up(limit: Duration) -> String {
+    format!(
+        "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
+        limit.as_secs_f64()
+    )
 }
 
 /// The store whose sign-in a variable's value depends on, if any.
@@ -94,7 +99,7 @@ fn resolve_for_hook(
     before: resolve::Before,
 ) -> Result<Loaded> {
     let opts = Options {
-        login: policy(),
+        login: LoginPolicy::for_hook(),
         timeout: limit,
     };
     let err = match resolve::resolve_with(cfg, aws, set, &opts, before) {

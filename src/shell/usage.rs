@@ -111,17 +111,6 @@ pub struct Change {
     pub fetched: Option<Fetched>,
 }
 
-/// The hook's policy: never sign in, say nothing about locks.
-fn hook_policy() -> LoginPolicy {
-    LoginPolicy {
-        allowed: false,
-        no_browser: true,
-        use_device_code: false,
-        quiet: true,
-        explicit: false,
-    }
-}
-
 /// Why the layer sets nothing.
 enum Failure {
     /// A sign-in is needed: its token file (watched) and the command to run.
@@ -154,18 +143,9 @@ fn fetch(target: &Target, policy: &LoginPolicy) -> std::result::Result<Fetched, 
 /// [`fetch`] on its own thread, given up after `DSOPS_HOOK_TIMEOUT`.
 fn fetch_bounded(target: &Target) -> std::result::Result<Fetched, Failure> {
     let limit = super::load::timeout();
-    let (tx, rx) = std::sync::mpsc::channel();
     let t = target.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(fetch(&t, &hook_policy()));
-    });
-    let grace = std::time::Duration::from_millis(500);
-    rx.recv_timeout(limit + grace).unwrap_or_else(|_| {
-        Err(Failure::Other(format!(
-            "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
-            limit.as_secs_f64()
-        )))
-    })
+    super::load::bounded(limit, move || fetch(&t, &LoginPolicy::for_hook()))
+        .unwrap_or_else(|| Err(Failure::Other(super::load::gave_up(limit))))
 }
 
 /// `dsops use`'s own fetch: signing in as `policy` allows.

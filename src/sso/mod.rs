@@ -90,6 +90,18 @@ pub struct LoginPolicy {
 }
 
 impl LoginPolicy {
+    /// The hook's: never sign in (a person may not be there), open
+    /// nothing, say nothing about other processes' locks.
+    pub fn for_hook() -> LoginPolicy {
+        LoginPolicy {
+            allowed: false,
+            no_browser: true,
+            use_device_code: false,
+            quiet: true,
+            explicit: false,
+        }
+    }
+
     /// From flags and the environment: `--no-login`, `DSOPS_NO_LOGIN=1` and
     /// `CI=true` forbid sign-in; `--no-browser` or
     /// `AWS_SSO_DISABLE_BROWSER=true` only print the URL.
