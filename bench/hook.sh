@@ -14,6 +14,13 @@
 # 3. Entering and leaving a project with 20 literal values, against direnv
 #    loading and unloading an .envrc exporting the same 20 values.
 #                                                      target: <= 0.25x direnv
+# 4. nushell and elvish (when installed: NU=/path/to/nu, elvish on PATH,
+#    MISE=/path/to/mise, e.g. from `npm install @jdxcode/mise`): the whole
+#    no-op prompt and enter+leave with the same 20 values, against mise's own
+#    hook in the same shell (`mise activate nu|elvish`, a mise.toml [env] of
+#    the same values). mise's hook runs once per prompt here (its PWD /
+#    after-chdir hook, which also fires on cd in a real session, is left
+#    out, in mise's favour).          target: no-op <= 0.1x, enter+leave <= 0.5x
 #
 # Everything runs in a private HOME; nothing touches your real configs.
 set -euo pipefail
@@ -154,3 +161,82 @@ EOF
 d=$(enter_leave dsops)
 e=$(enter_leave direnv)
 printf '   dsops %.3f ms   direnv %.3f ms   ratio %s   (target <= 0.25)\n' "$d" "$e" "$(ratio "$d" "$e")"
+
+# --- 4. nushell and elvish against mise -----------------------------------
+NU=${NU:-$(find "$repo/target/it-node/node_modules/@nushell" -path '*/bin/nu' -type f 2>/dev/null | head -n 1)}
+NU=${NU:-$(command -v nu || true)}
+MISE=${MISE:-$(command -v mise || echo "$repo/target/it-node/node_modules/@jdxcode/mise/bin/mise")}
+if [[ ! -x $MISE ]]; then
+  echo "4. skipped: no mise (npm install --prefix target/it-node @jdxcode/mise)"
+  exit 0
+fi
+{
+  echo "[env]"
+  for i in $(seq 1 20); do echo "BENCH_VAR_$i = \"value-$i-$RANDOM-some-secret-text\""; done
+} >"$HOME/project/mise.toml"
+(cd "$HOME/project" && "$MISE" trust >/dev/null 2>&1)
+export MISE_TRUSTED_CONFIG_PATHS=$HOME/project
+"$DSOPS" hook nu >"$work/dsops.nu"
+"$MISE" activate nu >"$work/mise.nu"
+"$DSOPS" hook elvish >"$work/dsops.elv"
+"$MISE" activate elvish >"$work/mise.elv"
+
+# Prints "no-op-us enter-leave-ms" for TOOL in nushell.
+nu_run() { # tool n ne
+  local hook=$work/dsops.nu fn=_dsops_hook N=$2 NE=$3
+  [[ $1 == mise ]] && hook=$work/mise.nu fn=mise_hook
+  "$NU" --no-config-file -c "
+    source '$hook'
+    cd '$HOME'; $fn; cd '$HOME/project/src/deep'; $fn
+    if (\$env.BENCH_VAR_20? | is-empty) { error make {msg: '$1 did not load'} }
+    sleep 1100ms; $fn
+    let t0 = (date now)
+    for i in 1..$N { $fn }
+    let noop = (((date now) - \$t0 | into int) / $N / 1000)
+    let t0 = (date now)
+    for i in 1..$NE { cd '$HOME/project'; $fn; cd '$HOME'; $fn }
+    let el = (((date now) - \$t0 | into int) / $NE / 1000000)
+    if (\$env.BENCH_VAR_20? | is-not-empty) { error make {msg: '$1 did not unload'} }
+    print \$'(\$noop) (\$el)'
+  "
+}
+
+# The same in elvish: edit:before-readline stands in a namespace of our own
+# (there is no line editor without a terminal); its hooks run as at a prompt.
+elvish_run() { # tool n ne
+  local N=$2 NE=$3 setup="eval (cat '$work/dsops.elv' | slurp)"
+  [[ $1 == mise ]] && setup="var mise: = (ns [&'edit:'=\$edit: &'after-chdir'=\$after-chdir]); eval (cat '$work/mise.elv' | slurp) &ns=\$mise: &on-end={|n| set mise: = \$n }; mise:activate; set after-chdir = []"
+  elvish -norc -c "
+    var edit: = (ns [&before-readline=[]])
+    $setup
+    fn prompt { for h \$edit:before-readline { \$h } }
+    cd '$HOME'; prompt; cd '$HOME/project/src/deep'; prompt
+    if (not (has-env BENCH_VAR_20)) { fail '$1 did not load' }
+    sleep 1.1; prompt
+    var t0 = (time { for i [(range $N)] { prompt } } | slurp)
+    var t1 = (time { for i [(range $NE)] { cd '$HOME/project'; prompt; cd '$HOME'; prompt } } | slurp)
+    if (has-env BENCH_VAR_20) { fail '$1 did not unload' }
+    echo \$t0 \$t1
+  " | python3 -c '
+import re, sys
+def secs(t):
+    return sum(float(v) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}[u]
+               for v, u in re.findall(r"([0-9.]+)(h|ms|µs|us|ns|m|s)", t))
+a, b = sys.stdin.read().split()
+n, ne = int(sys.argv[1]), int(sys.argv[2])
+print(f"{secs(a) / n * 1e6:.3f} {secs(b) / ne * 1e3:.3f}")' "$N" "$NE"
+}
+
+echo "4. nushell and elvish against mise (no-op prompt: mean per prompt; enter+leave: mean per round trip)"
+installed() { if [[ $1 == nu ]]; then [[ -n $NU ]]; else command -v elvish >/dev/null; fi; }
+for sh in nu elvish; do
+  if ! installed "$sh"; then
+    echo "   $sh: not installed, skipped"
+    continue
+  fi
+  # mise starts a process at each prompt: fewer iterations.
+  read -r dn de < <("${sh}_run" dsops "${NS:-2000}" "${NES:-100}")
+  read -r mn me < <("${sh}_run" mise "${NMISE:-200}" "${NEMISE:-50}")
+  printf '   %-7s no-op prompt: dsops %9.2f us   mise %9.2f us   ratio %s   (target <= 0.1)\n' "$sh" "$dn" "$mn" "$(ratio "$dn" "$mn")"
+  printf '   %-7s enter+leave:  dsops %9.3f ms   mise %9.3f ms   ratio %s   (target <= 0.5)\n' "$sh" "$de" "$me" "$(ratio "$de" "$me")"
+done

@@ -107,7 +107,7 @@ _dsops() {
         --profile|-p) _dsops_names "$bin" profiles "$val" "$config" ;;
         --sso-session) _dsops_names "$bin" sso-sessions "$val" "$config" ;;
         --format|-f) case $cmd in 'sso list') _dsops_words 'table json' "$val" ;; *) _dsops_words 'shell dotenv json powershell windows-cmd' "$val" ;; esac ;;
-        --shell) _dsops_words 'bash zsh fish' "$val" ;;
+        --shell) _dsops_words 'bash zsh fish nu elvish' "$val" ;;
         --min-validity) COMPREPLY=() ;;
         --port) COMPREPLY=() ;;
         --cluster) COMPREPLY=() ;;
@@ -130,7 +130,7 @@ _dsops() {
     if [[ $cur == -* ]]; then
         case $cmd in
             creds) _dsops_words '--store --profile --min-validity --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            login) _dsops_words '--store --profile --sso-session --min-validity --force --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            login) _dsops_words '--store --profile --sso-session --min-validity --force --import --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             logout) _dsops_words '--store --profile --sso-session --config --env --quiet --debug --help --version' "$cur" ;;
             hook) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             allow) _dsops_words '--show --yes --config --env --quiet --debug --help --version' "$cur" ;;
@@ -141,6 +141,7 @@ _dsops() {
             eks-token) _dsops_words '--cluster --cluster-name --store --profile --region --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             doctor) _dsops_words '--store --login --config --env --quiet --debug --help --version' "$cur" ;;
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            use) _dsops_words '--store --off --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso populate') _dsops_words '--sso-session --profile-name --region --prune --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
@@ -150,13 +151,14 @@ _dsops() {
         return
     fi
     case $cmd in
-        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur" ;;
+        '') _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help' "$cur" ;;
         sso) if ((npos == 0)); then _dsops_words 'list populate' "$cur"; fi ;;
-        hook) if ((npos == 0)); then _dsops_words 'bash zsh fish' "$cur"; fi ;;
+        hook) if ((npos == 0)); then _dsops_words 'bash zsh fish nu elvish' "$cur"; fi ;;
         allow) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         deny) if ((npos == 0)); then _dsops_files "$cur"; fi ;;
         exec) if ((npos == 0)); then _dsops_commands "$cur"; fi ;;
-        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console sso help' "$cur"; fi ;;
+        use) if ((npos == 0)); then _dsops_names "$bin" profiles "$cur" "$config"; fi ;;
+        help) if ((npos == 0)); then _dsops_words 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help' "$cur"; fi ;;
     esac
 }
 

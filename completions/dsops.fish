@@ -113,6 +113,7 @@ complete -c dsops -n __dsops_no_command -a serve -d 'serve credential endpoints 
 complete -c dsops -n __dsops_no_command -a eks-token -d 'print a kubectl ExecCredential with an EKS token, cached'
 complete -c dsops -n __dsops_no_command -a doctor -d 'check configs, trust, stores, the hook and file permissions'
 complete -c dsops -n __dsops_no_command -a console -d 'open the AWS console as the role of a store or profile'
+complete -c dsops -n __dsops_no_command -a use -d 'switch this shell to the role of a profile or store; the hook keeps it fresh'
 complete -c dsops -n __dsops_no_command -a sso -d 'list the accounts and roles of an IAM Identity Center session, or write AWS profiles for them'
 complete -c dsops -n __dsops_no_command -a help -d 'print help for dsops or one command'
 complete -c dsops -n '__dsops_operand_of sso' -a list -d 'list the accounts and roles an IAM Identity Center session can reach'
@@ -143,6 +144,7 @@ complete -c dsops -n '__dsops_flags_of login' -s p -l profile -x -a '(__dsops_na
 complete -c dsops -n '__dsops_flags_of login' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of login' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of login' -l force -d 'sign in even when the cached token is still valid'
+complete -c dsops -n '__dsops_flags_of login' -l import -d 'with tokens in the OS keyring: move a plaintext AWS CLI token file of the session into the keyring and delete the file, without asking'
 complete -c dsops -n '__dsops_flags_of login' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of login' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
@@ -152,7 +154,7 @@ complete -c dsops -n '__dsops_flags_of logout' -s p -l profile -x -a '(__dsops_n
 complete -c dsops -n '__dsops_flags_of logout' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 
 # dsops hook
-complete -c dsops -n '__dsops_operand_of hook' -x -a 'bash zsh fish'
+complete -c dsops -n '__dsops_operand_of hook' -x -a 'bash zsh fish nu elvish'
 
 # dsops allow
 complete -c dsops -n '__dsops_flags_of allow' -l show -d 'print what changed since the config was allowed, by risk, and change nothing'
@@ -164,7 +166,7 @@ complete -c dsops -n '__dsops_operand_of deny' -r -F
 
 # dsops export
 complete -c dsops -n '__dsops_flags_of export' -s f -l format -x -a 'shell dotenv json powershell windows-cmd' -d 'output format: shell, dotenv, json, powershell or windows-cmd'
-complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish' -d 'shell syntax for --format shell: bash, zsh or fish'
+complete -c dsops -n '__dsops_flags_of export' -l shell -x -a 'bash zsh fish nu elvish' -d 'shell syntax for --format shell: bash, zsh, fish, nu or elvish'
 complete -c dsops -n '__dsops_flags_of export' -l min-validity -x -d 'make sure what the job uses lasts this long (90m, 3h, 1h30m): fetch again what expires sooner, sign in now when the token cannot be refreshed, refuse what cannot last'
 complete -c dsops -n '__dsops_flags_of export' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of export' -l no-browser -d 'do not open a browser; print the URL and code only'
@@ -214,6 +216,14 @@ complete -c dsops -n '__dsops_flags_of console' -l no-login -d 'never sign in; f
 complete -c dsops -n '__dsops_flags_of console' -l no-browser -d 'do not open a browser; print the URL and code only'
 complete -c dsops -n '__dsops_flags_of console' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
+# dsops use
+complete -c dsops -n '__dsops_flags_of use' -s s -l store -x -a '(__dsops_names stores)' -d 'an aws.sso store of the dsops config'
+complete -c dsops -n '__dsops_flags_of use' -l off -d 'end the switch: the shell gets back what it had before (also: dsops use -)'
+complete -c dsops -n '__dsops_flags_of use' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
+complete -c dsops -n '__dsops_flags_of use' -l no-browser -d 'do not open a browser; print the URL and code only'
+complete -c dsops -n '__dsops_flags_of use' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
+complete -c dsops -n '__dsops_operand_of use' -x -a '(__dsops_names profiles)'
+
 # dsops sso list
 complete -c dsops -n '__dsops_flags_of \'sso list\'' -l sso-session -x -a '(__dsops_names sso-sessions)' -d 'an [sso-session NAME] section of the AWS config'
 complete -c dsops -n '__dsops_flags_of \'sso list\'' -s p -l profile -x -a '(__dsops_names profiles)' -d 'an AWS config profile with SSO settings, or with role_arn and source_profile'
@@ -233,4 +243,4 @@ complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-browser -d 'do no
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l use-device-code -d 'sign in with the device code flow instead of the authorization code flow'
 
 # dsops help
-complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor console sso help'
+complete -c dsops -n '__dsops_operand_of help' -x -a 'creds login logout hook allow deny export exec serve eks-token doctor console use sso help'

@@ -51,6 +51,24 @@ _dsops_run() {
   fi
 }
 
+# `dsops use ...` switches this very shell: the binary prints lines like the
+# hook's and they are evaluated here (as mise does for `mise shell`). Every
+# other verb is the program itself.
+dsops() {
+  if [[ ${1-} == use ]]; then
+    \builtin shift
+    \builtin local _dsops_out _dsops_rc=0
+    _dsops_out=$(DSOPS_ENV="${DSOPS_ENV-}" DSOPS_HOOK_SHELL=bash "$_dsops_bin" use "$@") || _dsops_rc=$?
+    if [[ -n $_dsops_out ]]; then
+      \builtin eval "$_dsops_out"
+      _dsops_sig="$PWD"$'\037'"${DSOPS_ENV-}"$'\037'"${DSOPS_STATE-}"
+      _dsops_pending=
+    fi
+    \builtin return "$_dsops_rc"
+  fi
+  \command dsops "$@"
+}
+
 _dsops_hook() {
   \builtin local _dsops_status=$?
   if _dsops_stale; then _dsops_run; fi

@@ -48,6 +48,23 @@ function _dsops_run
     end
 end
 
+# `dsops use ...` switches this very shell: the binary prints lines like the
+# hook's and they are sourced here (as mise does for `mise shell`). Every
+# other verb is the program itself.
+function dsops
+    if builtin test (builtin count $argv) -ge 1; and builtin test "$argv[1]" = use
+        builtin set -l _dsops_out (DSOPS_ENV="$DSOPS_ENV" DSOPS_HOOK_SHELL=fish command $_dsops_bin $argv | builtin string collect)
+        builtin set -l _dsops_rc $pipestatus[1]
+        if builtin test -n "$_dsops_out"
+            builtin printf '%s' $_dsops_out | builtin source
+            builtin set -g _dsops_sig "$PWD"\x1f"$DSOPS_ENV"\x1f"$DSOPS_STATE"
+            builtin set -g _dsops_pending
+        end
+        builtin return $_dsops_rc
+    end
+    command dsops $argv
+end
+
 function _dsops_hook --on-event fish_prompt --on-variable PWD
     builtin set -l _dsops_status $status
     if _dsops_stale

@@ -132,17 +132,19 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// The chain of profile `name`; `None` when the profile has no
-    /// `role_arn` (in the config, or in the credentials file's section
-    /// over it). `region` is the profile's own `region`.
+    /// The chain of profile `name`, whose config section (when it has one)
+    /// is `keys`; `None` when the profile has no `role_arn` (in the config,
+    /// or in the credentials file's section over it). `region` is the
+    /// profile's own `region`.
     pub fn of_profile(
         aws: &Arc<AwsConfig>,
         name: &str,
+        keys: Option<&Section>,
         region: Option<&str>,
     ) -> Result<Option<Chain>> {
         let sts_region = sts_region(region);
-        if let Some(keys) = aws.profile(name)?
-            && let Some(top) = profile_args(aws, &profile_place(name), &keys)?
+        if let Some(keys) = keys
+            && let Some(top) = profile_args(aws, &profile_place(name), keys)?
         {
             return Ok(Some(Chain {
                 top,

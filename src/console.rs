@@ -137,7 +137,18 @@ fn failure(e: &ureq::Error, what: &str, timeout: std::time::Duration) -> String 
         ),
         ureq::Error::HostNotFound => format!("cannot reach {what}: host not found"),
         ureq::Error::ConnectionFailed => format!("cannot reach {what}: the connection failed"),
-        ureq::Error::Io(io) => format!("cannot reach {what}: {}", io.kind()),
+        // The kind alone can be "uncategorized error" (a failed name
+        // lookup): say what failed, with the system's own words.
+        ureq::Error::Io(io) => {
+            let text = crate::text::outside_text(&io.to_string(), 200);
+            if text.contains("lookup") || text.contains("Name or service") {
+                format!(
+                    "cannot reach {what}: the host name could not be resolved (no network, or DNS: {text})"
+                )
+            } else {
+                format!("cannot reach {what}: {text}")
+            }
+        }
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
             format!("cannot reach {what}: the TLS handshake failed")
         }

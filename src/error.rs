@@ -21,6 +21,8 @@ pub enum Exit {
     LoginRequired = 5,
     LoginFailed = 6,
     LockTimeout = 7,
+    /// The OS keyring (`tokens: {storage: keyring}`) is unavailable, locked or denied.
+    Keyring = 8,
     /// `exec`: the command was found but cannot be executed (as shells).
     CannotExecute = 126,
     /// `exec`: the command was not found (as shells).
@@ -30,7 +32,7 @@ pub enum Exit {
 impl Exit {
     /// dsops's own statuses, as documented (`exec` also passes on its
     /// command's status, and 126 and 127 as shells do).
-    pub const ALL: [Exit; 8] = [
+    pub const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::Error,
         Exit::Usage,
@@ -39,6 +41,7 @@ impl Exit {
         Exit::LoginRequired,
         Exit::LoginFailed,
         Exit::LockTimeout,
+        Exit::Keyring,
     ];
 
     pub const fn code(self) -> i32 {
@@ -61,6 +64,9 @@ impl Exit {
             }
             Exit::LoginFailed => "sign-in did not complete: denied, expired or timed out",
             Exit::LockTimeout => "gave up waiting for another dsops process's lock",
+            Exit::Keyring => {
+                "the OS keyring holding the SSO session (tokens: {storage: keyring}) is not available, locked where dsops may not ask to unlock it, or denied access; dsops never falls back to a file"
+            }
             Exit::CannotExecute => "exec: the command cannot be executed",
             Exit::NotFound => "exec: the command was not found",
         }

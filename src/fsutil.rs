@@ -328,6 +328,21 @@ pub struct LockGuard {
     file: Option<File>,
 }
 
+impl LockGuard {
+    /// Remove the lock file at `path` while still holding it, then let go.
+    /// A process that waited on it finds the path gone or new when it gets
+    /// the lock, and opens the new one ([`lock`]), so two holders never
+    /// think they hold the same lock.
+    pub fn remove(self, path: &Path) -> Result<()> {
+        match fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io("cannot remove", path, e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Drop for LockGuard {
     fn drop(&mut self) {
         if let Some(f) = &self.file {
@@ -343,13 +358,32 @@ pub fn lock(path: &Path, waiting: &str, timeout: Duration) -> Result<LockGuard> 
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dir(dir)?;
     sweep_temps(dir);
-    let file =
-        platform::open_lock_file(path).map_err(|e| Error::io("cannot open lock file", path, e))?;
+    let open =
+        || platform::open_lock_file(path).map_err(|e| Error::io("cannot open lock file", path, e));
+    let mut file = open()?;
     let start = Instant::now();
     let mut said = false;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(LockGuard { file: Some(file) }),
+            // `logout` removes lock files while it holds them: one taken
+            // after that is the old file, no longer the lock; take the new.
+            Ok(()) if platform::still_names(&file, path) => {
+                return Ok(LockGuard { file: Some(file) });
+            }
+            Ok(()) => {
+                let _ = file.unlock();
+                if start.elapsed() >= timeout {
+                    return Err(Error::new(
+                        Exit::LockTimeout,
+                        format!(
+                            "gave up after {}s: the lock {} kept being replaced",
+                            timeout.as_secs_f64(),
+                            path.display()
+                        ),
+                    ));
+                }
+                file = open()?;
+            }
             Err(fs::TryLockError::WouldBlock) => {
                 if !said && !waiting.is_empty() {
                     eprintln!("dsops: {waiting}");

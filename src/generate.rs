@@ -58,6 +58,10 @@ pub const FILES: &[(&str, &str)] = &[
         "SSO tokens, shared with the AWS CLI both ways: a SHA-1 named JSON file per sso-session (or start URL), with a lock file beside it.",
     ),
     (
+        "OS keyring: service dsops",
+        "With tokens: {storage: keyring} in the user config (or DSOPS_TOKEN_STORAGE=keyring), the SSO session instead: one entry per sso-session, account the token file's SHA-1 name without .json, the same JSON; never written to disk. Find or delete it with secret-tool lookup (or clear) service dsops account SHA1, Keychain Access, or cmdkey. With role_credentials: keyring, role credentials too (service dsops-role-credentials, account the cache key). The lock files stay in ~/.aws/sso/cache/.",
+    ),
+    (
         "~/.aws/cli/cache/",
         "Role credentials, shared with the AWS CLI v2, reused while more than 15 minutes remain.",
     ),

@@ -32,6 +32,7 @@ mod http;
 mod loopback;
 mod output;
 mod paths;
+mod picker;
 mod platform;
 mod quote;
 mod resolve;

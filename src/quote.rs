@@ -1,5 +1,6 @@
 //! Exact quoting of values for the shells (used by their `Syntax` and by
-//! messages that show a command to type). Any byte string an environment
+//! messages that show a command to type; elvish's and nushell's are in
+//! `shell/elvish.rs` and `shell/nu.rs`, tested here with the others). Any byte string an environment
 //! variable can hold (everything but NUL) survives a round trip unchanged.
 
 /// bash and zsh: single quotes, with `'` written as `'\''`. Inside single
@@ -244,10 +245,29 @@ mod tests {
             c
         }
 
+        /// The program for `shell`: nushell is installed from npm into
+        /// `target/it-node` (by `.ci/run`), the real binary under
+        /// `@nushell/<platform>` (not the node wrapper in `.bin`).
+        fn program(shell: &str) -> std::path::PathBuf {
+            if shell == "nu" {
+                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/it-node/node_modules/@nushell");
+                let found = std::fs::read_dir(dir).ok().and_then(|d| {
+                    d.flatten()
+                        .map(|e| e.path().join("bin/nu"))
+                        .find(|p| p.is_file())
+                });
+                if let Some(p) = found {
+                    return p;
+                }
+            }
+            shell.into()
+        }
+
         /// Under CI every shell must be there; elsewhere a missing one is
         /// skipped.
         fn have(shell: &str) -> bool {
-            let found = Command::new(shell)
+            let found = Command::new(program(shell))
                 .arg("-c")
                 .arg("exit 0")
                 .stdin(Stdio::null())
@@ -268,12 +288,49 @@ mod tests {
             prop::collection::vec(byte, 0..40)
         }
 
+        /// Text other than NUL (nushell's strings are UTF-8), weighted the
+        /// same way, with characters of every width.
+        fn text() -> impl Strategy<Value = Vec<u8>> {
+            let ch = prop_oneof![
+                4 => prop::sample::select(b"'\\\"$`!\n\r\t %*?[]{}()~#;&|<>=-".to_vec()).prop_map(char::from),
+                2 => (1u8..=127).prop_map(char::from),
+                2 => any::<char>().prop_filter("no NUL", |c| *c != '\0'),
+            ];
+            prop::collection::vec(ch, 0..40)
+                .prop_map(|v| v.into_iter().collect::<String>().into_bytes())
+        }
+
         fn round_trip(shell: &str, values: &[Vec<u8>]) -> Result<(), TestCaseError> {
             let dir = tempfile::tempdir().unwrap();
             let dump = dir.path().join("env");
             let mut script = Vec::new();
-            for (i, v) in values.iter().enumerate() {
+            if shell == "nu" {
+                // What the nushell hook does with `hook-env nu`'s lines (and
+                // users with `export --shell nu`): `from nuon`, `load-env`.
+                let mut record = b"{\n".to_vec();
+                for (i, v) in values.iter().enumerate() {
+                    record.extend_from_slice(format!("QV_{i}: ").as_bytes());
+                    record.extend_from_slice(&crate::shell::nu::raw_string(v));
+                    record.push(b'\n');
+                }
+                record.extend_from_slice(b"}\n");
+                let data = dir.path().join("data.nuon");
+                std::fs::write(&data, &record).unwrap();
+                script.extend_from_slice(
+                    format!(
+                        "open --raw r#'{}'# | from nuon | load-env\n^env -0 | save -f r#'{}'#\n",
+                        data.display(),
+                        dump.display()
+                    )
+                    .as_bytes(),
+                );
+            }
+            for (i, v) in values.iter().enumerate().filter(|_| shell != "nu") {
                 match shell {
+                    "elvish" => {
+                        script.extend_from_slice(format!("set-env QV_{i} ").as_bytes());
+                        script.extend_from_slice(&crate::shell::elvish::quote(v));
+                    }
                     "fish" => {
                         script.extend_from_slice(format!("set -gx QV_{i} ").as_bytes());
                         script.extend_from_slice(&fish_bytes(v));
@@ -285,15 +342,19 @@ mod tests {
                 }
                 script.push(b'\n');
             }
-            script.extend_from_slice(format!("env -0 > '{}'\n", dump.display()).as_bytes());
+            if shell != "nu" {
+                script.extend_from_slice(format!("env -0 > '{}'\n", dump.display()).as_bytes());
+            }
             let file = dir.path().join("script");
             std::fs::write(&file, &script).unwrap();
             let args: &[&str] = match shell {
                 "bash" => &["--noprofile", "--norc"],
                 "zsh" => &["-f"],
+                "elvish" => &["-norc"],
+                "nu" => &["--no-config-file"],
                 _ => &["--no-config"],
             };
-            let out = Command::new(shell)
+            let out = Command::new(program(shell))
                 .args(args)
                 .arg(&file)
                 .env_clear()
@@ -342,6 +403,16 @@ mod tests {
             #[test]
             fn fish(values in prop::collection::vec(value(), BATCH)) {
                 if have("fish") { round_trip("fish", &values)?; }
+            }
+
+            #[test]
+            fn elvish(values in prop::collection::vec(value(), BATCH)) {
+                if have("elvish") { round_trip("elvish", &values)?; }
+            }
+
+            #[test]
+            fn nu(values in prop::collection::vec(text(), BATCH)) {
+                if have("nu") { round_trip("nu", &values)?; }
             }
         }
     }

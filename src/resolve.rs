@@ -23,7 +23,51 @@ pub struct Resolved {
     pub skipped: Vec<String>,
 }
 
+/// The environment as it was before dsops changed it, for `${VAR}` in
+/// literal values: the process environment for `export` and `exec`; the hook
+/// passes the user's prior values of the names it manages.
+pub type Before<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+/// The process environment, as [`Before`]. A value that is not UTF-8 is
+/// taken with replacement characters (values are text here).
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Resolve `env` with `${VAR}` in literal values taken from the process
+/// environment.
 pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> Result<Resolved> {
+    resolve_with(cfg, aws, env, opts, &process_env)
+}
+
+/// A literal value with `${VAR}` replaced from `before` and `$${` written as
+/// `${`; a missing variable is an error naming the file, the place and the
+/// variable. Values from stores are never expanded (a secret is bytes).
+pub fn literal(env: &EnvSet, name: &str, raw: &str, before: Before) -> Result<String> {
+    crate::config::expand::interpolate(raw, before).map_err(|missing| {
+        Error::config(format!(
+            "{}: envs.{}.{name}: ${{{}}} is not set (a literal value takes ${{NAME}} from the environment as it was before dsops changed it; write $${{ for a literal ${{)",
+            env.origin.display(),
+            env.name,
+            crate::text::shown(&missing),
+        ))
+    })
+}
+
+pub fn resolve_with(
+    cfg: &Config,
+    aws: &AwsConfig,
+    env: &EnvSet,
+    opts: &Options,
+    before: Before,
+) -> Result<Resolved> {
+    // Literal values first: a missing variable fails before any network call.
+    let mut literals = BTreeMap::new();
+    for var in &env.vars {
+        if let Source::Literal(v) = &var.source {
+            literals.insert(var.name.as_str(), literal(env, &var.name, v, before)?);
+        }
+    }
     // Distinct references, grouped by store.
     let mut by_store: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
     for var in &env.vars {
@@ -68,7 +112,10 @@ pub fn resolve(cfg: &Config, aws: &AwsConfig, env: &EnvSet, opts: &Options) -> R
     };
     for var in &env.vars {
         match &var.source {
-            Source::Literal(v) => out.vars.push((var.name.clone(), v.clone())),
+            Source::Literal(_) => {
+                let v = literals.get(var.name.as_str()).cloned().unwrap_or_default();
+                out.vars.push((var.name.clone(), v));
+            }
             Source::From(r) => match fetched.get(r) {
                 Some(Ok(v)) => out.vars.push((var.name.clone(), v.clone())),
                 Some(Err(FetchError::NotFound(_))) if var.optional => {

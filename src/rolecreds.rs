@@ -163,7 +163,14 @@ pub fn role_from(path: &Path, m: &Map<String, Value>) -> Read<RoleCredentials> {
 }
 
 pub fn write_role(path: &Path, c: &RoleCredentials) -> Result<()> {
-    let v = json!({
+    fsutil::write_atomic(path, c.cache_json().as_bytes())
+}
+
+impl RoleCredentials {
+    /// The AWS CLI's role cache file content for these credentials.
+    pub fn cache_json(&self) -> String {
+        let c = self;
+        json!({
         "ProviderType": "sso",
         "Credentials": {
             "AccessKeyId": c.access_key_id,
@@ -171,7 +178,8 @@ pub fn write_role(path: &Path, c: &RoleCredentials) -> Result<()> {
             "SessionToken": c.session_token,
             "Expiration": timefmt::format(c.expiration),
             "AccountId": c.account_id,
-        }
-    });
-    fsutil::write_atomic(path, v.to_string().as_bytes())
+            }
+        })
+        .to_string()
+    }
 }

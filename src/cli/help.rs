@@ -85,6 +85,12 @@ pub fn help(cmd: Option<&Command>, long: bool) -> String {
             }
             out.push_str("\nOptions:\n");
             flag_lines(&mut out, Some(c), &flags_of(Some(c)), long);
+            if long && !c.examples.is_empty() {
+                out.push_str("\nExamples:\n");
+                for (line, what) in c.examples {
+                    out.push_str(&format!("  {line}\n      {what}\n"));
+                }
+            }
         }
     }
     out

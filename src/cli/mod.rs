@@ -121,6 +121,7 @@ pub enum Cmd {
     Console,
     SsoList,
     SsoPopulate,
+    Use,
     #[default]
     Help,
 }
@@ -142,6 +143,9 @@ pub struct Command {
     /// Everything after the first operand (or `--`) is a command line of its
     /// own (`exec -- CMD ARGS...`), not dsops's flags.
     pub takes_command_line: bool,
+    /// One to three examples (a command line, what it does) for the long
+    /// help and the man page; none for internal commands.
+    pub examples: &'static [(&'static str, &'static str)],
 }
 
 mod table;
@@ -245,6 +249,8 @@ pub struct Args {
     pub static_credentials: bool,
     /// `login --force`: sign in even with a valid token.
     pub force: bool,
+    /// `login --import`: move a plaintext token file into the keyring.
+    pub import: bool,
     /// `doctor --login`: sign in where a session needs it, without asking.
     pub login: bool,
     pub port: Option<String>,
@@ -257,6 +263,8 @@ pub struct Args {
     pub profile_name: Option<String>,
     pub prune: bool,
     pub dry_run: bool,
+    /// `use --off`.
+    pub off: bool,
     /// Every `--store` and `--profile` in order (`serve` takes several; the
     /// other commands read `store` and `profile`, the last of each).
     pub targets: Vec<Named>,
@@ -336,9 +344,48 @@ mod tests {
                 Set::Meta => {}
             }
         }
+        for c in COMMANDS {
+            let n = c.examples.len();
+            assert!(
+                if c.hidden {
+                    n == 0
+                } else {
+                    (1..=3).contains(&n)
+                },
+                "{}: {n} examples",
+                c.name
+            );
+        }
         for (i, a) in COMMANDS.iter().enumerate() {
             assert!(COMMANDS[i + 1..].iter().all(|b| b.name != a.name));
             assert!(COMMANDS[i + 1..].iter().all(|b| b.cmd != a.cmd));
+        }
+    }
+
+    /// Every example is a command line the parser accepts, for the command
+    /// it is listed under (the dsops words of it, up to shell syntax).
+    #[test]
+    fn examples_parse() {
+        for c in COMMANDS {
+            for (line, what) in c.examples {
+                assert!(!what.is_empty(), "{line}");
+                let start = line.find("dsops ").expect(line);
+                let words: Vec<std::ffi::OsString> = line[start..]
+                    .split(['|', '>', ')', '"'])
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(Into::into)
+                    .collect();
+                match parse(words) {
+                    Ok(Parsed::Run(a)) => assert_eq!(a.cmd, c.cmd, "{line}"),
+                    Ok(Parsed::Help(Some(h), _)) => {
+                        assert_eq!(c.cmd, Cmd::Help, "{line}: {}", h.name)
+                    }
+                    Ok(_) => panic!("{line}: not a command run"),
+                    Err(e) => panic!("{line}: {e}"),
+                }
+            }
         }
     }
 }

@@ -287,7 +287,7 @@ mod tests {
             e.message
         );
         let e = run(&["dsops", "export", "--shell", "tcsh"]).err().unwrap();
-        assert!(e.message.contains("bash, zsh or fish"), "{}", e.message);
+        assert!(e.message.contains("fish, nu or elvish"), "{}", e.message);
         assert!(matches!(
             run(&["dsops", "--generate", "man"]).unwrap(),
             Parsed::Generate(k) if k == "man"

@@ -228,6 +228,17 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Switch(|a| a.force = true),
     },
     Flag {
+        long: "import",
+        short: None,
+        value: None,
+        help: "with tokens in the OS keyring: move a plaintext AWS CLI token file of the session into the keyring and delete the file, without asking",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.import = true),
+    },
+    Flag {
         long: "login",
         short: None,
         value: None,
@@ -349,6 +360,17 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Switch(|a| a.dry_run = true),
     },
     Flag {
+        long: "off",
+        short: None,
+        value: None,
+        help: "end the switch: the shell gets back what it had before (also: dsops use -)",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.off = true),
+    },
+    Flag {
         long: "generate",
         short: None,
         value: Some("KIND"),
@@ -379,36 +401,65 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops creds --profile dev",
+                "print credential_process JSON for an aws configure sso profile",
+            ),
+            (
+                "dsops creds --store aws-sso-prod --min-validity 1h",
+                "for a store; renew first if under an hour is left",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Login,
         name: "login",
         operands: "",
         summary: "sign in to IAM Identity Center",
-        about: "Signs in to IAM Identity Center for a store, profile or sso-session and caches the token where the AWS CLI finds it. With no option, uses the only aws.sso store or the only sso-session. A cached token that is still valid (for --min-validity, when given) is kept: dsops says until when (local time) and opens no browser; one that expires soon is refreshed when it can be. --force signs in anyway.",
+        about: "Signs in to IAM Identity Center for a store, profile or sso-session and caches the token where the AWS CLI finds it. With no option, uses the only aws.sso store or the only sso-session. A cached token that is still valid (for --min-validity, when given) is kept: dsops says until when (local time) and opens no browser; one that expires soon is refreshed when it can be. --force signs in anyway. With tokens in the OS keyring (tokens: {storage: keyring}), the token goes there, never to a file; a plaintext token file of the session (from 'aws sso login') is moved into the keyring and deleted: after asking on a terminal, without asking with --import, and otherwise left alone with a warning.",
         flags: &[
             "store",
             "profile",
             "sso-session",
             "min-validity",
             "force",
+            "import",
             "no-browser",
             "use-device-code",
         ],
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops login",
+                "sign in to the only aws.sso store or sso-session",
+            ),
+            (
+                "dsops login --profile dev --no-browser",
+                "print the URL and code instead of opening a browser",
+            ),
+            (
+                "dsops login --sso-session corp --force",
+                "sign in again though the token is still valid",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Logout,
         name: "logout",
         operands: "",
         summary: "sign out: revoke the token, delete it and the cached role credentials",
-        about: "Calls the Identity Center Logout API, deletes the session's token file and the role credentials cached for it.",
+        about: "Calls the Identity Center Logout API, deletes the session's token (its file, and its OS keyring entry with tokens in the keyring) and the role credentials cached for it.",
         flags: &["store", "profile", "sso-session"],
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops logout --profile dev",
+            "revoke the session's token and delete its cached files",
+        )],
     },
     Command {
         cmd: Cmd::Hook,
@@ -420,6 +471,13 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Shell,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "eval \"$(dsops hook bash)\"",
+                "in ~/.bashrc: load .dsops.yaml env sets at each prompt",
+            ),
+            ("dsops hook fish | source", "in ~/.config/fish/config.fish"),
+        ],
     },
     Command {
         cmd: Cmd::HookEnv,
@@ -431,6 +489,7 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Shell,
         hidden: true,
         takes_command_line: false,
+        examples: &[],
     },
     Command {
         cmd: Cmd::Complete,
@@ -442,6 +501,7 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: true,
         takes_command_line: false,
+        examples: &[],
     },
     Command {
         cmd: Cmd::Allow,
@@ -453,6 +513,14 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Path,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops allow --show",
+                "review what changed in the nearest config since it was allowed",
+            ),
+            ("dsops allow", "trust the nearest config as it is now"),
+            ("dsops allow ../other/.dsops.yaml", "trust that file"),
+        ],
     },
     Command {
         cmd: Cmd::Deny,
@@ -464,6 +532,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Path,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops deny",
+            "never load the nearest config (the hook says so once)",
+        )],
     },
     Command {
         cmd: Cmd::Export,
@@ -482,6 +554,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops export --env local --format dotenv > .env",
+                "write an env set as a dotenv file",
+            ),
+            (
+                "eval \"$(dsops export --env local)\"",
+                "load an env set into this shell once",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Exec,
@@ -501,6 +583,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: true,
+        examples: &[
+            (
+                "dsops exec --env local -- npm test",
+                "run a command with an env set added",
+            ),
+            (
+                "dsops exec --profile dev -- terraform plan",
+                "run with a local credential endpoint for the role",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Serve,
@@ -521,6 +613,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops serve --profile dev --port 9911",
+            "a credential endpoint for containers on the host network",
+        )],
     },
     Command {
         cmd: Cmd::EksToken,
@@ -541,6 +637,10 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[(
+            "dsops eks-token --cluster prod --profile dev",
+            "kubectl ExecCredential JSON (the users: exec: command of a kubeconfig)",
+        )],
     },
     Command {
         cmd: Cmd::Doctor,
@@ -552,13 +652,23 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops doctor",
+                "check configs, trust, stores, tokens, the hook and file modes",
+            ),
+            (
+                "dsops doctor --login",
+                "and sign in where a session has expired",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Console,
         name: "console",
         operands: "",
         summary: "open the AWS console as the role of a store or profile",
-        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error.",
+        about: "Gets the role credentials as creds does (signing in when needed, role chains included), exchanges them at the AWS federation endpoint (AWS_ENDPOINT_URL_SIGNIN; the partition's signin host by default) for a sign-in token, and opens the console in the browser (AWS_SSO_BROWSER, BROWSER) through a one-time address on 127.0.0.1 that redirects your own user's browser to the sign-in URL, so that the URL is never on a command line; or prints the URL with --print. The destination defaults to the console home of the region: --region, else the store's or profile's region, else AWS_REGION, else us-east-1. The URL signs whoever has it in: it is never printed by --debug nor in an error. Without --store or --profile on a terminal, the list dsops use shows, to choose from.",
         flags: &[
             "store",
             "profile",
@@ -572,6 +682,35 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops console --profile dev",
+                "open the AWS console as the role",
+            ),
+            (
+                "dsops console --store aws-sso-prod --print",
+                "print the sign-in URL instead",
+            ),
+        ],
+    },
+    Command {
+        cmd: Cmd::Use,
+        name: "use",
+        operands: "[PROFILE]",
+        summary: "switch this shell to the role of a profile or store; the hook keeps it fresh",
+        about: "In a shell where the hook is loaded, gives the shell the role credentials of an AWS config profile (SSO or a role chain) or, with --store, of an aws.sso store of the user config: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION when the profile or store has a region, DSOPS_USE (the name in use) and DSOPS_USE_EXPIRES (when the credentials expire, epoch seconds, for a prompt). The hook's init code defines a dsops function that evaluates what this prints, so the switch takes effect at once. The hook renews the credentials at the prompt before they expire (never signing in: a needed sign-in is said once, with the dsops login to run); a project env set that sets AWS_* variables goes on top, and leaving the project brings these back. --off (or -) restores what the shell had before, exactly. With no name on a terminal, a searchable list of the profiles and stores to choose from (type to filter, arrows to move, Enter to choose, Esc to cancel). Signs in when needed, as creds does. Outside a hooked shell: a usage error saying how to load the hook.",
+        flags: &["store", "off", "no-login", "no-browser", "use-device-code"],
+        operand_complete: Complete::Profile,
+        hidden: false,
+        takes_command_line: false,
+        examples: &[
+            (
+                "dsops use prod-admin",
+                "this shell takes the role of profile prod-admin",
+            ),
+            ("dsops use", "choose a profile or store from a list"),
+            ("dsops use --off", "back to what the shell had before"),
+        ],
     },
     Command {
         cmd: Cmd::SsoList,
@@ -590,6 +729,13 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops sso list",
+                "accounts and roles of the only sso-session",
+            ),
+            ("dsops sso list --sso-session corp --format json", "as JSON"),
+        ],
     },
     Command {
         cmd: Cmd::SsoPopulate,
@@ -610,6 +756,16 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::None,
         hidden: false,
         takes_command_line: false,
+        examples: &[
+            (
+                "dsops sso populate --dry-run",
+                "show the profiles that would be written",
+            ),
+            (
+                "dsops sso populate --prune",
+                "write them, removing those dsops wrote for roles that are gone",
+            ),
+        ],
     },
     Command {
         cmd: Cmd::Help,
@@ -621,5 +777,6 @@ pub const COMMANDS: &[Command] = &[
         operand_complete: Complete::Command,
         hidden: false,
         takes_command_line: false,
+        examples: &[("dsops help exec", "the long help of one command")],
     },
 ];

@@ -1,5 +1,6 @@
 //! `dsops complete KIND`: the names the shell completions offer after
-//! `--store`, `--env`, `--profile` and `--sso-session`, read at completion time.
+//! `--store` (stores that give credentials), `--env`, `--profile` and
+//! `--sso-session`, read at completion time.
 //!
 //! One name a line, then a tab and a short description (fish shows it as is,
 //! zsh via `_describe`, bash drops it). This command is run by the completion
@@ -66,10 +67,13 @@ fn layers(ctx: &Ctx) -> Vec<Config> {
     sources.iter().filter_map(|s| s.parse().ok()).collect()
 }
 
+/// Stores that give credentials only: every `--store` names a credential
+/// source (an `aws.sso` store); a secrets or literal store there is an error.
 fn stores(ctx: &Ctx) -> BTreeMap<String, String> {
     layers(ctx)
         .into_iter()
         .flat_map(|c| c.stores.into_values())
+        .filter(|s| s.kind.gives_credentials())
         .map(|s| (s.name, s.kind.name().to_string()))
         .collect()
 }

@@ -9,7 +9,20 @@ use crate::error::{Error, Result};
 use crate::loopback::{Reply, Request, WaitError};
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    let source = ctx.source()?;
+    // No --store or --profile: the list `dsops use` shows (a usage error
+    // naming the choices when not on a terminal).
+    let source = match &ctx.selector {
+        Some(_) => ctx.source()?,
+        None => match crate::picker::choose("console")? {
+            Some(named) => ctx.source_of(&named)?,
+            None => {
+                if !ctx.quiet {
+                    eprintln!("dsops: cancelled");
+                }
+                return Ok(1);
+            }
+        },
+    };
     let creds = source.credentials(&ctx.login_policy())?;
     let region = source
         .api_region(ctx.args.region.as_deref())

@@ -27,7 +27,6 @@ use crate::config::{self, Config, Store, trust::Trust};
 use crate::error::{Exit, Result};
 use crate::sso::LoginPolicy;
 use crate::stores;
-use std::io::IsTerminal;
 use std::path::Path;
 
 #[derive(Default)]
@@ -221,15 +220,11 @@ fn check_envs(ctx: &Ctx, cfg: &Config, r: &mut Report) {
     }
 }
 
-fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
 fn check_store(cfg: &Config, aws: &AwsConfig, store: &Store, r: &mut Report) {
     let head = format!("store '{}' ({})", store.name, store.kind.name());
     // Sign in only where a person can answer the browser.
     let mut login = LoginPolicy::from_env(false, false, false);
-    login.allowed = login.allowed && interactive();
+    login.allowed = login.allowed && super::interactive();
     let opts = stores::Options {
         login,
         timeout: PROBE_BOUND,

@@ -11,8 +11,9 @@
 
 use super::Report;
 use crate::awsconfig::{AwsConfig, SsoSession, profile_place};
+use crate::sso::tokenstore::TokenStore;
 use crate::sso::{self, LoginPolicy, cache};
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::IsTerminal;
 
 /// How `doctor` may sign in to a session whose token has expired.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -191,9 +192,25 @@ fn static_keys(name: &str) -> bool {
 /// problem, with the sign-in offered or done as `sign_in` says).
 fn token(session: &SsoSession, hint: &str, sign_in: SignIn, r: &mut Report) {
     let desc = sso::session_desc(session);
-    let path = cache::token_path(session);
     let now = crate::timefmt::now();
-    let found = match cache::read_token(&path) {
+    // Reading the keyring never prompts here; a locked one is reported.
+    let quiet = LoginPolicy {
+        allowed: false,
+        quiet: true,
+        ..LoginPolicy::default()
+    };
+    let store = match TokenStore::of(session, &quiet) {
+        Ok(s) => s,
+        Err(e) => return r.fail(format_args!("{desc}: {e}")),
+    };
+    if store.is_keyring() {
+        plaintext_copy(session, &desc, hint, r);
+    }
+    let read = match store.read() {
+        Ok(read) => read,
+        Err(e) => return r.fail(format_args!("{desc}: {e}")),
+    };
+    let found = match read {
         cache::Read::Found(t) => t,
         cache::Read::Missing => {
             if offer(sign_in, &desc, "you are not signed in") {
@@ -205,8 +222,8 @@ fn token(session: &SsoSession, hint: &str, sign_in: SignIn, r: &mut Report) {
         }
         cache::Read::Corrupt(why) => {
             r.fail(format_args!(
-                "{desc}: the cached token {} is unreadable ({why}): run '{hint}'",
-                path.display()
+                "{desc}: the cached token in {} is unreadable ({why}): run '{hint}'",
+                store.describe()
             ));
             return;
         }
@@ -237,7 +254,7 @@ fn token(session: &SsoSession, hint: &str, sign_in: SignIn, r: &mut Report) {
                 if sso::access_token(session, &policy, hint, None).is_ok() {
                     r.ok(format_args!(
                         "{desc}: token expired{when}; refreshed{}",
-                        until(&path)
+                        until(&store)
                     ));
                     return;
                 }
@@ -252,10 +269,25 @@ fn token(session: &SsoSession, hint: &str, sign_in: SignIn, r: &mut Report) {
     }
 }
 
+/// A session dsops keeps in the keyring has a plaintext token file beside
+/// it (`aws sso login` wrote one, or dsops did before the switch): the
+/// secret the keyring was meant to protect is on disk.
+fn plaintext_copy(session: &SsoSession, desc: &str, hint: &str, r: &mut Report) {
+    let file = TokenStore::file(session);
+    if let cache::Read::Found(t) = cache::read_token(file.path())
+        && (t.access_token().is_some() || t.refresh_token().is_some())
+    {
+        r.fail(format_args!(
+            "{desc}: a plaintext token file {} exists although dsops keeps this session in the OS keyring: run '{hint} --import' to move it into the keyring, or delete it",
+            file.path().display()
+        ));
+    }
+}
+
 /// ` until HH:MM (local time)` of the cached token, or nothing.
-fn until(path: &std::path::Path) -> String {
-    match cache::read_token(path) {
-        cache::Read::Found(t) => t
+fn until(store: &TokenStore) -> String {
+    match store.read() {
+        Ok(cache::Read::Found(t)) => t
             .expires_at()
             .map(|e| format!(", valid until {}", crate::timefmt::local_clock(e)))
             .unwrap_or_default(),
@@ -268,20 +300,7 @@ fn offer(sign_in: SignIn, desc: &str, what: &str) -> bool {
     match sign_in {
         SignIn::Never => false,
         SignIn::Yes => true,
-        SignIn::Ask => {
-            eprint!("dsops: {desc}: {what}. Sign in now? [Y/n] ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            // One short answer; a closed or endless stdin is a "no".
-            let mut stdin = std::io::stdin().lock().take(64);
-            match stdin.read_line(&mut line) {
-                Ok(n) if n > 0 => {
-                    let a = line.trim().to_ascii_lowercase();
-                    a.is_empty() || a == "y" || a == "yes"
-                }
-                _ => false,
-            }
-        }
+        SignIn::Ask => crate::cmd::ask(&format!("{desc}: {what}. Sign in now? [Y/n] ")),
     }
 }
 
@@ -291,7 +310,9 @@ fn login(session: &SsoSession, hint: &str, desc: &str, r: &mut Report) {
     match sso::access_token(session, &policy, hint, None) {
         Ok(_) => r.ok(format_args!(
             "{desc}: signed in{}",
-            until(&cache::token_path(session))
+            TokenStore::of(session, &policy)
+                .map(|s| until(&s))
+                .unwrap_or_default()
         )),
         Err(e) => r.fail(format_args!("{desc}: sign-in failed: {e}")),
     }

@@ -7,7 +7,10 @@
 //!
 //! Quoting, per format:
 //! - `shell` (bash, zsh): `export NAME='value'`, single quotes with `'`
-//!   written as `'\''`; fish: `set -gx NAME 'value'` with `\\` and `\'`.
+//!   written as `'\''`; fish: `set -gx NAME 'value'` with `\\` and `\'`;
+//!   elvish: `set-env NAME 'value'` with `''`; nushell, which cannot eval:
+//!   a NUON record of raw strings (`NAME: r#'value'#`) for `from nuon |
+//!   load-env`.
 //!   A name the shell treats specially (read-only, the prompt, the hook, ...;
 //!   the same per-shell lists as the hook, see `shell/reserved.rs`) is
 //!   refused with a message naming it: `eval` would stop at it part-way.
@@ -52,7 +55,10 @@ fn format(ctx: &Ctx) -> Result<Format> {
         "shell" | "sh" => {
             let shell = match shell {
                 Some(s) => shell_named(s).ok_or_else(|| {
-                    Error::usage(format!("--shell {s}: expected bash, zsh or fish"))
+                    Error::usage(format!(
+                        "--shell {s}: expected {}",
+                        crate::text::one_of(&shell::names())
+                    ))
                 })?,
                 // The user's login shell when it is one we speak, else bash.
                 None => crate::settings::login_shell()
@@ -85,6 +91,8 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
     let mut out = String::new();
     match format {
         Format::Shell(shell) => {
+            let (open, close) = shell.plain_frame();
+            out.push_str(open);
             for (k, v) in vars {
                 if let Some(why) = reserved::refused(shell, k) {
                     return Err(Error::config(format!(
@@ -95,6 +103,7 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
                 let quoted = String::from_utf8_lossy(&shell.quote(v.as_bytes())).into_owned();
                 out.push_str(&shell.plain_export(k, &quoted));
             }
+            out.push_str(close);
         }
         Format::Dotenv => {
             for (k, v) in vars {

@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::awsconfig::{AwsConfig, SsoSession};
 use crate::error::{Error, Result};
+use crate::sso::tokenstore::{RoleStore, TokenStore};
 use crate::sso::{self, LoginPolicy, cache};
 
 /// The session named by `--sso-session`, or that of `--store`/`--profile`,
@@ -60,22 +61,25 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
     policy.allowed = true;
     policy.explicit = true;
     policy.use_device_code |= device_code;
-    let path = cache::token_path(&session);
+    let store = TokenStore::of(&session, &policy)?;
+    if store.is_keyring() {
+        import_plaintext(ctx, &session, &store)?;
+    }
     if ctx.args.force {
         sso::sign_in_again(&session, &policy)?;
-        say_signed_in(ctx, "signed in to", &session, &path);
+        say_signed_in(ctx, "signed in to", &session, &store);
         return Ok(0);
     }
     // A token that is valid (for --min-validity, when given) is kept:
     // unlike `aws sso login`, which always opens the browser, dsops signs in
     // only when needed, or with --force.
     let want = min.map_or(0, |m| i64::try_from(m.as_secs()).unwrap_or(i64::MAX));
-    if let cache::Read::Found(t) = cache::read_token(&path)
+    if let cache::Read::Found(t) = store.read()?
         && t.access_token().is_some()
         && t.remaining(crate::timefmt::now())
             .is_some_and(|r| r > FRESH_SECS.max(want))
     {
-        say_signed_in(ctx, "already signed in to", &session, &path);
+        say_signed_in(ctx, "already signed in to", &session, &store);
         return Ok(0);
     }
     // Otherwise refresh it (no browser) or sign in.
@@ -85,8 +89,54 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
             sso::access_token(&session, &policy, &hint, None)?;
         }
     }
-    say_signed_in(ctx, "signed in to", &session, &path);
+    say_signed_in(ctx, "signed in to", &session, &store);
     Ok(0)
+}
+
+/// With tokens in the keyring: a plaintext token file of the session (from
+/// `aws sso login`, or dsops before the switch) is moved into the keyring
+/// and deleted, after asking on a terminal, at once with `--import`; else
+/// it is left alone with a warning. The keyring's own token, when there is
+/// one, is kept unless the file's lasts longer.
+fn import_plaintext(ctx: &Ctx, session: &SsoSession, store: &TokenStore) -> Result<()> {
+    let file = TokenStore::file(session);
+    let cache::Read::Found(plain) = file.read()? else {
+        return Ok(());
+    };
+    if plain.access_token().is_none() && plain.refresh_token().is_none() {
+        return Ok(());
+    }
+    let shown = file.path().display().to_string();
+    let yes = ctx.args.import
+        || (super::interactive()
+            && super::ask(&format!(
+                "a plaintext token file {shown} exists for this session; move it into the OS keyring and delete the file? [Y/n] "
+            )));
+    if !yes {
+        eprintln!(
+            "dsops: warning: a plaintext token file {shown} exists for this session although tokens are kept in the OS keyring; run '{}' to move it there",
+            crate::settings::dsops_command(&["login", "--import"])
+        );
+        return Ok(());
+    }
+    let _guard = crate::fsutil::lock(
+        &cache::lock_path(store.path()),
+        "waiting for the SSO sign-in in another dsops process",
+        crate::settings::limits().lock,
+    )?;
+    let now = crate::timefmt::now();
+    let keep_ours = match store.read()? {
+        cache::Read::Found(ours) => ours.remaining(now) >= plain.remaining(now),
+        _ => false,
+    };
+    if !keep_ours {
+        store.write(&plain)?;
+    }
+    file.delete()?;
+    if !ctx.quiet {
+        eprintln!("dsops: moved the token from {shown} into the OS keyring and deleted the file");
+    }
+    Ok(())
 }
 
 /// How long `dsops login` takes a cached token as valid without refreshing
@@ -94,12 +144,12 @@ pub fn login(ctx: &Ctx) -> Result<i32> {
 const FRESH_SECS: i64 = 15 * 60;
 
 /// `dsops: already signed in to sso-session 'x' (URL) until 18:30 (local time)`.
-fn say_signed_in(ctx: &Ctx, what: &str, session: &SsoSession, path: &std::path::Path) {
+fn say_signed_in(ctx: &Ctx, what: &str, session: &SsoSession, store: &TokenStore) {
     if ctx.quiet {
         return;
     }
-    let until = match cache::read_token(path) {
-        cache::Read::Found(t) => t
+    let until = match store.read() {
+        Ok(cache::Read::Found(t)) => t
             .expires_at()
             .map(|e| format!(" until {}", crate::timefmt::local_clock(e)))
             .unwrap_or_default(),
@@ -113,14 +163,22 @@ fn say_signed_in(ctx: &Ctx, what: &str, session: &SsoSession, path: &std::path::
 
 pub fn logout(ctx: &Ctx) -> Result<i32> {
     let (session, _, _) = session(ctx)?;
-    let path = cache::token_path(&session);
-    let _guard = crate::fsutil::lock(
-        &cache::lock_path(&path),
+    // Signing out is asked for by hand: the keyring may ask to be unlocked.
+    let policy = LoginPolicy {
+        allowed: true,
+        ..LoginPolicy::default()
+    };
+    let store = TokenStore::of(&session, &policy)?;
+    let lock = cache::lock_path(store.path());
+    let guard = crate::fsutil::lock(
+        &lock,
         "waiting for the SSO sign-in in another dsops process",
         crate::settings::limits().lock,
     )?;
+    let found = store.read()?;
+    let signed_in = !matches!(found, cache::Read::Missing);
     let mut revoked = false;
-    if let cache::Read::Found(t) = cache::read_token(&path)
+    if let cache::Read::Found(t) = &found
         && let Some(access) = t.access_token()
     {
         match sso::client::Portal::new(&session.region).logout(access) {
@@ -130,14 +188,28 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
         }
     }
     let mut removed = 0;
-    if path.exists() {
-        std::fs::remove_file(&path).map_err(|e| Error::io("cannot delete", &path, e))?;
+    if store.delete()? {
         removed += 1;
     }
-    removed += remove_role_caches(&session)?;
+    // A plaintext copy beside a keyring session goes too.
+    if store.is_keyring() && TokenStore::file(&session).delete()? {
+        removed += 1;
+    }
+    removed += remove_role_caches(&session, &policy)?;
+    // The session's own lock file goes last, removed while it is held.
+    guard.remove(&lock)?;
+    if !signed_in && removed == 0 {
+        if !ctx.quiet {
+            eprintln!(
+                "dsops: not signed in to {}",
+                crate::text::shown(&session.start_url)
+            );
+        }
+        return Ok(0);
+    }
     if !ctx.quiet {
         eprintln!(
-            "dsops: signed out of {}{}; deleted {removed} cached file(s)",
+            "dsops: signed out of {}{}; deleted {removed} cached token(s) and role credential(s)",
             session.start_url,
             if revoked { " (token revoked)" } else { "" }
         );
@@ -150,7 +222,7 @@ pub fn logout(ctx: &Ctx) -> Result<i32> {
 /// session's profiles and stores could have produced: we scan the AWS CLI's
 /// cache for `ProviderType: sso` entries whose key we can recompute from the
 /// AWS config profiles and dsops stores of this session.
-fn remove_role_caches(session: &SsoSession) -> Result<usize> {
+fn remove_role_caches(session: &SsoSession, policy: &LoginPolicy) -> Result<usize> {
     let aws = AwsConfig::load()?;
     let mut roles: Vec<(String, String)> = aws
         .profile_names()
@@ -172,12 +244,23 @@ fn remove_role_caches(session: &SsoSession) -> Result<usize> {
             }
         }
     }
+    roles.sort();
+    roles.dedup();
     let mut n = 0;
     for (account, role) in roles {
-        let p = cache::role_path(session, &account, &role);
-        if p.exists() && std::fs::remove_file(&p).is_ok() {
+        let roles = RoleStore::of(session, &account, &role, policy)?;
+        let lock = cache::lock_path(roles.path());
+        // Taken first: a process writing these credentials finishes, and its
+        // lock file is removed only while this process holds it.
+        let guard = crate::fsutil::lock(
+            &lock,
+            "waiting for another dsops process to finish with the role credentials",
+            crate::settings::limits().lock,
+        )?;
+        if roles.delete()? {
             n += 1;
         }
+        guard.remove(&lock)?;
     }
     Ok(n)
 }

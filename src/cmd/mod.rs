@@ -13,6 +13,7 @@ pub mod login;
 pub mod serve;
 pub mod sso;
 pub mod trust;
+pub mod r#use;
 
 use crate::awsconfig::AwsConfig;
 use crate::cli::{Args, Cmd, Named};
@@ -291,10 +292,10 @@ pub fn run(ctx: Ctx) -> Result<i32> {
     #[cfg(windows)]
     if matches!(
         ctx.args.cmd,
-        Cmd::Hook | Cmd::HookEnv | Cmd::Allow | Cmd::Deny
+        Cmd::Hook | Cmd::HookEnv | Cmd::Allow | Cmd::Deny | Cmd::Use
     ) {
         return Err(Error::runtime(format!(
-            "the shell hook ({}) is not available on Windows yet; print an env set with {} or run a command with it: {}",
+            "dsops {} works through the shell hook, which is not available on Windows yet; print an env set with {} or run a command with it: {}",
             ctx.args.command_name(),
             crate::settings::dsops_command(&["export", "--format", "powershell"]),
             crate::settings::dsops_command(&["exec", "--", "CMD"]),
@@ -317,7 +318,32 @@ pub fn run(ctx: Ctx) -> Result<i32> {
         Cmd::Console => console::run(&ctx),
         Cmd::SsoList => sso::list(&ctx),
         Cmd::SsoPopulate => sso::populate(&ctx),
+        Cmd::Use => r#use::run(&ctx),
         // `help` is answered by the parser.
         Cmd::Help => Err(Error::usage("help is printed by the parser")),
+    }
+}
+
+/// stdin and stderr are terminals: a person can answer a question.
+pub(crate) fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask `question` on stderr (`doctor`'s sign-in, `login`'s import); an
+/// empty answer, `y` or `yes` is a yes.
+pub(crate) fn ask(question: &str) -> bool {
+    use std::io::{BufRead, Read, Write};
+    eprint!("dsops: {question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    // One short answer; a closed or endless stdin is a "no".
+    let mut stdin = std::io::stdin().lock().take(64);
+    match stdin.read_line(&mut line) {
+        Ok(n) if n > 0 => {
+            let a = line.trim().to_ascii_lowercase();
+            a.is_empty() || a == "y" || a == "yes"
+        }
+        _ => false,
     }
 }

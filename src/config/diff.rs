@@ -647,6 +647,19 @@ defaultEnv: dev
         assert_eq!(highest(&d), Some(Risk::Low));
     }
 
+    /// `${VAR}` in a literal takes the risk of the variable it sets: a PATH
+    /// that appends to the user's own stays high, a plain one stays low.
+    #[test]
+    fn expanded_literals_are_rated_by_the_name_they_set() {
+        let base = parse(BASE);
+        let with =
+            |line: &str| BASE.replace("    MODE: fast\n", &format!("    MODE: fast\n    {line}\n"));
+        let d = diff(&base, &parse(&with("PATH: \"${PATH}:/opt/x\"")));
+        assert_eq!(highest(&d), Some(Risk::High), "{d:?}");
+        let d = diff(&base, &parse(&with("GREETING: \"hi ${USER}\"")));
+        assert_eq!(highest(&d), Some(Risk::Low), "{d:?}");
+    }
+
     /// An exec store that runs its key as code: a new or changed key is
     /// high ("runs different code"); a script's argument stays medium.
     #[test]

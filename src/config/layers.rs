@@ -85,6 +85,13 @@ pub fn refuse_trust_section(file: &ConfigFile, layer: &Config) -> Result<()> {
             crate::paths::user_config().display()
         )));
     }
+    if layer.tokens.is_some() {
+        return Err(Error::config(format!(
+            "{}: tokens: only the user config ({}) may say where dsops keeps SSO tokens; remove it from this file",
+            file.path.display(),
+            crate::paths::user_config().display()
+        )));
+    }
     if let Some(d) = &layer.default_env
         && !layer.envs.iter().any(|e| &e.name == d)
     {

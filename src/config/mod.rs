@@ -17,7 +17,7 @@
 
 pub mod diff;
 pub mod discover;
-mod expand;
+pub mod expand;
 mod layers;
 mod model;
 mod parse;
@@ -27,7 +27,7 @@ pub mod trust;
 pub mod yaml;
 
 pub use layers::{ConfigFile, MAX_CONFIG_BYTES, load, load_user, refuse_trust_section};
-pub use model::{Config, EnvSet, Reference, Source, Store, Var};
+pub use model::{Config, EnvSet, Reference, Source, Store, TokenStorage, Tokens, Var};
 pub use parse::{parse_str, valid_var_name};
 
 #[cfg(test)]

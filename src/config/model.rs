@@ -140,6 +140,9 @@ pub struct Config {
     pub auto_allow: Option<super::diff::Risk>,
     /// The file has a `trust:` section (which a project may not have).
     pub has_trust_section: bool,
+    /// `tokens: {storage: .., role_credentials: ..}`: honoured from the user
+    /// config only (a project file that has it is refused).
+    pub tokens: Option<Tokens>,
     pub stores: BTreeMap<String, Store>,
     /// In file order, user layer first.
     pub envs: Vec<EnvSet>,
@@ -204,3 +207,17 @@ impl Config {
         })
     }
 }
+
+/// Where dsops keeps what Identity Center gives it (`tokens:`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// The SSO session (access and refresh token, client registration).
+    pub storage: TokenStorage,
+    /// Role credentials (1 to 12 hours); on disk by default, as the AWS CLI
+    /// keeps them, so that the warm path reads no keyring.
+    pub role_credentials: TokenStorage,
+}
+
+/// `file` or `keyring`: defined with the environment variable that also
+/// sets it (`DSOPS_TOKEN_STORAGE`).
+pub use crate::settings::TokenStorage;

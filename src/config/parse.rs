@@ -65,6 +65,34 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
                     }
                 }
             }
+            "tokens" => {
+                let shape = "expected {storage: keyring|file, role_credentials: keyring|file}";
+                let m = as_map(v).ok_or_else(|| err("tokens", shape))?;
+                let mut t = super::model::Tokens::default();
+                for (k, v) in m {
+                    let key = key_str(k);
+                    let slot = match key {
+                        Some("storage") => &mut t.storage,
+                        Some("role_credentials") => &mut t.role_credentials,
+                        other => {
+                            return Err(err(
+                                &format!("tokens.{}", yaml::shown(other.unwrap_or("?"))),
+                                "unknown key (known: storage, role_credentials)",
+                            ));
+                        }
+                    };
+                    *slot = v
+                        .scalar()
+                        .and_then(super::model::TokenStorage::parse)
+                        .ok_or_else(|| {
+                            err(
+                                &format!("tokens.{}", key.unwrap_or("?")),
+                                "expected keyring or file",
+                            )
+                        })?;
+                }
+                cfg.tokens = Some(t);
+            }
             "defaultEnv" => {
                 cfg.default_env = Some(scalar(v).map_err(|p| err("defaultEnv", &p))?);
             }
@@ -97,7 +125,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Config> {
                 return Err(err(
                     &yaml::shown(other),
                     &format!(
-                        "unknown top-level key (known: version, defaultEnv, secretStores, envs, trust){hint}"
+                        "unknown top-level key (known: version, defaultEnv, secretStores, envs, trust, tokens){hint}"
                     ),
                 ));
             }

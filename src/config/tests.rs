@@ -708,3 +708,30 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn tokens_storage_is_parsed_and_checked() {
+    let c = parse("version: 1\ntokens:\n  storage: keyring\n").unwrap();
+    assert_eq!(
+        c.tokens,
+        Some(Tokens {
+            storage: TokenStorage::Keyring,
+            role_credentials: TokenStorage::File,
+        })
+    );
+    let c = parse("tokens: {storage: keyring, role_credentials: keyring}\n").unwrap();
+    assert_eq!(c.tokens.unwrap().role_credentials, TokenStorage::Keyring);
+    assert!(parse("version: 1\n").unwrap().tokens.is_none());
+    let e = err("tokens:\n  storage: vault\n");
+    assert!(
+        e.contains("tokens.storage: expected keyring or file"),
+        "{e}"
+    );
+    let e = err("tokens:\n  where: keyring\n");
+    assert!(
+        e.contains("tokens.where: unknown key (known: storage, role_credentials)"),
+        "{e}"
+    );
+    let e = err("tokens: keyring\n");
+    assert!(e.contains("tokens: expected {storage"), "{e}");
+}

@@ -32,6 +32,10 @@ pub enum Trust {
     /// Allowed once, edited since: a one-line summary of what changed, by
     /// risk (`None`: no allowed copy to compare with, or it did not parse).
     Changed(Option<String>),
+    /// Allowed once, edited since, and the file no longer parses: the
+    /// parse error (file, line, column), which is what the user must fix
+    /// first; a review of the changes comes after.
+    Broken(String),
     Denied,
     Unknown,
 }
@@ -173,6 +177,7 @@ pub fn check(path: &Path, content: &[u8]) -> Trust {
             }
             Trust::Changed(Some(diff::summary(&changes)))
         }
+        Comparison::Broken(e) => Trust::Broken(e.message),
         _ => Trust::Changed(None),
     }
 }
@@ -227,10 +232,12 @@ pub fn untrusted_error(path: &Path, trust: Trust) -> Error {
             "{} changed since it was allowed: review it, then run 'dsops allow {word}'",
             shown
         ),
-        Trust::Denied => format!(
-            "{} is denied: review it, then run 'dsops allow {word}'",
-            shown
+        // The error first: it names the file, the line and the column.
+        Trust::Broken(error) => format!(
+            "{error} (the file changed since it was allowed; fix it, then review it and run 'dsops allow {word}')"
         ),
+        // The user said no: one short line, no nagging.
+        Trust::Denied => format!("{shown} is denied ('dsops allow {word}' trusts it)"),
         _ => format!(
             "{} is not trusted yet: review it, then run 'dsops allow {word}'",
             shown

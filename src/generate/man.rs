@@ -296,6 +296,27 @@ pub fn page() -> String {
         s.push('\n');
         let own: Vec<&Flag> = c.flags.iter().map(|n| cli::flag(n)).collect();
         flag_entries(&mut s, Some(c), &own);
+        if !c.examples.is_empty() {
+            s.push_str(
+                ".PP
+Examples:
+",
+            );
+            for (line, what) in c.examples {
+                s.push_str(&format!(
+                    ".PP
+.RS 4
+.EX
+{}
+.EE
+.RE
+{}
+",
+                    esc(line),
+                    text(&sentence(what))
+                ));
+            }
+        }
     }
 
     s.push_str(".SH OPTIONS\n");

@@ -24,6 +24,12 @@ mod peer;
 pub use peer::{loopback_peer_uid, out_of_descriptors, poll_readable};
 
 #[cfg(unix)]
+pub mod tty;
+#[cfg(windows)]
+#[path = "tty_windows.rs"]
+pub mod tty;
+
+#[cfg(unix)]
 mod users;
 #[cfg(unix)]
 pub use users::{user_home, user_name};

@@ -200,6 +200,16 @@ pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
     a.dev() == b.dev() && a.ino() == b.ino()
 }
 
+/// Does `path` still name the open `file` (the same device and inode)? A
+/// lock file removed or replaced while a process waited on it is no longer
+/// the lock.
+pub fn still_names(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 /// Size and modification time, to tell a change without reading.
 pub fn change_marks(meta: &Metadata) -> (u64, i64, i64) {
     (meta.len(), meta.mtime(), meta.mtime_nsec())

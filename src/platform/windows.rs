@@ -170,6 +170,40 @@ pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
         && a.last_write_time() == b.last_write_time()
 }
 
+/// Does `path` still name the open `file` (the same volume and file
+/// index)? A lock file removed or replaced while a process waited on it is
+/// no longer the lock.
+pub fn still_names(file: &File, path: &Path) -> bool {
+    let Ok(other) = OpenOptions::new()
+        .read(true)
+        .custom_flags(OPEN_REPARSE_POINT)
+        .open(path)
+    else {
+        return false;
+    };
+    match (file_id(file), file_id(&other)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The volume serial number and file index of an open file.
+fn file_id(file: &File) -> Option<(u32, u32, u32)> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, GetFileInformationByHandle,
+    };
+    // SAFETY: plain data, filled by the call or left unread on failure; the
+    // handle is open for as long as `file`.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) };
+    (ok != 0).then_some((
+        info.dwVolumeSerialNumber,
+        info.nFileIndexHigh,
+        info.nFileIndexLow,
+    ))
+}
+
 /// Size and modification time, to tell a change without reading: the
 /// write time in 100 ns steps since 1601, split as seconds and nanoseconds.
 pub fn change_marks(meta: &Metadata) -> (u64, i64, i64) {

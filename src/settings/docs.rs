@@ -29,6 +29,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "when on, never sign in; exit with status 5 when a sign-in is needed",
     ),
     (
+        "DSOPS_TOKEN_STORAGE",
+        "where the SSO session is kept: file (~/.aws/sso/cache, shared with the AWS CLI) or keyring (the OS keyring, service dsops, account the token file's SHA-1); over the user config's tokens.storage",
+    ),
+    (
         "DSOPS_USE_DEVICE_CODE",
         "when on, sign in with the device code flow",
     ),
@@ -59,6 +63,18 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "DSOPS_STATE",
         "the shell hook's session state (variable names, file fingerprints, the name of the private file under XDG_RUNTIME_DIR or XDG_STATE_HOME that keeps your prior values for restore; never a secret dsops exported, nor your prior values); set by the hook, not by you",
+    ),
+    (
+        "DSOPS_USE",
+        "set by dsops use in a hooked shell: the profile or store whose role credentials the shell has (for a prompt); not read for anything else",
+    ),
+    (
+        "DSOPS_USE_EXPIRES",
+        "set by dsops use beside DSOPS_USE: when those credentials expire, in epoch seconds (a prompt can show the time left with shell arithmetic); the hook renews them before",
+    ),
+    (
+        "DSOPS_HOOK_SHELL",
+        "set by the hook's dsops shell function for dsops use only: the shell to print lines for; dsops use without it says how to load the hook",
     ),
     ("CI", "when on, never sign in, as with --no-login"),
     (

@@ -110,6 +110,9 @@ pub fn no_login() -> bool {
     switch("DSOPS_NO_LOGIN") || switch("CI")
 }
 
+mod storage;
+pub use storage::{TokenStorage, token_storage};
+
 /// `AWS_SSO_DISABLE_BROWSER`: print the sign-in URL, open nothing.
 pub fn no_browser() -> bool {
     switch("AWS_SSO_DISABLE_BROWSER")

@@ -15,7 +15,8 @@ pub struct Changes {
     pub names: Vec<String>,
     /// A name and its new value (`None`: unset), for each that must change.
     pub set: Vec<(String, Option<OsString>)>,
-    /// `+NAME` (newly managed), `-NAME` (restored), `~NAME` (changed).
+    /// `+NAME` (newly set), `-NAME` (restored), `~NAME` (changed, or an
+    /// existing value overridden).
     pub marks: Vec<String>,
 }
 
@@ -55,6 +56,9 @@ pub fn changes(
         let was_managed = priors.contains_key(name);
         let will_manage = targets.contains_key(name);
         match (was_managed, will_manage) {
+            // Overriding a value the shell already had is a change (as
+            // direnv marks it), not something new.
+            (false, true) if now.is_some() => out.marks.push(format!("~{name}")),
             (false, true) => out.marks.push(format!("+{name}")),
             (true, false) => out.marks.push(format!("-{name}")),
             _ if target != now => out.marks.push(format!("~{name}")),
@@ -88,7 +92,7 @@ mod tests {
             current,
             none,
         );
-        assert_eq!(c.marks, ["+A", "+SHADOW"]);
+        assert_eq!(c.marks, ["+A", "~SHADOW"]);
         assert_eq!(
             c.set,
             [("A".into(), os("1")), ("SHADOW".into(), os("dsops"))]

@@ -40,11 +40,13 @@
 
 use super::Shell;
 use super::emit::Script;
+use super::load;
 use super::plan::{self, Plan, fingerprint};
 use super::priors;
 use super::stamp;
 use super::state::{self, State};
 use super::transition::{Inputs, name_list, transition};
+use super::usage;
 use crate::config::discover;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -71,6 +73,11 @@ fn epoch(t: SystemTime) -> i64 {
 }
 
 pub fn run(opts: &Options) -> Result<Vec<u8>> {
+    run_with(opts, None)
+}
+
+/// [`run`], with what `dsops use` switches to (`None`: keep the state's).
+pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8>> {
     // Before any file is read: the stamp must be older than every change
     // that this run does not see.
     let read_at = SystemTime::now();
@@ -97,12 +104,19 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         .map(|v| v.to_string_lossy().into_owned());
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
+    // `dsops use` always decides again (the same name fetches afresh); the
+    // project's inputs may still be the same (no "loading" line then).
+    let using = match change {
+        Some(c) => c.using.clone(),
+        None => old.using.clone(),
+    };
     // A state of the old format, or one whose lines may have stopped
     // part-way, is decided again.
     let same_inputs = old.v == state::VERSION
         && !old.partial
         && old.cfg == nearest_enc
-        && (nearest.is_none() || (old.env == env_var && files_unchanged(&old.files)));
+        && (nearest.is_none() || old.env == env_var)
+        && files_unchanged(&old.files);
     let refresh_due = old.refresh != 0 && now >= old.refresh;
     if opts.debug {
         eprintln!(
@@ -117,23 +131,42 @@ pub fn run(opts: &Options) -> Result<Vec<u8>> {
         );
     }
 
-    let (new, first, lines) = if same_inputs && !refresh_due {
+    let (new, first, lines) = if same_inputs && !refresh_due && change.is_none() {
         let mut new = old.clone();
         keep_stamp(&old, &mut new, read_at);
         (new, None, Vec::new())
     } else {
+        // The user's own values of the names dsops manages: `${VAR}` in a
+        // literal value is taken from them (leaving restores them exactly,
+        // and a reload does not apply a value on top of itself).
+        let (priors, lost) = old_priors(&old);
+        let before: load::Priors = priors
+            .iter()
+            .map(|(n, v)| {
+                let v = v.as_ref().map(|v| v.to_string_lossy().into_owned());
+                (n.clone(), v)
+            })
+            .collect();
         let mut plan = plan::plan(
             opts.shell,
             &dir,
             nearest.as_deref(),
             env_var.as_deref(),
             now,
+            before,
         );
         for (p, why) in skipped.iter().rev() {
             plan.notices
                 .insert(0, format!("skipping {}: {why}", crate::text::path(p)));
         }
-        let (priors, lost) = old_priors(&old);
+        if let Some(using) = &using {
+            usage::layer(
+                &mut plan,
+                using,
+                change.and_then(|c| c.fetched.as_ref()),
+                now,
+            );
+        }
         let env = |n: &str| std::env::var_os(n);
         let inputs = Inputs {
             opts,

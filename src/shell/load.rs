@@ -15,7 +15,7 @@ use crate::config::{Config, EnvSet, Source};
 use crate::error::{Error, Exit, Result};
 use crate::resolve::{self, Options, Resolved};
 use crate::sso::{self, LoginPolicy};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,34 +40,49 @@ pub struct Loaded {
     pub blocked: Vec<Blocked>,
 }
 
+/// The user's own values of the names the hook manages (`None`: unset),
+/// as they were before dsops changed them: `${VAR}` in a literal value is
+/// taken from these first, then from the environment.
+pub type Priors = HashMap<String, Option<String>>;
+
 /// Resolve `set` for the hook, giving up after `limit`.
 pub fn resolve_bounded(
     cfg: Config,
     aws: AwsConfig,
     set: EnvSet,
     limit: Duration,
+    priors: Priors,
 ) -> Result<Loaded> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(resolve_for_hook(&cfg, &aws, &set, limit));
-    });
-    let grace = Duration::from_millis(500);
-    rx.recv_timeout(limit + grace).unwrap_or_else(|_| {
-        Err(Error::runtime(format!(
-            "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
-            limit.as_secs_f64()
-        )))
+    bounded(limit, move || {
+        let before = |n: &str| match priors.get(n) {
+            Some(p) => p.clone(),
+            None => resolve::process_env(n),
+        };
+        resolve_for_hook(&cfg, &aws, &set, limit, &before)
     })
+    .unwrap_or_else(|| Err(Error::runtime(gave_up(limit))))
 }
 
-fn policy() -> LoginPolicy {
-    LoginPolicy {
-        allowed: false,
-        no_browser: true,
-        use_device_code: false,
-        quiet: true,
-        explicit: false,
-    }
+/// `work` on a thread of its own, its answer given up after `limit` (and
+/// half a second's grace): a hung store or network call never holds the
+/// prompt.
+pub fn bounded<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.recv_timeout(limit + Duration::from_millis(500)).ok()
+}
+
+/// What the hook says when it gave up after `limit`.
+pub fn gave_up(limit: Duration) -> String {
+    format!(
+        "gave up after {}s (DSOPS_HOOK_TIMEOUT sets the bound)",
+        limit.as_secs_f64()
+    )
 }
 
 /// The store whose sign-in a variable's value depends on, if any.
@@ -81,12 +96,13 @@ fn resolve_for_hook(
     aws: &AwsConfig,
     set: &EnvSet,
     limit: Duration,
+    before: resolve::Before,
 ) -> Result<Loaded> {
     let opts = Options {
-        login: policy(),
+        login: LoginPolicy::for_hook(),
         timeout: limit,
     };
-    let err = match resolve::resolve(cfg, aws, set, &opts) {
+    let err = match resolve::resolve_with(cfg, aws, set, &opts, before) {
         Ok(resolved) => {
             return Ok(Loaded {
                 resolved,
@@ -119,7 +135,11 @@ fn resolve_for_hook(
             blocked.push(Blocked {
                 store: root.to_string(),
                 hint: target.login_hint.clone(),
-                token_file: sso::cache::token_path(&target.session),
+                // The file a sign-in changes (with tokens in the keyring,
+                // the note beside where the token file would be).
+                token_file: sso::tokenstore::TokenStore::of(&target.session, &opts.login)
+                    .map(|s| s.watched())
+                    .unwrap_or_else(|_| sso::cache::token_path(&target.session)),
                 vars: vec![],
             });
         }
@@ -141,7 +161,7 @@ fn resolve_for_hook(
             None => true,
         }
     });
-    let resolved = resolve::resolve(cfg, aws, &reduced, &opts)?;
+    let resolved = resolve::resolve_with(cfg, aws, &reduced, &opts, before)?;
     Ok(Loaded { resolved, blocked })
 }
 

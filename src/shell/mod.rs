@@ -1,5 +1,5 @@
 //! Shell integration: one [`Syntax`] per shell (`bash.rs`, `zsh.rs`,
-//! `fish.rs`, with its init script under `shell/`), the one list
+//! `fish.rs`, `nu.rs`, `elvish.rs`, with its init script under `shell/`), the one list
 //! [`SHELLS`] that `hook`, `hook-env`, `export --shell`, `doctor`, the
 //! completions, the help and the man page all ask, and the hook's machinery:
 //! what to load (`plan.rs`, `load.rs`), what changes (`diff.rs`, a pure
@@ -11,17 +11,20 @@
 
 pub mod bash;
 pub mod diff;
+pub mod elvish;
 pub mod emit;
 pub mod fish;
 pub mod hookenv;
 pub mod init;
 pub mod load;
+pub mod nu;
 pub mod plan;
 pub mod priors;
 pub mod reserved;
 pub mod stamp;
 pub mod state;
 pub mod transition;
+pub mod usage;
 pub mod zsh;
 
 use crate::error::{Error, Result};
@@ -49,6 +52,11 @@ pub trait Syntax: Sync {
     /// person reads (`export A='x'`), where the hook's lines call builtins.
     fn plain_export(&self, name: &str, quoted: &str) -> String {
         format!("export {name}={quoted}\n")
+    }
+    /// What goes before and after the [`Syntax::plain_export`] lines (a
+    /// record's braces for nushell).
+    fn plain_frame(&self) -> (&'static str, &'static str) {
+        ("", "")
     }
     /// A line unsetting `name`.
     fn unset(&self, out: &mut Vec<u8>, name: &str) {
@@ -88,9 +96,15 @@ impl PartialEq for dyn Syntax {
 pub type Shell = &'static dyn Syntax;
 
 /// Every shell dsops speaks.
-pub static SHELLS: &[Shell] = &[&bash::Bash, &zsh::Zsh, &fish::Fish];
+pub static SHELLS: &[Shell] = &[
+    &bash::Bash,
+    &zsh::Zsh,
+    &fish::Fish,
+    &nu::Nu,
+    &elvish::Elvish,
+];
 
-/// Their names: `bash`, `zsh`, `fish`.
+/// Their names: `bash`, `zsh`, `fish`, `nu`, `elvish`.
 pub fn names() -> Vec<&'static str> {
     SHELLS.iter().map(|s| s.name()).collect()
 }

@@ -82,6 +82,10 @@ pub struct Plan {
     /// the last ones.
     pub notices: Vec<String>,
     pub refresh: i64,
+    /// The config is denied: its one line is said once per shell.
+    pub denied: bool,
+    /// What `dsops use` switched the shell to (kept when the load fails).
+    pub using: Option<String>,
 }
 
 impl Plan {
@@ -109,12 +113,13 @@ pub fn plan(
     nearest: Option<&Path>,
     env_var: Option<&str>,
     now: i64,
+    priors: load::Priors,
 ) -> Plan {
     let mut plan = Plan::default();
     let Some(cfg_path) = nearest else {
         return plan;
     };
-    match decide(&mut plan, shell, dir, cfg_path, env_var, now) {
+    match decide(&mut plan, shell, dir, cfg_path, env_var, now, priors) {
         Ok(load) => {
             plan.set = Some(load.set);
             plan.vars = load.vars;
@@ -135,6 +140,7 @@ fn decide(
     cfg_path: &Path,
     env_var: Option<&str>,
     now: i64,
+    priors: load::Priors,
 ) -> std::result::Result<Load, String> {
     let not_loaded = |e: crate::error::Error| format!("not loaded: {e}");
     let shown = display(dir, cfg_path);
@@ -153,6 +159,7 @@ fn decide(
     plan.files.push((record.clone(), fingerprint(&record)));
     let t = trust::check(cfg_path, source.text.as_bytes());
     if t != trust::Trust::Allowed {
+        plan.denied = t == trust::Trust::Denied;
         return Err(trust::untrusted_error(cfg_path, t).message);
     }
     let user_path = crate::paths::user_config();
@@ -189,7 +196,8 @@ fn decide(
         }
     };
     let set_name = set.name.clone();
-    let loaded = load::resolve_bounded(cfg, aws, set, load::timeout()).map_err(not_loaded)?;
+    let loaded =
+        load::resolve_bounded(cfg, aws, set, load::timeout(), priors).map_err(not_loaded)?;
     for b in &loaded.blocked {
         plan.files
             .push((b.token_file.clone(), fingerprint(&b.token_file)));

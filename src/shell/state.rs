@@ -7,7 +7,8 @@
 //! (credential refresh), the names dsops manages, the name of the file that
 //! keeps the user's prior values of those names (see `priors.rs`), whether
 //! the last output may have been applied only in part, and a fingerprint of
-//! the last one-time message so it is not repeated.
+//! the last one-time message so it is not repeated, and the denied configs it
+//! has already named once.
 //!
 //! It never holds a value dsops exported, nor since version 2 the user's
 //! prior values: only names, paths and fingerprints. Paths that are not UTF-8
@@ -67,6 +68,16 @@ pub struct State {
     /// Fingerprint of the one-time messages shown for this situation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Denied configs this shell has already said are denied (a short
+    /// fingerprint of each path), so that a denied file says so once per
+    /// shell, not at every entry into its directory. Bounded: the oldest
+    /// go first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub told: Vec<String>,
+    /// What `dsops use` switched the shell to (`profile:NAME` or
+    /// `store:NAME`, see `usage.rs`): a name, never credentials.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
     /// Version 1 only: the names and the user's prior values, inline
     /// (base64; `None`: unset). Read, never written.
     #[serde(default, rename = "vars", skip_serializing)]
@@ -138,7 +149,11 @@ impl State {
 
     /// Nothing loaded and nothing to remember: `DSOPS_STATE` is unset.
     pub fn is_empty(&self) -> bool {
-        self.cfg.is_none() && self.names.is_empty() && self.note.is_none()
+        self.cfg.is_none()
+            && self.names.is_empty()
+            && self.note.is_none()
+            && self.told.is_empty()
+            && self.using.is_none()
     }
 
     /// A version 1 state's inline prior values, decoded (one that does not
@@ -220,6 +235,8 @@ mod tests {
             priors: Some("0123456789abcdef0123456789abcdef".into()),
             partial: true,
             note: None,
+            told: vec!["0123456789abcdef".into()],
+            using: Some("profile:dev".into()),
             inline: vec![],
         };
         let d = State::decode(s.encode().as_bytes()).unwrap();
@@ -296,10 +313,12 @@ mod tests {
                             stamp,
                             files,
                             refresh,
-                            names,
+                            names: names.clone(),
                             priors,
                             partial,
                             note,
+                            told: names.iter().map(|n| format!("{n:0>16}")).collect(),
+                            using: None,
                             inline: vec![],
                         }
                     },

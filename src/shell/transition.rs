@@ -15,6 +15,16 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// At most this many denied configs are remembered as already named.
+const MAX_TOLD: usize = 32;
+
+/// The short fingerprint by which the state remembers a denied config.
+fn told_key(cfg: &str) -> String {
+    let mut k = fingerprint_bytes(cfg.as_bytes());
+    k.truncate(16);
+    k
+}
+
 /// A status line bigger than this is cut, with a count of what is left.
 pub const MAX_STATUS: usize = 400;
 
@@ -162,9 +172,24 @@ pub fn transition(i: &Inputs, plan: &mut Plan) -> Transition {
         names: plan.vars.iter().map(|(n, _)| n.clone()).collect(),
         note: (!plan.notices.is_empty())
             .then(|| fingerprint_bytes(plan.notices.join("\n").as_bytes())),
+        using: plan.using.clone(),
         ..Default::default()
     };
     let mut new = state_of(plan);
+    // A denied config is named once per shell: then silence.
+    let denied_key = plan
+        .denied
+        .then_some(i.cfg.as_deref())
+        .flatten()
+        .map(told_key);
+    let already_told = denied_key.as_ref().is_some_and(|k| i.old.told.contains(k));
+    let mut told = i.old.told.clone();
+    if let Some(k) = denied_key.filter(|_| !already_told) {
+        told.push(k);
+        let extra = told.len().saturating_sub(MAX_TOLD);
+        told.drain(..extra);
+    }
+    new.told = told.clone();
     let mut keep = i.keep(&new.names);
     if let Some(problem) = plan
         .set
@@ -174,18 +199,19 @@ pub fn transition(i: &Inputs, plan: &mut Plan) -> Transition {
     {
         plan.fail(problem);
         new = state_of(plan);
+        new.told = told;
         keep.clear();
     }
 
     // The lines for the shell: every name dsops managed or will manage whose
     // value must change (names from the old state are user input too).
     let changes = diff::changes(&i.old.names, &i.priors, &plan.vars, i.env, |n| {
-        refuse_name(i.opts.shell, n).is_some()
+        refuse_name(i.opts.shell, n).is_some() && !super::usage::OWN.contains(&n)
     });
     let touched_keep = i.keep(&changes.names);
 
     let mut status: Vec<String> = i.lost.iter().cloned().collect();
-    if new.note.is_some() && new.note != i.old.note {
+    if new.note.is_some() && new.note != i.old.note && !already_told {
         status.extend(plan.notices.iter().cloned());
     }
     if !i.opts.quiet {
@@ -267,7 +293,7 @@ mod tests {
                 ("SHADOW".into(), Some(OsString::from("dsops")))
             ]
         );
-        assert_eq!(t.status, ["loading .dsops.yaml (env dev)", "+A +SHADOW"]);
+        assert_eq!(t.status, ["loading .dsops.yaml (env dev)", "+A ~SHADOW"]);
 
         let loaded: &'static State = Box::leak(Box::new(State {
             set: Some("dev".into()),

@@ -77,7 +77,7 @@ impl Source {
             Some(k) if !k.contains_key("role_arn") => {
                 Kind::Sso(Target::from_profile_keys(aws, name, k)?)
             }
-            _ => match Chain::of_profile(aws, name, region.as_deref())? {
+            _ => match Chain::of_profile(aws, name, keys.as_ref(), region.as_deref())? {
                 Some(chain) => Kind::Chain(chain),
                 None => Kind::Sso(Target::from_profile(aws, name)?),
             },

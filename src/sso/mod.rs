@@ -12,16 +12,19 @@ pub mod cache;
 pub mod callback;
 pub mod client;
 pub mod cooldown;
+pub mod keyring;
 pub mod list;
 pub mod login;
 pub mod pkce;
 pub mod populate;
+pub mod tokenstore;
 pub mod validity;
 
 use crate::awsconfig::{AwsConfig, Section, SsoProfile, SsoSession};
 use crate::error::{Error, Exit, Result};
 use crate::fsutil;
 use cache::{Read, RoleCredentials, Token};
+use tokenstore::{RoleStore, TokenStore};
 
 /// Reuse tokens and role credentials while more than this many seconds remain.
 const FRESH_SECS: i64 = 15 * 60;
@@ -87,6 +90,18 @@ pub struct LoginPolicy {
 }
 
 impl LoginPolicy {
+    /// The hook's: never sign in (a person may not be there), open
+    /// nothing, say nothing about other processes' locks.
+    pub fn for_hook() -> LoginPolicy {
+        LoginPolicy {
+            allowed: false,
+            no_browser: true,
+            use_device_code: false,
+            quiet: true,
+            explicit: false,
+        }
+    }
+
     /// From flags and the environment: `--no-login`, `DSOPS_NO_LOGIN=1` and
     /// `CI=true` forbid sign-in; `--no-browser` or
     /// `AWS_SSO_DISABLE_BROWSER=true` only print the URL.
@@ -139,11 +154,12 @@ pub fn access_token(
     reject: Option<&str>,
 ) -> Result<String> {
     let started = started_ms();
-    let path = cache::token_path(session);
+    let store = TokenStore::of(session, policy)?;
+    let path = store.path().to_path_buf();
     let usable = |t: &Token, min: i64| {
         t.remaining(crate::timefmt::now()).is_some_and(|r| r > min) && t.access_token() != reject
     };
-    if let Read::Found(t) = cache::read_token(&path)
+    if let Read::Found(t) = store.read()?
         && usable(&t, FRESH_SECS)
     {
         return Ok(t.access_token().unwrap_or_default().to_string());
@@ -158,7 +174,7 @@ pub fn access_token(
         crate::settings::limits().lock,
     )?;
     // Another process may have signed in or refreshed while we waited.
-    let (mut token, corrupt) = match cache::read_token(&path) {
+    let (mut token, corrupt) = match store.read()? {
         Read::Found(t) => (t, None),
         Read::Missing => (Token::default(), None),
         Read::Corrupt(why) => (Token::default(), Some(why)),
@@ -175,7 +191,7 @@ pub fn access_token(
         match oidc.create_token(&reg, client::Grant::Refresh(&refresh)) {
             Ok(new) => {
                 apply_token(&mut token, session, &new, None);
-                cache::write_token(&path, &token)?;
+                store.write(&token)?;
                 cooldown::clear(&path);
                 return Ok(new.access_token);
             }
@@ -183,7 +199,7 @@ pub fn access_token(
                 // The AWS CLI and the SDKs refresh (and rotate the refresh
                 // token) without our lock: a refusal may only mean that one
                 // of them got there first. Its token is as good as ours.
-                if let Read::Found(theirs) = cache::read_token(&path) {
+                if let Read::Found(theirs) = store.read()? {
                     if usable(&theirs, MUST_REFRESH_SECS) {
                         crate::settings::debug(
                             "the refresh failed, but another program has cached a new token meanwhile; using it",
@@ -226,7 +242,7 @@ pub fn access_token(
     match login::sign_in(session, &token, policy) {
         Ok(new) => {
             apply_token(&mut token, session, &new.token, Some(&new.registration));
-            cache::write_token(&path, &token)?;
+            store.write(&token)?;
             cooldown::clear(&path);
             Ok(new.token.access_token)
         }
@@ -244,19 +260,20 @@ pub fn access_token(
 /// Sign in to `session` whatever token is cached (`dsops login --force`),
 /// under the session's lock, and cache the new token.
 pub fn sign_in_again(session: &SsoSession, policy: &LoginPolicy) -> Result<String> {
-    let path = cache::token_path(session);
+    let store = TokenStore::of(session, policy)?;
+    let path = store.path().to_path_buf();
     let _guard = fsutil::lock(
         &cache::lock_path(&path),
         "waiting for the SSO sign-in in another dsops process",
         crate::settings::limits().lock,
     )?;
-    let mut token = match cache::read_token(&path) {
+    let mut token = match store.read()? {
         Read::Found(t) => t,
         _ => Token::default(),
     };
     let new = login::sign_in(session, &token, policy)?;
     apply_token(&mut token, session, &new.token, Some(&new.registration));
-    cache::write_token(&path, &token)?;
+    store.write(&token)?;
     cooldown::clear(&path);
     Ok(new.token.access_token)
 }
@@ -334,10 +351,28 @@ pub fn role_credentials_fresh(
     fresh_secs: i64,
 ) -> Result<RoleCredentials> {
     started_ms();
-    let policy = &target.policy(policy);
-    let path = cache::role_path(&target.session, &target.account_id, &target.role_name);
     let fresh = |c: &RoleCredentials| c.remaining(crate::timefmt::now()) > fresh_secs;
-    if let Read::Found(c) = cache::read_role(&path)
+    // The warm path: the AWS CLI's role cache file, read before anything
+    // decides where role credentials are kept (which reads the user
+    // config). With `role_credentials: keyring` dsops writes no such file,
+    // but one another tool cached for the same role serves as well.
+    if let Read::Found(c) = cache::read_role(&cache::role_path(
+        &target.session,
+        &target.account_id,
+        &target.role_name,
+    )) && fresh(&c)
+    {
+        return Ok(c);
+    }
+    let policy = &target.policy(policy);
+    let roles = RoleStore::of(
+        &target.session,
+        &target.account_id,
+        &target.role_name,
+        policy,
+    )?;
+    let path = roles.path().to_path_buf();
+    if let Read::Found(c) = roles.read()?
         && fresh(&c)
     {
         return Ok(c);
@@ -352,7 +387,7 @@ pub fn role_credentials_fresh(
         },
         crate::settings::limits().lock,
     )?;
-    if let Read::Found(c) = cache::read_role(&path)
+    if let Read::Found(c) = roles.read()?
         && fresh(&c)
     {
         return Ok(c);
@@ -362,7 +397,7 @@ pub fn role_credentials_fresh(
     for attempt in 0..2 {
         match portal.get_role_credentials(&token, &target.account_id, &target.role_name) {
             Ok(c) => {
-                cache::write_role(&path, &c)?;
+                roles.write(&c)?;
                 return Ok(c);
             }
             // The portal refused a token the cache thought valid (revoked,

@@ -17,7 +17,7 @@
 //! This module only checks and asks; the caches and the lock are
 //! `sso::role_credentials_fresh` and `sso::access_token`.
 
-use super::cache::{self, Read, RoleCredentials, Token};
+use super::cache::{Read, RoleCredentials, Token};
 use super::{FRESH_SECS, LoginPolicy, Target};
 use crate::awsconfig::SsoSession;
 use crate::error::{Error, Exit, Result};
@@ -117,8 +117,8 @@ pub fn token_lasting(
     min: Duration,
 ) -> Result<()> {
     let want = secs(min);
-    let path = cache::token_path(session);
-    let cached = match cache::read_token(&path) {
+    let store = super::tokenstore::TokenStore::of(session, policy)?;
+    let cached = match store.read()? {
         Read::Found(t) => Some(t),
         _ => None,
     };
@@ -164,7 +164,7 @@ pub fn token_lasting(
         .and_then(|t| t.access_token())
         .map(str::to_string);
     super::access_token(session, policy, hint, reject.as_deref())?;
-    match cache::read_token(&path) {
+    match store.read()? {
         Read::Found(t) if token_lasts(&t, want) => Ok(()),
         Read::Found(t) => Err(Error::runtime(format!(
             "a new sign-in gives a token that lasts {} and cannot be refreshed, less than --min-validity {}: the Identity Center session duration is shorter",
@@ -173,7 +173,7 @@ pub fn token_lasting(
         ))),
         _ => Err(Error::runtime(format!(
             "the SSO token could not be read back from {}",
-            path.display()
+            store.describe()
         ))),
     }
 }

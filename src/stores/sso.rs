@@ -129,9 +129,16 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
         Ok(t) => t,
         Err(e) => return vec![(Status::Fail, e.to_string())],
     };
-    let path = cache::token_path(&target.session);
+    let tokens = match sso::tokenstore::TokenStore::of(&target.session, policy) {
+        Ok(s) => s,
+        Err(e) => return vec![(Status::Fail, e.to_string())],
+    };
     let now = crate::timefmt::now();
-    let state = match cache::read_token(&path) {
+    let read = match tokens.read() {
+        Ok(r) => r,
+        Err(e) => return vec![(Status::Fail, e.to_string())],
+    };
+    let state = match read {
         cache::Read::Found(t) => match t.remaining(now) {
             Some(s) if s > 0 => format!("token valid for {}", human(s)),
             Some(_) => "token expired".to_string(),
@@ -144,14 +151,14 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
     // expire, and signs in only when the policy allows it.
     match sso::access_token(&target.session, policy, &target.login_hint, None) {
         Ok(_) => {
-            let after = match cache::read_token(&path) {
-                cache::Read::Found(t) => t
+            let after = match tokens.read() {
+                Ok(cache::Read::Found(t)) => t
                     .expires_at()
                     .map(|e| {
                         format!(
                             "signed in to {}, token valid until {} ({} left)",
                             target.session.start_url,
-                            crate::timefmt::format(e),
+                            crate::timefmt::local_clock(e),
                             human((e - now).whole_seconds())
                         )
                     })
@@ -176,7 +183,7 @@ fn probe(aws: &AwsConfig, store: &Store, policy: &LoginPolicy) -> Vec<(Status, S
             format!(
                 "role {}: credentials valid until {} ({} left)",
                 source.role_shown(),
-                crate::timefmt::format(c.expiration),
+                crate::timefmt::local_clock(c.expiration),
                 human(c.remaining(crate::timefmt::now()))
             ),
         ),

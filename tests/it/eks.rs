@@ -30,7 +30,7 @@ fn cache_files(sb: &Sandbox) -> Vec<PathBuf> {
 }
 
 /// The URL inside a token.
-fn url_of(token: &str) -> String {
+pub(crate) fn url_of(token: &str) -> String {
     let b64 = token
         .strip_prefix("k8s-aws-v1.")
         .expect("the k8s-aws-v1. prefix");

@@ -249,7 +249,9 @@ envs:
     sb
 }
 
-const STORES: &[&str] = &["aws-sso-prod", "plain", "project-lit"];
+/// What `--store` completes to: stores that give credentials only (the
+/// literal stores `plain` and `project-lit` are left out).
+const STORES: &[&str] = &["aws-sso-prod"];
 
 /// The sandbox's environment with the dsops under test first on PATH, as a
 /// user's shell would find it.
@@ -353,7 +355,7 @@ fn complete_command_prints_names_quietly() {
     // --config names the project layer.
     let cfg = sb.write(
         "other.yaml",
-        "version: 1\nsecretStores: {named: {type: literal, values: {}}}\n",
+        "version: 1\nsecretStores:\n  named: {type: aws.sso, sso_start_url: https://x.awsapps.com/start, sso_region: us-east-1, account_id: \"123456789012\", role_name: R}\n  lit: {type: literal, values: {}}\n",
     );
     let out = sb
         .cmd()
@@ -361,7 +363,7 @@ fn complete_command_prints_names_quietly() {
         .arg(&cfg)
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "named\tliteral\n");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "named\taws.sso\n");
     // `complete` is internal: not in help, not completed.
     let out = sb.cmd().arg("--help").output().unwrap();
     assert!(
@@ -415,7 +417,7 @@ t dsops console --profile ''
     expect(lines[4], &["dev", "local"], "--env");
     expect(lines[5], &["sso-dev"], "--profile");
     expect(lines[6], &["corp"], "--sso-session");
-    expect(lines[7], &["bash", "fish", "zsh"], "hook");
+    expect(lines[7], &["bash", "elvish", "fish", "nu", "zsh"], "hook");
     expect(lines[8], &["--no-browser", "--no-login"], "creds --no-");
     assert!(
         sorted(lines[9]).contains(&"creds".to_string()),
@@ -495,7 +497,7 @@ end
     expect(lines[3], &["dev", "local"], "--env");
     expect(lines[4], &["sso-dev"], "--profile");
     expect(lines[5], &["corp"], "--sso-session");
-    expect(lines[6], &["bash", "fish", "zsh"], "hook");
+    expect(lines[6], &["bash", "elvish", "fish", "nu", "zsh"], "hook");
     expect(lines[7], &["--no-browser", "--no-login"], "creds --no-");
 }
 
@@ -605,7 +607,7 @@ fn zsh_completion_in_a_clean_zsh() {
         ("dsops --env ", &["dev", "local"]),
         ("dsops login --profile ", &["sso-dev"]),
         ("dsops login --sso-session ", &["corp"]),
-        ("dsops hook ", &["bash", "fish", "zsh"]),
+        ("dsops hook ", &["bash", "elvish", "fish", "nu", "zsh"]),
         ("dsops creds --no-", &["--no-browser", "--no-login"]),
         ("dsops sso ", &["list", "populate"]),
         ("dsops sso list --format ", &["json", "table"]),

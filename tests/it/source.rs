@@ -184,7 +184,7 @@ fn every_command_gives_the_role_named() {
             "--region",
             "us-east-1",
         ]);
-        let url = eks_url(token["status"]["token"].as_str().unwrap());
+        let url = crate::eks::url_of(token["status"]["token"].as_str().unwrap());
         let credential = url
             .split(['?', '&'])
             .find_map(|kv| kv.strip_prefix("X-Amz-Credential="))
@@ -259,20 +259,6 @@ fn every_command_gives_the_role_named() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-}
-
-/// The URL inside a `k8s-aws-v1.` token.
-fn eks_url(token: &str) -> String {
-    let b64 = token.strip_prefix("k8s-aws-v1.").unwrap();
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import base64,sys; s=sys.argv[1]; print(base64.urlsafe_b64decode(s + '=' * (-len(s) % 4)).decode())",
-            b64,
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 #[test]

@@ -874,8 +874,10 @@ fn hostile_sandbox() -> Sandbox {
     let mut sb = Sandbox::new();
     let mut cfg = String::from("version: 1\nenvs:\n  t:\n");
     for (i, v) in HOSTILE.iter().enumerate() {
-        // A JSON string is a YAML double-quoted scalar with the same escapes.
-        cfg.push_str(&format!("    V{i}: {}\n", serde_json::Value::from(*v)));
+        // A JSON string is a YAML double-quoted scalar with the same escapes;
+        // `${` is written `$${` (a literal value expands `${VAR}`).
+        let yaml = serde_json::Value::from(*v).to_string().replace("${", "$${");
+        cfg.push_str(&format!("    V{i}: {yaml}\n"));
     }
     use_config(&mut sb, &cfg);
     sb
@@ -977,7 +979,8 @@ fn export_json_and_dotenv_read_back_exactly() {
     let mut cfg = String::from("version: 1\nenvs:\n  t:\n");
     let kept = HOSTILE;
     for (i, v) in kept.iter().enumerate() {
-        cfg.push_str(&format!("    V{i}: {}\n", serde_json::Value::from(*v)));
+        let yaml = serde_json::Value::from(*v).to_string().replace("${", "$${");
+        cfg.push_str(&format!("    V{i}: {yaml}\n"));
     }
     cfg.push_str("  refused:\n    OK: fine\n    BAD: \"it's $5\"\n  refused2:\n    BAD2: \"two words\\\\\"\n");
     let mut sb = Sandbox::new();

@@ -633,3 +633,64 @@ fn wine_login_opens_the_default_browser() {
         "the whole URL: {opened}"
     );
 }
+
+/// The shell hook and `use` say they are not available on Windows, with a
+/// non-zero status and the commands that work instead, and touch nothing.
+#[test]
+fn wine_hook_and_use_say_not_available() {
+    let Some(w) = wine() else { return };
+    for args in [
+        &["hook", "bash"][..],
+        &["hook-env", "bash"],
+        &["allow"],
+        &["use", "dev"],
+    ] {
+        let out = w.run(&[], args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "dsops.exe {args:?}: {err}");
+        assert!(
+            err.contains(&format!("dsops {} works through the shell hook", args[0]))
+                && err.contains("not available on Windows")
+                && err.contains("export --format powershell"),
+            "dsops.exe {args:?}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "dsops.exe {args:?} printed to stdout"
+        );
+    }
+}
+
+/// `DSOPS_TOKEN_STORAGE=keyring` on Windows: the session goes to the
+/// Credential Manager (Wine's), no token file is written, `creds` works from
+/// it without a second sign-in, and `logout` removes it.
+#[test]
+fn wine_keyring_keeps_the_session_in_the_credential_manager() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-keyring-{}", std::process::id());
+    let mut env = sso_env(&idc, dir.path(), &session);
+    env.push(("DSOPS_TOKEN_STORAGE".into(), "keyring".into()));
+    device_login(w, &idc, &env, &session);
+    let token = w
+        .profile
+        .join(".aws/sso/cache")
+        .join(format!("{}.json", sha1_hex(&session)));
+    assert!(!token.exists(), "no token file in keyring mode");
+
+    let profile = format!("{session}-dev");
+    let c: Value = serde_json::from_str(&w.ok(&env, &["creds", "--profile", &profile])).unwrap();
+    assert!(c["AccessKeyId"].is_string(), "{c}");
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+    assert_eq!(idc.counter("device_authorization"), 1, "no second sign-in");
+
+    w.ok(&env, &["logout", "--sso-session", &session]);
+    let out = w.run(&env, &["creds", "--profile", &profile, "--no-login"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "signed out: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

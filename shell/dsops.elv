@@ -1,0 +1,84 @@
+# dsops shell integration for elvish: eval (dsops hook elvish | slurp) in rc.elv.
+#
+# Before each prompt the hook decides with builtins alone whether anything
+# dsops watches moved: the directory, DSOPS_ENV, DSOPS_STATE, the files of the
+# last load (their contents as read right after that load: elvish 0.19 has no
+# stat builtin; or gone), project configs that must not exist, and the clock
+# (credential refresh, read with date(1) only when credentials were loaded).
+# Only then it runs `dsops hook-env elvish` and evaluates what it prints
+# (set-env, unset-env, and `var` lines for the hook's bookkeeping) in a fresh
+# namespace, where no function of the user's can shadow a builtin.
+
+use path
+use str
+
+var _dsops_bin = __DSOPS_BIN__
+# (Re)installing forgets what the last run recorded: the next prompt asks dsops.
+var _dsops_sig = ''
+var _dsops_pending = ''
+var _dsops_watch = []
+var _dsops_absent = []
+var _dsops_refresh = 0
+var _dsops_seen = []
+
+# One value for each watched file: its contents, or $nil when it is not a
+# regular file (never a FIFO, whose open would wait) or cannot be read.
+fn _dsops_read {|f|
+  if (path:is-regular &follow-symlink=$true $f) {
+    try { slurp < $f } catch { put $nil }
+  } else {
+    put $nil
+  }
+}
+
+# $true when dsops must be asked, $false when nothing it watches moved. Each
+# output capture costs a little in elvish: the checks are few and flat.
+fn _dsops_stale {
+  if (!=s $_dsops_sig $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE) {
+    put $true
+  } elif (not-eq [(for f $_dsops_watch { _dsops_read $f })] $_dsops_seen) {
+    put $true
+  } elif (or (for f $_dsops_absent { path:is-regular &follow-symlink=$true $f })) {
+    put $true
+  } else {
+    and (> $_dsops_refresh 0) (>= (e:date +%s) $_dsops_refresh)
+  }
+}
+
+fn _dsops_run {
+  var key = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
+  # The last run for this very situation was interrupted (Ctrl-C) or failed:
+  # do not start it again at every prompt; wait until something changes.
+  if (==s $_dsops_pending $key) { return }
+  set _dsops_pending = $key
+  var out = ''
+  try { set out = ((external $_dsops_bin) hook-env elvish | slurp) } catch { }
+  # dsops prints everything at the very end, so output means it completed.
+  if (!=s $out '') {
+    var n = (ns [&])
+    try {
+      eval &ns=$n &on-end={|m| set n = $m } $out
+    } catch e {
+      echo 'dsops: cannot apply the hook''s output: '(to-string $e[reason]) >&2
+    }
+    if (has-key $n stamp) {
+      set _dsops_watch = $n[watch]
+      set _dsops_absent = $n[absent]
+      set _dsops_refresh = $n[refresh]
+      set _dsops_seen = [(for f $_dsops_watch { _dsops_read $f })]
+    }
+    set _dsops_sig = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
+    set _dsops_pending = ''
+  }
+}
+
+fn _dsops_hook {
+  if (_dsops_stale) { _dsops_run }
+}
+
+# Once in before-readline: a hook installed earlier is replaced.
+set edit:before-readline = [(
+  for h $edit:before-readline {
+    if (not (and (eq (kind-of $h) fn) (has-key $h def) (str:contains $h[def] '_dsops_hook'))) { put $h }
+  }
+) {|| _dsops_hook }]
