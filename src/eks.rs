@@ -70,7 +70,8 @@ pub fn cache_path(source: &Source, cluster: &str, region: &str, endpoint: &str) 
     m.insert("endpoint".into(), json!(endpoint));
     let key = crate::rolecreds::sha1_hex(&Value::Object(m).to_string());
     crate::paths::cache_home()
-        .join("dsops/eks")
+        .join("dsops")
+        .join("eks")
         .join(format!("{key}.json"))
 }
 

@@ -57,24 +57,24 @@ pub fn aws_config_file() -> PathBuf {
     crate::settings::aws_config_file()
         .map(PathBuf::from)
         .map(expand_tilde)
-        .unwrap_or_else(|| home().join(".aws/config"))
+        .unwrap_or_else(|| home().join(".aws").join("config"))
 }
 
 pub fn aws_credentials_file() -> PathBuf {
     crate::settings::aws_credentials_file()
         .map(PathBuf::from)
         .map(expand_tilde)
-        .unwrap_or_else(|| home().join(".aws/credentials"))
+        .unwrap_or_else(|| home().join(".aws").join("credentials"))
 }
 
 /// `~/.aws/sso/cache`: the SSO token cache shared with the AWS CLI.
 pub fn sso_cache_dir() -> PathBuf {
-    home().join(".aws/sso/cache")
+    home().join(".aws").join("sso").join("cache")
 }
 
 /// `~/.aws/cli/cache`: the role-credential cache shared with the AWS CLI v2.
 pub fn cli_cache_dir() -> PathBuf {
-    home().join(".aws/cli/cache")
+    home().join(".aws").join("cli").join("cache")
 }
 
 #[cfg(unix)]
@@ -84,7 +84,7 @@ pub fn config_home() -> PathBuf {
 
 #[cfg(unix)]
 pub fn data_home() -> PathBuf {
-    var_path("XDG_DATA_HOME").unwrap_or_else(|| home().join(".local/share"))
+    var_path("XDG_DATA_HOME").unwrap_or_else(|| home().join(".local").join("share"))
 }
 
 #[cfg(unix)]
@@ -94,7 +94,7 @@ pub fn cache_home() -> PathBuf {
 
 #[cfg(unix)]
 pub fn state_home() -> PathBuf {
-    var_path("XDG_STATE_HOME").unwrap_or_else(|| home().join(".local/state"))
+    var_path("XDG_STATE_HOME").unwrap_or_else(|| home().join(".local").join("state"))
 }
 
 #[cfg(windows)]
@@ -119,12 +119,12 @@ pub fn state_home() -> PathBuf {
 
 /// The user config: `$XDG_CONFIG_HOME/dsops/config.yaml`.
 pub fn user_config() -> PathBuf {
-    config_home().join("dsops/config.yaml")
+    config_home().join("dsops").join("config.yaml")
 }
 
 /// Trust records: `$XDG_DATA_HOME/dsops/trust/`.
 pub fn trust_dir() -> PathBuf {
-    data_home().join("dsops/trust")
+    data_home().join("dsops").join("trust")
 }
 
 #[cfg(test)]

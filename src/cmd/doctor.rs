@@ -243,8 +243,23 @@ fn check_store(cfg: &Config, aws: &AwsConfig, store: &Store, r: &mut Report) {
     }
 }
 
-/// Secrets must not be readable by others, and nothing that decides what
-/// dsops loads may be writable by others.
+/// A cache, trust record or config owned by another user than us or root
+/// (and on Windows, where files have no modes, SYSTEM and Administrators):
+/// a failed check, counted.
+fn foreign(p: &Path, what: &str, r: &mut Report) -> usize {
+    let Some(owner) = crate::platform::foreign_owner(p) else {
+        return 0;
+    };
+    r.fail(format_args!(
+        "{} {what} and is owned by another user ({}): remove it or take it over",
+        p.display(),
+        crate::text::shown(&owner)
+    ));
+    1
+}
+
+/// Secrets must not be readable by others, nothing that decides what dsops
+/// loads may be writable by others, and none of it owned by another user.
 fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
     let mut problems = 0;
     let mode = |p: &Path| {
@@ -252,12 +267,13 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
             .ok()
             .map(|m| crate::platform::owner_and_mode(&m).1 & 0o777)
     };
-    let eks_cache = crate::paths::cache_home().join("dsops/eks");
+    let eks_cache = crate::paths::cache_home().join("dsops").join("eks");
     for dir in [
         crate::paths::sso_cache_dir(),
         crate::paths::cli_cache_dir(),
         eks_cache,
     ] {
+        problems += foreign(&dir, "holds tokens or credentials", r);
         if let Some(m) = mode(&dir)
             && m & 0o022 != 0
         {
@@ -276,6 +292,7 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
             if p.extension().is_none_or(|e| e != "json") || !p.is_file() {
                 continue;
             }
+            problems += foreign(&p, "holds a token or credentials", r);
             // One of ours is made private (and reported below with those
             // repaired while the stores were checked).
             if let Ok((f, meta)) = crate::platform::open_regular(&p, false)
@@ -307,6 +324,7 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
         .into_iter()
         .flatten()
     {
+        problems += foreign(&d, "holds trust records", r);
         if let Some(m) = mode(&d)
             && m & 0o022 != 0
         {
@@ -328,6 +346,7 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
         })
         .unwrap_or_default();
     for p in configs {
+        problems += foreign(&p, "decides what dsops loads", r);
         match mode(&p) {
             Some(m) if m & 0o002 != 0 => {
                 problems += 1;
@@ -353,6 +372,14 @@ fn check_permissions(cfg: Option<&Config>, r: &mut Report) {
 }
 
 fn check_hook(r: &mut Report) {
+    if cfg!(windows) {
+        r.ok(format_args!(
+            "hook: not available on Windows yet (use {} or {})",
+            crate::settings::dsops_command(&["export", "--format", "powershell"]),
+            crate::settings::dsops_command(&["exec", "--", "CMD"]),
+        ));
+        return;
+    }
     let (home, config_home) = (crate::paths::home(), crate::paths::config_home());
     let installed: Vec<String> = crate::shell::SHELLS
         .iter()

@@ -105,6 +105,13 @@ pub fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// The owner of `path` when it is another user than us or root (for
+/// `doctor`); `None` when it is ours or cannot be read.
+pub fn foreign_owner(path: &Path) -> Option<String> {
+    let uid = std::fs::symlink_metadata(path).ok()?.uid();
+    (uid != 0 && uid != current_uid()).then(|| format!("uid {uid}"))
+}
+
 /// Owner and permission bits of a file or directory.
 pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
     (meta.uid(), meta.mode() & 0o7777)

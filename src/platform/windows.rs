@@ -126,6 +126,101 @@ pub fn owner_and_mode(_meta: &Metadata) -> (u32, u32) {
     (current_uid(), 0o600)
 }
 
+/// The owner of `path` when it is neither the current user nor SYSTEM nor
+/// the Administrators group (for `doctor`, which checks ownership here
+/// instead of modes), as a SID string; `None` when it is ours or cannot be
+/// read.
+pub fn foreign_owner(path: &Path) -> Option<String> {
+    use std::os::windows::ffi::OsStrExt;
+    use std::ptr::null_mut;
+    use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, PSID};
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertSidToStringSidW, GetNamedSecurityInfoW, SE_FILE_OBJECT,
+    };
+    use windows_sys::Win32::Security::{
+        EqualSid, GetTokenInformation, IsWellKnownSid, OWNER_SECURITY_INFORMATION,
+        PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER, TokenUser, WinBuiltinAdministratorsSid,
+        WinLocalSystemSid,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain(Some(0)).collect();
+    let mut owner: PSID = null_mut();
+    let mut sd: PSECURITY_DESCRIPTOR = null_mut();
+    // SAFETY: a NUL-terminated path; out-pointers to locals. `owner` points
+    // into `sd`, which is freed below, after its last use.
+    let rc = unsafe {
+        GetNamedSecurityInfoW(
+            wide.as_ptr(),
+            SE_FILE_OBJECT,
+            OWNER_SECURITY_INFORMATION,
+            &mut owner,
+            null_mut(),
+            null_mut(),
+            null_mut(),
+            &mut sd,
+        )
+    };
+    if rc != 0 || owner.is_null() {
+        return None;
+    }
+    let described = (|| {
+        // SAFETY: `owner` is a valid SID inside `sd`.
+        let trusted = unsafe {
+            IsWellKnownSid(owner, WinLocalSystemSid) != 0
+                || IsWellKnownSid(owner, WinBuiltinAdministratorsSid) != 0
+        };
+        if trusted {
+            return None;
+        }
+        let mut token = 0;
+        // SAFETY: the pseudo-handle of this process; an out-pointer.
+        if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+            return None;
+        }
+        // A TOKEN_USER and the SID after it; u64 for the alignment.
+        let mut buf = [0u64; 64];
+        let mut len = 0u32;
+        // SAFETY: the buffer is as long as said; the token is closed once.
+        let ok = unsafe {
+            let ok = GetTokenInformation(
+                token,
+                TokenUser,
+                buf.as_mut_ptr().cast(),
+                std::mem::size_of_val(&buf) as u32,
+                &mut len,
+            );
+            CloseHandle(token);
+            ok
+        };
+        if ok == 0 {
+            return None;
+        }
+        // SAFETY: filled by GetTokenInformation with a TOKEN_USER.
+        let me = unsafe { (*buf.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+        // SAFETY: two valid SIDs.
+        if unsafe { EqualSid(owner, me) } != 0 {
+            return None;
+        }
+        let mut text = null_mut();
+        // SAFETY: a valid SID; the string is freed with LocalFree.
+        if unsafe { ConvertSidToStringSidW(owner, &mut text) } == 0 || text.is_null() {
+            return Some("another user".to_string());
+        }
+        // SAFETY: a NUL-terminated wide string from the call above.
+        let s = unsafe {
+            let n = (0..).take_while(|&i| *text.add(i) != 0).count();
+            let s = String::from_utf16_lossy(std::slice::from_raw_parts(text, n));
+            LocalFree(text.cast());
+            s
+        };
+        Some(s)
+    })();
+    // SAFETY: allocated by GetNamedSecurityInfoW; nothing points into it now.
+    unsafe { LocalFree(sd) };
+    described
+}
+
 /// Is process `pid` alive?
 pub fn pid_alive(pid: u32) -> bool {
     use windows_sys::Win32::System::Threading::{

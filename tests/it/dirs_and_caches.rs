@@ -137,3 +137,49 @@ fn a_priors_directory_of_another_user_is_refused() {
     );
     assert_eq!(file_mode(&own) & 0o777, 0o700);
 }
+
+/// `doctor` names a cache file and a trust directory that belong to another
+/// user, with a failed check; ours and root's are fine.
+#[test]
+fn doctor_names_caches_and_trust_records_of_another_user() {
+    // Making a file that belongs to another user takes root.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "this test needs root under CI=true (to chown a file)"
+        );
+        eprintln!("SKIP: not root, so no file of another user to make");
+        return;
+    }
+    let idc = FakeIdc::start(&[]);
+    let sb = sso_sandbox(&idc, "us-east-1", "");
+    sb.ok(&["login", "--profile", "dev"]);
+    sb.ok(&["creds", "--profile", "dev"]);
+    let roles = files_in(&sb.path(".aws/cli/cache"));
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    let out = sb.cmd().arg("doctor").output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!report.contains("owned by another user"), "{report}");
+
+    let trust = sb.path(".local/share/dsops/trust");
+    std::fs::create_dir_all(&trust).unwrap();
+    std::os::unix::fs::chown(&roles[0], Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&trust, Some(65534), Some(65534)).unwrap();
+    let out = sb.cmd().arg("doctor").output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    for (p, what) in [
+        (&roles[0], "holds a token or credentials"),
+        (&trust, "holds trust records"),
+    ] {
+        assert!(
+            report.contains(&format!(
+                "FAIL {} {what} and is owned by another user (uid 65534)",
+                p.display()
+            )),
+            "{}: {report}",
+            p.display()
+        );
+    }
+}

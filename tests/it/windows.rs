@@ -304,6 +304,19 @@ fn wine_login_creds_logout_and_parallel_sign_in() {
     assert_eq!(again["AccessKeyId"], c["AccessKeyId"]);
     assert_eq!(idc.counter("get_role_credentials"), 1);
 
+    // doctor checks ownership here (no modes): the caches are ours; the
+    // hook is not offered.
+    let report = String::from_utf8_lossy(&w.run(&env, &["doctor"]).stdout).into_owned();
+    assert!(
+        report.contains("ok   file permissions: token and role caches private")
+            && !report.contains("owned by another user"),
+        "{report}"
+    );
+    assert!(
+        report.contains("hook: not available on Windows yet"),
+        "{report}"
+    );
+
     w.ok(&env, &["logout", "--sso-session", &session]);
     assert!(!token.exists(), "logout removed {}", token.display());
 
