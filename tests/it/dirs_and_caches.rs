@@ -87,14 +87,7 @@ fn cache_files_open_to_others_are_made_private_and_doctor_says_so() {
 
 #[test]
 fn a_priors_directory_of_another_user_is_refused() {
-    // Making a directory that belongs to another user takes root.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "this test needs root under CI=true (to chown a directory)"
-        );
-        eprintln!("SKIP: not root, so no directory of another user to make");
+    if !require_root("directory of another user to make") {
         return;
     }
     let mut sb = Sandbox::new();
@@ -142,14 +135,7 @@ fn a_priors_directory_of_another_user_is_refused() {
 /// user, with a failed check; ours and root's are fine.
 #[test]
 fn doctor_names_caches_and_trust_records_of_another_user() {
-    // Making a file that belongs to another user takes root.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "this test needs root under CI=true (to chown a file)"
-        );
-        eprintln!("SKIP: not root, so no file of another user to make");
+    if !require_root("file of another user to make") {
         return;
     }
     let idc = FakeIdc::start(&[]);

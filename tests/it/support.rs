@@ -58,6 +58,22 @@ pub fn require_tool(tool: &str) -> bool {
     found
 }
 
+/// Is this test running as root (to make files of another user, `what`)?
+/// Under CI=true not being root fails the test; elsewhere it is skipped
+/// with a line saying why.
+pub fn require_root(what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "this test needs root under CI=true ({what})"
+        );
+        skip(&format!("not root, so no {what}"));
+    }
+    root
+}
+
 /// Start `cmd` with the default action for SIGINT and SIGQUIT, whatever
 /// this test process inherited: a test harness started in the background
 /// (`nohup`, `&` in a non-interactive shell, some CI runners) has them
