@@ -23,6 +23,7 @@ mod hook;
 mod hook_messages;
 mod hook_nu_elvish;
 mod keyring;
+mod keyring_clients;
 mod licenses;
 mod listeners;
 mod min_validity;
