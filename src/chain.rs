@@ -464,7 +464,7 @@ fn hop_credentials(
         });
     }
     crate::settings::debug(format_args!("{}: role {}", hop.place, hop.args.role_arn));
-    sts::assumed(&hop.args, region, policy.quiet, fresh_secs, || {
+    sts::assumed(&hop.args, region, policy, fresh_secs, || {
         if rest.is_empty() {
             match base {
                 Base::Static(k) => Ok(k.clone()),

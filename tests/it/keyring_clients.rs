@@ -4,7 +4,7 @@
 //! credentials go to the keyring with `role_credentials: keyring`. Same
 //! private Secret Service per test as `keyring.rs`.
 
-use crate::keyring::{assert_nowhere_on_disk, setup, token_file};
+use crate::keyring::{assert_nowhere_on_disk, role_files, setup, token_file};
 use crate::support::*;
 use serde_json::json;
 use std::process::Command;
@@ -117,6 +117,46 @@ fn populate_credential_process_profiles_serve_the_aws_cli_from_the_keyring() {
             s["accessToken"].as_str().unwrap(),
             s["refreshToken"].as_str().unwrap(),
             s["clientSecret"].as_str().unwrap(),
+        ],
+    );
+}
+
+#[test]
+fn chained_role_credentials_go_to_the_keyring_too() {
+    let Some(moto) = Moto::start() else { return };
+    let idc = FakeIdc::start(&[]);
+    let Some((mut sb, _ss)) = setup(&idc) else {
+        return;
+    };
+    sb.write(
+        ".config/dsops/config.yaml",
+        "version: 1\ntokens:\n  storage: keyring\n  role_credentials: keyring\n",
+    );
+    let mut config = std::fs::read_to_string(sb.path(".aws/config")).unwrap();
+    config.push_str(
+        "\n[profile mid]\nrole_arn = arn:aws:iam::222222222222:role/Mid\nsource_profile = dev\n\n\
+         [profile top]\nrole_arn = arn:aws:iam::333333333333:role/Top\nsource_profile = mid\nrole_session_name = dsops-test\n",
+    );
+    sb.write(".aws/config", &config);
+    sb.set("AWS_ENDPOINT_URL_STS", &moto.url)
+        .set("AWS_REGION", "us-east-1");
+    let v = sb.json(&["creds", "--profile", "top"]);
+    let secret = v["SecretAccessKey"].as_str().unwrap().to_string();
+    let token = v["SessionToken"].as_str().unwrap().to_string();
+    assert_eq!(role_files(&sb), 0, "no role or AssumeRole cache file");
+    // Served from the keyring: STS is not asked again (it is unreachable).
+    sb.set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+    let again = sb.json(&["creds", "--profile", "top", "--no-login"]);
+    assert_eq!(again["AccessKeyId"], v["AccessKeyId"]);
+    let mid = sb.json(&["creds", "--profile", "mid", "--no-login"]);
+    assert_eq!(idc.counter("get_role_credentials"), 1);
+    assert_nowhere_on_disk(
+        &sb,
+        &[
+            &secret,
+            &token,
+            mid["SecretAccessKey"].as_str().unwrap(),
+            mid["SessionToken"].as_str().unwrap(),
         ],
     );
 }
