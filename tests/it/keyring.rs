@@ -136,7 +136,7 @@ impl SecretService {
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
-    fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env_clear().envs(self.env.iter().cloned());
         c
@@ -162,7 +162,7 @@ impl SecretService {
     }
 
     /// `secret-tool store`: put `value` in as dsops would.
-    fn store(&self, service: &str, account: &str, value: &str) {
+    pub(crate) fn store(&self, service: &str, account: &str, value: &str) {
         let mut child = self
             .command("secret-tool")
             .args([

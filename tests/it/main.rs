@@ -24,6 +24,7 @@ mod hook_messages;
 mod hook_nu_elvish;
 mod keyring;
 mod keyring_clients;
+mod keyring_connection;
 mod licenses;
 mod listeners;
 mod min_validity;
