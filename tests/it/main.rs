@@ -22,6 +22,7 @@ mod hardening;
 mod hook;
 mod hook_messages;
 mod hook_nu_elvish;
+mod hot_text;
 mod keyring;
 mod keyring_clients;
 mod keyring_connection;
