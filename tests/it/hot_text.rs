@@ -8,7 +8,10 @@ use crate::support::*;
 
 /// The section headers of the binary under test (`readelf -S -W`).
 fn sections() -> Option<String> {
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) || !require_tool("readelf") {
+    if !cfg!(all(target_os = "linux", target_env = "gnu"))
+        || !require_tool("readelf")
+        || !require_tool("nm")
+    {
         return None;
     }
     let out = std::process::Command::new("readelf")
