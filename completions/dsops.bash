@@ -143,7 +143,7 @@ _dsops() {
             console) _dsops_words '--store --profile --destination --region --print --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             use) _dsops_words '--store --off --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             'sso list') _dsops_words '--sso-session --profile --format --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
-            'sso populate') _dsops_words '--sso-session --profile-name --region --prune --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
+            'sso populate') _dsops_words '--sso-session --profile-name --region --prune --credential-process --dry-run --no-login --no-browser --use-device-code --config --env --quiet --debug --help --version' "$cur" ;;
             help) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;
             '') _dsops_words '--generate --config --env --quiet --debug --help --version' "$cur" ;;
             *) _dsops_words '--config --env --quiet --debug --help --version' "$cur" ;;

@@ -237,6 +237,7 @@ complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l sso-session -x -a '(
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l profile-name -x -d 'the name of each profile written, from {account_name}, {account_id}, {role_name} and {sso_session} (default {account_name}.{role_name})'
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l region -x -d 'the AWS region (eks-token: of STS; console: whose console; sso populate: the profiles\' region; default: the store\'s, profile\'s or session\'s region, else AWS_REGION or AWS_DEFAULT_REGION)'
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l prune -d 'also remove profiles an earlier sso populate wrote whose account or role is gone'
+complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l credential-process -d 'write profiles that run \'dsops creds --profile NAME\' as their credential_process, with the SSO settings as dsops_sso_session, dsops_sso_account_id and dsops_sso_role_name so that the AWS CLI and SDKs ask dsops (which may keep the session in the OS keyring) instead of reading a token file'
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l dry-run -d 'print the change as a diff and write nothing'
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-login -d 'never sign in; fail with exit status 5 when a sign-in is needed'
 complete -c dsops -n '__dsops_flags_of \'sso populate\'' -l no-browser -d 'do not open a browser; print the URL and code only'

@@ -204,10 +204,11 @@ impl AwsConfig {
         self.sso_profile_of(name, &p)
     }
 
-    /// [`AwsConfig::sso_profile`] for a profile's keys already read.
+    /// [`AwsConfig::sso_profile`] for a profile's keys already read. Each
+    /// SSO key may also be written as dsops's own `dsops_KEY` ([`sso_key`]).
     pub fn sso_profile_of(&self, name: &str, p: &Section) -> Result<SsoProfile> {
         let where_ = profile_place(name);
-        let get = |k: &str| p.get(k).filter(|v| !v.is_empty()).cloned();
+        let get = |k: &str| sso_key(p, k).cloned();
         let need = |k: &str| {
             get(k).ok_or_else(|| {
                 Error::config(format!("{}: {where_} has no {k}", self.path().display()))
@@ -254,6 +255,26 @@ impl AwsConfig {
             region: get("region"),
         })
     }
+}
+
+/// What dsops's own names for the SSO keys start with: `dsops sso populate
+/// --credential-process` writes `dsops_sso_session`, `dsops_sso_account_id`
+/// and `dsops_sso_role_name` next to `credential_process = dsops creds
+/// --profile NAME`. The AWS CLI and the SDKs use their SSO provider, before
+/// `credential_process`, for a profile with `sso_account_id`/`sso_role_name`
+/// (botocore) or `sso_session` (the Go and Java SDKs), reading the token
+/// from a file; under other names they run dsops instead (as granted's
+/// `granted_sso_*` keys do).
+pub const OWN_KEY_PREFIX: &str = "dsops_";
+
+/// The SSO setting `key` of a profile (`sso_session`, `sso_start_url`,
+/// `sso_region`, `sso_account_id`, `sso_role_name`): the AWS key, else
+/// dsops's own `dsops_KEY` ([`OWN_KEY_PREFIX`]); `None` when empty.
+pub fn sso_key<'a>(p: &'a Section, key: &str) -> Option<&'a String> {
+    p.get(key).filter(|v| !v.is_empty()).or_else(|| {
+        p.get(&format!("{OWN_KEY_PREFIX}{key}"))
+            .filter(|v| !v.is_empty())
+    })
 }
 
 /// Read an AWS ini file (the shared credentials file); a missing file has no

@@ -24,7 +24,7 @@
 //! resolution rules and the per-hop cache are one algorithm, best read in
 //! one place.
 
-use crate::awsconfig::{AwsConfig, IniFile, Section, profile_place};
+use crate::awsconfig::{AwsConfig, IniFile, Section, profile_place, sso_key};
 use crate::config::Store;
 use crate::error::{Error, Result};
 use crate::rolecreds::RoleCredentials;
@@ -341,7 +341,7 @@ fn base_of(aws: &AwsConfig, name: &str, keys: &Section) -> Result<Base> {
     if let Some(k) = static_keys(aws, name, keys)? {
         return Ok(Base::Static(k));
     }
-    if keys.contains_key("sso_session") || keys.contains_key("sso_start_url") {
+    if sso_key(keys, "sso_session").is_some() || sso_key(keys, "sso_start_url").is_some() {
         return Target::from_profile_keys(aws, name, keys).map(Base::Sso);
     }
     let place = profile_place(name);
@@ -464,7 +464,7 @@ fn hop_credentials(
         });
     }
     crate::settings::debug(format_args!("{}: role {}", hop.place, hop.args.role_arn));
-    sts::assumed(&hop.args, region, policy.quiet, fresh_secs, || {
+    sts::assumed(&hop.args, region, policy, fresh_secs, || {
         if rest.is_empty() {
             match base {
                 Base::Static(k) => Ok(k.clone()),

@@ -19,6 +19,8 @@
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::rolecreds::{self, Read, RoleCredentials};
+use crate::sso::LoginPolicy;
+use crate::sso::tokenstore::RoleStore;
 use crate::timefmt;
 use serde_json::json;
 use std::path::PathBuf;
@@ -132,7 +134,16 @@ pub fn account_of_arn(arn: &str) -> Option<&str> {
 /// An entry botocore wrote has no `AccountId`: the role ARN's account is
 /// the one they are for.
 pub fn cached(args: &AssumeArgs, fresh_secs: i64) -> Option<RoleCredentials> {
-    match rolecreds::read_role(&args.cache_path()) {
+    usable(rolecreds::read_role(&args.cache_path()), args, fresh_secs)
+}
+
+/// What was read, when it has more than `fresh_secs` left.
+fn usable(
+    read: Read<RoleCredentials>,
+    args: &AssumeArgs,
+    fresh_secs: i64,
+) -> Option<RoleCredentials> {
+    match read {
         Read::Found(mut c) if c.remaining(timefmt::now()) > fresh_secs => {
             if c.account_id.is_empty() {
                 c.account_id = account_of_arn(&args.role_arn)
@@ -148,10 +159,13 @@ pub fn cached(args: &AssumeArgs, fresh_secs: i64) -> Option<RoleCredentials> {
 /// The credentials of `args`: from the shared cache, else by AssumeRole with
 /// the credentials `source` gives (asked for only when needed), cached for
 /// the AWS CLI and botocore too; reused while more than `fresh_secs` remain.
+/// With `tokens: {role_credentials: keyring}` they are cached in the keyring
+/// instead (an AWS CLI cache file for them is still used while fresh: it is
+/// read first, before the user config says where they are kept).
 pub fn assumed(
     args: &AssumeArgs,
     region: &str,
-    quiet: bool,
+    policy: &LoginPolicy,
     fresh_secs: i64,
     source: impl FnOnce() -> Result<SourceCredentials>,
 ) -> Result<RoleCredentials> {
@@ -159,9 +173,15 @@ pub fn assumed(
         return Ok(c);
     }
     let path = args.cache_path();
+    let store = RoleStore::assumed(path.clone(), &args.role_arn, policy)?;
+    if store.is_keyring()
+        && let Some(c) = usable(store.read()?, args, fresh_secs)
+    {
+        return Ok(c);
+    }
     let _guard = fsutil::lock(
         &rolecreds::lock_path(&path),
-        &if quiet {
+        &if policy.quiet {
             String::new()
         } else {
             format!(
@@ -172,12 +192,12 @@ pub fn assumed(
         crate::settings::limits().lock,
     )?;
     // Another process may have assumed the role while we waited.
-    if let Some(c) = cached(args, fresh_secs) {
+    if let Some(c) = usable(store.read()?, args, fresh_secs) {
         return Ok(c);
     }
     let src = source()?;
     let (c, user_arn) = assume_role(&src, args, region)?;
-    write(&path, &c, user_arn.as_deref())?;
+    store.write_json(&entry(&c, user_arn.as_deref()))?;
     Ok(c)
 }
 
@@ -267,7 +287,7 @@ fn assume_role(
 }
 
 /// An entry in botocore's format (the AssumeRole answer).
-fn write(path: &std::path::Path, c: &RoleCredentials, user_arn: Option<&str>) -> Result<()> {
+fn entry(c: &RoleCredentials, user_arn: Option<&str>) -> String {
     let mut v = json!({
         "Credentials": {
             "AccessKeyId": c.access_key_id,
@@ -282,7 +302,7 @@ fn write(path: &std::path::Path, c: &RoleCredentials, user_arn: Option<&str>) ->
     if let Some(arn) = user_arn {
         v["AssumedRoleUser"] = json!({ "Arn": arn });
     }
-    fsutil::write_atomic(path, v.to_string().as_bytes())
+    v.to_string()
 }
 
 #[cfg(test)]

@@ -262,6 +262,8 @@ pub struct Args {
     pub print: bool,
     pub profile_name: Option<String>,
     pub prune: bool,
+    /// `sso populate --credential-process`.
+    pub credential_process: bool,
     pub dry_run: bool,
     /// `use --off`.
     pub off: bool,

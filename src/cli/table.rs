@@ -349,6 +349,17 @@ pub const FLAGS: &[Flag] = &[
         set: Set::Switch(|a| a.prune = true),
     },
     Flag {
+        long: "credential-process",
+        short: None,
+        value: None,
+        help: "write profiles that run 'dsops creds --profile NAME' as their credential_process, with the SSO settings as dsops_sso_session, dsops_sso_account_id and dsops_sso_role_name so that the AWS CLI and SDKs ask dsops (which may keep the session in the OS keyring) instead of reading a token file",
+        env: None,
+        values: Vec::new,
+        complete: Complete::None,
+        global: false,
+        set: Set::Switch(|a| a.credential_process = true),
+    },
+    Flag {
         long: "dry-run",
         short: None,
         value: None,
@@ -742,12 +753,13 @@ pub const COMMANDS: &[Command] = &[
         name: "sso populate",
         operands: "",
         summary: "write an AWS profile for every account and role of a session",
-        about: "Writes a [profile NAME] section with sso_session, sso_account_id, sso_role_name and region for every account and role the session can reach into the AWS config (AWS_CONFIG_FILE). NAME comes from --profile-name, normalized to the characters the AWS CLI accepts. Every other byte of the file is kept; the profiles written carry a comment line marking them, so a later run updates them and --prune removes those whose account or role is gone, never a profile you wrote (a name clash with one is reported and skipped). The write is atomic, under a lock, and keeps the previous file as config.dsops-backup; a run that changes nothing leaves the file untouched. --dry-run prints the diff. The session is --sso-session or the AWS config's only sso-session; the region is --region, else the sso-session's sso_region.",
+        about: "Writes a [profile NAME] section with sso_session, sso_account_id, sso_role_name and region for every account and role the session can reach into the AWS config (AWS_CONFIG_FILE). NAME comes from --profile-name, normalized to the characters the AWS CLI accepts. Every other byte of the file is kept; the profiles written carry a comment line marking them, so a later run updates them and --prune removes those whose account or role is gone, never a profile you wrote (a name clash with one is reported and skipped). The write is atomic, under a lock, and keeps the previous file as config.dsops-backup; a run that changes nothing leaves the file untouched. --dry-run prints the diff. With --credential-process each profile instead runs 'dsops creds --profile NAME' (credential_process) and keeps its SSO settings under dsops's own keys (dsops_sso_session, dsops_sso_account_id, dsops_sso_role_name), which the AWS CLI and SDKs do not read: they ask dsops, so the session can stay in the OS keyring (tokens: {storage: keyring}). The session is --sso-session or the AWS config's only sso-session; the region is --region, else the sso-session's sso_region.",
         flags: &[
             "sso-session",
             "profile-name",
             "region",
             "prune",
+            "credential-process",
             "dry-run",
             "no-login",
             "no-browser",
@@ -764,6 +776,10 @@ pub const COMMANDS: &[Command] = &[
             (
                 "dsops sso populate --prune",
                 "write them, removing those dsops wrote for roles that are gone",
+            ),
+            (
+                "dsops sso populate --credential-process",
+                "profiles that get their credentials from dsops creds (for tokens in the OS keyring)",
             ),
         ],
     },

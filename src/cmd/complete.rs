@@ -102,14 +102,18 @@ fn profiles() -> BTreeMap<String, String> {
         .into_iter()
         .filter_map(|name| Some((aws.profile(&name).ok()??, name)))
         .filter(|(keys, _)| {
-            keys.keys()
-                .any(|k| k.starts_with("sso_") || k == "role_arn")
+            keys.keys().any(|k| {
+                k.trim_start_matches(crate::awsconfig::OWN_KEY_PREFIX)
+                    .starts_with("sso_")
+                    || k == "role_arn"
+            })
         })
         .map(|(keys, name)| {
+            let sso = |k: &str| crate::awsconfig::sso_key(&keys, k);
             let what = [
-                keys.get("sso_account_id"),
-                keys.get("sso_role_name"),
-                keys.get("sso_session"),
+                sso("sso_account_id"),
+                sso("sso_role_name"),
+                sso("sso_session"),
                 keys.get("role_arn"),
             ]
             .into_iter()

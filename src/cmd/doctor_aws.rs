@@ -74,6 +74,7 @@ pub fn check(aws: &AwsConfig, known: Option<&str>, sign_in: SignIn, r: &mut Repo
         };
         let has = |k: &str| keys.get(k).is_some_and(|v| !v.is_empty());
         let place = profile_place(&name);
+        // Also dsops's own `dsops_sso_*` keys (`sso populate --credential-process`).
         if [
             "sso_session",
             "sso_start_url",
@@ -81,7 +82,7 @@ pub fn check(aws: &AwsConfig, known: Option<&str>, sign_in: SignIn, r: &mut Repo
             "sso_role_name",
         ]
         .iter()
-        .any(|k| has(k))
+        .any(|k| crate::awsconfig::sso_key(&keys, k).is_some())
         {
             match aws.sso_profile_of(&name, &keys) {
                 Ok(p) => {

@@ -120,11 +120,18 @@ pub fn populate(ctx: &Ctx) -> Result<i32> {
     ));
     let mut desired = Vec::with_capacity(all.len());
     for a in &all {
+        let profile = populate::profile_name(&template, a, &name)?;
+        // A command that works when pasted (it carries --config).
+        let credential_process = ctx
+            .args
+            .credential_process
+            .then(|| crate::settings::dsops_command(&["creds", "--profile", &profile]));
         desired.push(populate::Profile {
-            name: populate::profile_name(&template, a, &name)?,
+            name: profile,
             account_id: a.account_id.clone(),
             role_name: a.role_name.clone(),
             region: region.clone(),
+            credential_process,
         });
     }
     let path = aws.path().to_path_buf();

@@ -73,6 +73,11 @@ pub struct Profile {
     pub account_id: String,
     pub role_name: String,
     pub region: String,
+    /// `--credential-process`: the `credential_process` command line, with
+    /// the SSO settings under dsops's own key names
+    /// ([`crate::awsconfig::OWN_KEY_PREFIX`]) so that no AWS tool takes the
+    /// profile for an SSO one and reads a token file instead.
+    pub credential_process: Option<String>,
 }
 
 /// What a run changes.
@@ -164,8 +169,15 @@ pub fn profile_name(template: &str, a: &Assignment, session: &str) -> Result<Str
 }
 
 fn render(p: &Profile, session: &str) -> String {
+    let (prefix, process) = match &p.credential_process {
+        Some(cmd) => (
+            crate::awsconfig::OWN_KEY_PREFIX,
+            format!("credential_process = {cmd}\n"),
+        ),
+        None => ("", String::new()),
+    };
     format!(
-        "[profile {}]\n{}\nsso_session = {session}\nsso_account_id = {}\nsso_role_name = {}\nregion = {}\n",
+        "[profile {}]\n{}\n{prefix}sso_session = {session}\n{prefix}sso_account_id = {}\n{prefix}sso_role_name = {}\nregion = {}\n{process}",
         p.name,
         marker(session),
         p.account_id,
@@ -576,7 +588,58 @@ mod tests {
             account_id: account.into(),
             role_name: role.into(),
             region: "eu-west-1".into(),
+            credential_process: None,
         }
+    }
+
+    /// `--credential-process` writes no key an AWS tool's SSO provider
+    /// reads, and switching either way rewrites the profile in place.
+    #[test]
+    fn credential_process_profiles_hide_the_sso_keys() {
+        let user = "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = us-east-1\n";
+        let proc = Profile {
+            credential_process: Some("dsops creds --profile a.Admin".into()),
+            ..prof("a.Admin", "1", "Admin")
+        };
+        let p1 = plan(&file(user), "corp", vec![proc.clone()], false);
+        let t1 = String::from_utf8(p1.text).unwrap();
+        let section = &t1[user.len()..];
+        assert!(
+            section.contains("\ncredential_process = dsops creds --profile a.Admin\n")
+                && section.contains("\ndsops_sso_session = corp\n")
+                && section.contains("\ndsops_sso_account_id = 1\n")
+                && section.contains("\ndsops_sso_role_name = Admin\n"),
+            "{section}"
+        );
+        for k in [
+            "sso_session",
+            "sso_account_id",
+            "sso_role_name",
+            "sso_start_url",
+        ] {
+            assert!(!section.contains(&format!("\n{k} ")), "{k} in {section}");
+        }
+        // dsops reads its own keys back as the same SSO role.
+        let aws = crate::awsconfig::AwsConfig::from_text("cfg".into(), &t1);
+        let p = aws.sso_profile("a.Admin").unwrap();
+        assert_eq!(
+            (p.account_id.as_str(), p.role_name.as_str()),
+            ("1", "Admin")
+        );
+        assert_eq!(p.session.start_url, "https://x/start");
+        // Back to plain SSO profiles: updated, not added twice.
+        let p2 = plan(
+            &file(&t1),
+            "corp",
+            vec![prof("a.Admin", "1", "Admin")],
+            false,
+        );
+        assert_eq!(p2.updated, ["a.Admin"]);
+        let t2 = String::from_utf8(p2.text).unwrap();
+        assert!(!t2.contains("credential_process") && t2.contains("\nsso_account_id = 1\n"));
+        let p3 = plan(&file(&t2), "corp", vec![proc], false);
+        assert_eq!(p3.updated, ["a.Admin"]);
+        assert_eq!(String::from_utf8(p3.text).unwrap(), t1);
     }
 
     /// Someone else's edit made while a run plans (the plan is where it

@@ -230,9 +230,25 @@ impl RoleStore {
         Ok(RoleStore { path, keyring })
     }
 
+    /// AssumeRole credentials of a role chain's hop (`role_arn`), whose
+    /// AWS CLI cache file (botocore's key) is `path`: in that file, or with
+    /// `role_credentials: keyring` an entry whose account is the key.
+    pub fn assumed(path: PathBuf, role_arn: &str, policy: &LoginPolicy) -> Result<RoleStore> {
+        let keyring = (tokens()?.role_credentials == TokenStorage::Keyring).then(|| Keyring {
+            account: account_of(&path),
+            label: format!("dsops assumed role credentials: {role_arn}"),
+            prompt: prompt_of(policy),
+        });
+        Ok(RoleStore { path, keyring })
+    }
+
     /// The cache file, or where it would be (its lock goes beside it).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn is_keyring(&self) -> bool {
+        self.keyring.is_some()
     }
 
     pub fn read(&self) -> Result<Read<RoleCredentials>> {
@@ -249,14 +265,23 @@ impl RoleStore {
     }
 
     pub fn write(&self, c: &RoleCredentials) -> Result<()> {
+        match &self.keyring {
+            None => cache::write_role(&self.path, c),
+            Some(_) => self.write_json(&c.cache_json()),
+        }
+    }
+
+    /// Write a cache entry's JSON as it is (an AssumeRole answer in
+    /// botocore's form, say): the file, or the keyring entry.
+    pub fn write_json(&self, text: &str) -> Result<()> {
         let Some(k) = &self.keyring else {
-            return cache::write_role(&self.path, c);
+            return crate::fsutil::write_atomic(&self.path, text.as_bytes());
         };
         keyring::set(
             keyring::ROLE_SERVICE,
             &k.account,
             &k.label,
-            c.cache_json().as_bytes(),
+            text.as_bytes(),
             k.prompt,
         )
     }

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 /// The keyring account of the sso-session `my-sso`: the SHA-1 the AWS CLI
 /// names its token file with.
-const ACCOUNT: &str = "0ad374308c5a4e22f723adf10145eafad7c4031c";
+pub(crate) const ACCOUNT: &str = "0ad374308c5a4e22f723adf10145eafad7c4031c";
 
 /// A private session bus with a GNOME Keyring on it, for one sandbox.
-struct SecretService {
+pub(crate) struct SecretService {
     bus: Child,
     keyring: Option<Child>,
     env: Vec<(String, String)>,
@@ -136,14 +136,14 @@ impl SecretService {
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
-    fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env_clear().envs(self.env.iter().cloned());
         c
     }
 
     /// `secret-tool lookup service S account A`: the secret, if any.
-    fn lookup(&self, service: &str, account: &str) -> Option<Vec<u8>> {
+    pub(crate) fn lookup(&self, service: &str, account: &str) -> Option<Vec<u8>> {
         let out = self
             .command("secret-tool")
             .args(["lookup", "service", service, "account", account])
@@ -154,7 +154,7 @@ impl SecretService {
     }
 
     /// The session JSON dsops keeps for `my-sso`.
-    fn session(&self) -> Value {
+    pub(crate) fn session(&self) -> Value {
         let bytes = self
             .lookup("dsops", ACCOUNT)
             .expect("secret-tool finds the session in the keyring");
@@ -162,7 +162,7 @@ impl SecretService {
     }
 
     /// `secret-tool store`: put `value` in as dsops would.
-    fn store(&self, service: &str, account: &str, value: &str) {
+    pub(crate) fn store(&self, service: &str, account: &str, value: &str) {
         let mut child = self
             .command("secret-tool")
             .args([
@@ -228,7 +228,7 @@ impl Drop for SecretService {
 
 /// An SSO sandbox (profiles `dev`, and `ops` for a second role) with tokens
 /// in the keyring by the user config, and its Secret Service.
-fn setup(idc: &FakeIdc) -> Option<(Sandbox, SecretService)> {
+pub(crate) fn setup(idc: &FakeIdc) -> Option<(Sandbox, SecretService)> {
     let mut sb = sso_sandbox(
         idc,
         "us-east-1",
@@ -243,12 +243,12 @@ fn setup(idc: &FakeIdc) -> Option<(Sandbox, SecretService)> {
     Some((sb, ss))
 }
 
-fn token_file(sb: &Sandbox) -> PathBuf {
+pub(crate) fn token_file(sb: &Sandbox) -> PathBuf {
     sb.path(&format!(".aws/sso/cache/{ACCOUNT}.json"))
 }
 
 /// How many role cache files there are (lock files aside).
-fn role_files(sb: &Sandbox) -> usize {
+pub(crate) fn role_files(sb: &Sandbox) -> usize {
     std::fs::read_dir(sb.path(".aws/cli/cache")).map_or(0, |d| {
         d.flatten()
             .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
@@ -273,7 +273,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// No file under the sandbox (HOME, TMPDIR, the keyring's own files)
 /// holds any of `secrets` in clear.
-fn assert_nowhere_on_disk(sb: &Sandbox, secrets: &[&str]) {
+pub(crate) fn assert_nowhere_on_disk(sb: &Sandbox, secrets: &[&str]) {
     let mut all = vec![];
     files(sb.dir.path(), &mut all);
     assert!(

@@ -3,12 +3,14 @@
 //! Items carry the attributes `service` and `account` (`secret-tool lookup
 //! service dsops account SHA1`) and go into the default collection (GNOME
 //! Keyring's `login`). Every call is bounded in time: a daemon that hangs is
-//! an error, not a hung `creds`.
+//! an error, not a hung `creds`. One connection per process, opened when the
+//! store is first needed ([`with_service`]).
 
 use super::{Prompt, denied, failed, locked, unavailable};
 use crate::error::Result;
 use secret_service::{EncryptionType, Error as SsError, SecretService};
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 pub const NAME: &str = "Secret Service";
@@ -35,42 +37,86 @@ fn map(what: &str, e: SsError) -> crate::error::Error {
     }
 }
 
-/// Run `f` against a fresh connection, within the time bound.
-fn with_service<T>(
-    what: &str,
-    prompt: Prompt,
-    f: impl AsyncFnOnce(&SecretService<'_>) -> Result<T, SsError>,
-) -> Result<T> {
+/// The process's connection: opened by the first call that needs the store
+/// and kept for the process's lifetime (a refresh reads and writes the entry
+/// more than once; each new connection costs a D-Bus handshake and a
+/// Diffie-Hellman session, several milliseconds). The zbus connection's
+/// tasks run on its own current-thread runtime, which lives as long.
+struct Held {
+    rt: tokio::runtime::Runtime,
+    ss: SecretService<'static>,
+}
+
+static HELD: Mutex<Option<Held>> = Mutex::new(None);
+
+/// Open the connection and the encrypted session, within the time bound.
+fn open(what: &str, limit: Duration) -> Result<Held> {
     // zbus reads the bus socket through tokio's I/O driver.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| failed(what, format!("cannot start the D-Bus runtime: {e}")))?;
-    let limit = bound(prompt);
-    rt.block_on(async {
-        let run = async {
-            // Any failure to open a session means there is no store to
-            // talk to: no session bus, no Secret Service on it (a daemon
-            // that stopped), or one that refuses sessions.
-            let ss = SecretService::connect(EncryptionType::Dh)
-                .await
-                .map_err(|e| match e {
-                    SsError::Unavailable => {
-                        unavailable("no Secret Service on the D-Bus session bus")
-                    }
-                    e => unavailable(format!("no Secret Service session ({e})")),
-                })?;
-            f(&ss).await.map_err(|e| map(what, e))
-        };
-        match tokio::time::timeout(limit, run).await {
-            Ok(r) => r,
-            Err(_) => Err(failed(
+    let connect = rt.block_on(async {
+        tokio::time::timeout(limit, SecretService::connect(EncryptionType::Dh)).await
+    });
+    // Any failure to open a session means there is no store to talk to: no
+    // session bus, no Secret Service on it (a daemon that stopped), or one
+    // that refuses sessions.
+    let ss = match connect {
+        Ok(Ok(ss)) => ss,
+        Ok(Err(SsError::Unavailable)) => {
+            return Err(unavailable("no Secret Service on the D-Bus session bus"));
+        }
+        Ok(Err(e)) => return Err(unavailable(format!("no Secret Service session ({e})"))),
+        Err(_) => {
+            return Err(failed(
                 what,
                 format!("no answer within {}s", limit.as_secs()),
-            )),
+            ));
         }
-    })
+    };
+    Ok(Held { rt, ss })
+}
+
+/// Run `f` on the process's connection (opened now if there is none),
+/// within the time bound. A call that fails for any reason but a locked
+/// store or a dismissed prompt drops the connection, so that the next one
+/// opens a new one (a daemon that restarted under a long-lived `serve`).
+fn with_service<T>(
+    what: &str,
+    prompt: Prompt,
+    f: impl AsyncFnOnce(&SecretService<'_>) -> Result<T, SsError>,
+) -> Result<T> {
+    let limit = bound(prompt);
+    let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    if held.is_none() {
+        *held = Some(open(what, limit)?);
+    }
+    let Some(h) = held.as_ref() else {
+        return Err(failed(what, "no connection"));
+    };
+    let answer =
+        h.rt.block_on(async { tokio::time::timeout(limit, f(&h.ss)).await });
+    match answer {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            if !matches!(
+                e,
+                SsError::Locked | SsError::Prompt | SsError::PromptDisconnected
+            ) {
+                *held = None;
+            }
+            Err(map(what, e))
+        }
+        Err(_) => {
+            *held = None;
+            Err(failed(
+                what,
+                format!("no answer within {}s", limit.as_secs()),
+            ))
+        }
+    }
 }
 
 pub fn get(service: &str, account: &str, prompt: Prompt) -> Result<Option<Vec<u8>>> {
