@@ -8,6 +8,8 @@
 # Only then it runs `dsops hook-env elvish` and evaluates what it prints
 # (set-env, unset-env, and `var` lines for the hook's bookkeeping) in a fresh
 # namespace, where no function of the user's can shadow a builtin.
+# `dsops use ...` goes through the `dsops` function defined below, which
+# evaluates the same lines.
 
 use path
 use str
@@ -45,6 +47,26 @@ fn _dsops_stale {
   }
 }
 
+# Evaluate what `hook-env elvish` or `use` printed (set-env, unset-env, and
+# `var` lines for the bookkeeping) in a fresh namespace, where no function of
+# the user's can shadow a builtin, and take its bookkeeping.
+fn _dsops_apply {|out|
+  var n = (ns [&])
+  try {
+    eval &ns=$n &on-end={|m| set n = $m } $out
+  } catch e {
+    echo 'dsops: cannot apply the hook''s output: '(to-string $e[reason]) >&2
+  }
+  if (has-key $n stamp) {
+    set _dsops_watch = $n[watch]
+    set _dsops_absent = $n[absent]
+    set _dsops_refresh = $n[refresh]
+    set _dsops_seen = [(for f $_dsops_watch { _dsops_read $f })]
+  }
+  set _dsops_sig = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
+  set _dsops_pending = ''
+}
+
 fn _dsops_run {
   var key = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
   # The last run for this very situation was interrupted (Ctrl-C) or failed:
@@ -54,23 +76,30 @@ fn _dsops_run {
   var out = ''
   try { set out = ((external $_dsops_bin) hook-env elvish | slurp) } catch { }
   # dsops prints everything at the very end, so output means it completed.
-  if (!=s $out '') {
-    var n = (ns [&])
-    try {
-      eval &ns=$n &on-end={|m| set n = $m } $out
-    } catch e {
-      echo 'dsops: cannot apply the hook''s output: '(to-string $e[reason]) >&2
-    }
-    if (has-key $n stamp) {
-      set _dsops_watch = $n[watch]
-      set _dsops_absent = $n[absent]
-      set _dsops_refresh = $n[refresh]
-      set _dsops_seen = [(for f $_dsops_watch { _dsops_read $f })]
-    }
-    set _dsops_sig = $pwd"\x1f"$E:DSOPS_ENV"\x1f"$E:DSOPS_STATE
-    set _dsops_pending = ''
-  }
+  if (!=s $out '') { _dsops_apply $out }
 }
+
+# `dsops use ...` switches this very shell: the binary prints lines like the
+# hook's and they are evaluated here (as mise does for `mise shell`). Every
+# other verb is the program itself. Code eval'd from rc.elv defines nothing
+# the user can call, so the function is added to the REPL's namespace.
+fn dsops {|@a|
+  if (or (== (count $a) 0) (!=s $a[0] use) (has-value $a -h) (has-value $a --help)) {
+    e:dsops $@a
+    return
+  }
+  tmp E:DSOPS_HOOK_SHELL = elvish
+  var out = ''
+  var err = $nil
+  try {
+    set out = ((external $_dsops_bin) $@a | slurp)
+  } catch e {
+    set err = $e
+  }
+  if (!=s $out '') { _dsops_apply $out }
+  if (not-eq $err $nil) { fail $err }
+}
+edit:add-var dsops~ $dsops~
 
 fn _dsops_hook {
   if (_dsops_stale) { _dsops_run }

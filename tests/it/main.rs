@@ -36,5 +36,6 @@ mod signin_state;
 mod source;
 mod stores;
 mod trust;
+mod use_nu_elvish;
 mod use_switch;
 mod yaml;
