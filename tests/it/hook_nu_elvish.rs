@@ -98,7 +98,7 @@ fn allow(sb: &Sandbox, cfg: &Path) {
     sb.cmd().arg("allow").arg(cfg).assert().success();
 }
 
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if f() {

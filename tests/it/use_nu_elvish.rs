@@ -7,10 +7,11 @@
 //! top and leaving it brings the role back, fresh, and `--off` / `-`
 //! restores the prior values byte for byte with real unsets.
 
-use crate::hook_nu_elvish::{Env, Session, Sh, get};
+use crate::hook_nu_elvish::{Env, Session, Sh, get, wait_for};
 use crate::support::*;
 use crate::use_switch::{ODD_PRIOR, WATCHED, issued};
 use serde_json::json;
+use std::time::Duration;
 
 const DEV: &str = "111111111111/DeveloperAccess";
 
@@ -204,4 +205,42 @@ fn use_without_the_nu_or_elvish_hook_says_how() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(hint), "{login}: {err}");
     }
+}
+
+/// `dsops use` with no name in nu and elvish: the wrapper leaves the picker
+/// the terminal (stdin and stderr), Esc changes nothing, Enter switches.
+fn picker_in(sh: Sh) {
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let mut sb = sso_sandbox(&idc, "eu-west-1", "");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    sb.ok(&["login", "--profile", "dev"]);
+    let Some(mut s) = Session::start(&sb, sh, &bin(), &[]) else {
+        return;
+    };
+    let shown = |s: &Session, want: bool| {
+        wait_for(Duration::from_secs(10), || {
+            s.pane().contains("111111111111") == want
+        })
+    };
+    s.send_line("dsops use");
+    assert!(shown(&s, true), "{sh:?}: no list\n{}", s.pane());
+    s.key("Escape");
+    s.next_prompt();
+    assert!(shown(&s, false), "{sh:?}: the list stayed\n{}", s.pane());
+    let (e, _) = s.env();
+    assert_eq!(get(&e, "DSOPS_USE"), None, "{sh:?}\n{}", s.pane());
+    s.send_line("dsops use");
+    assert!(shown(&s, true), "{sh:?}: no list\n{}", s.pane());
+    s.key("Enter");
+    s.next_prompt();
+    let (e, _) = s.env();
+    assert_eq!(text(&e, "DSOPS_USE"), "dev", "{sh:?}\n{}", s.pane());
+    let k = text(&e, "AWS_ACCESS_KEY_ID");
+    assert_eq!(issued(&idc, &k).as_deref(), Some(DEV), "{sh:?}");
+}
+
+#[test]
+fn use_picker_in_nu_and_elvish() {
+    picker_in(Sh::Nu);
+    picker_in(Sh::Elvish);
 }
