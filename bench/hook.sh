@@ -3,6 +3,7 @@
 #
 #   bench/hook.sh            # builds the release binary first
 #   DSOPS=/path/to/dsops N=20000 bench/hook.sh
+#   SECTIONS=4 bench/hook.sh  # section 4 alone (1, 2 and 3 run together)
 #
 # 1. The whole no-op prompt in real bash: the hook function exactly as bash
 #    runs it at each prompt, N times in one bash process, in a loaded unchanged
@@ -30,7 +31,11 @@ if [[ -z ${DSOPS-} ]]; then
   (cd "$repo" && cargo build --release --quiet)
   DSOPS=$repo/target/release/dsops
 fi
-for tool in direnv hyperfine python3; do
+SECTIONS=${SECTIONS:-1 2 3 4}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+tools=python3
+if want 1 || want 2 || want 3; then tools="direnv hyperfine python3"; fi
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "bench/hook.sh: $tool is required" >&2; exit 1; }
 done
 N=${N:-20000}          # iterations of the dsops prompt hook
@@ -58,10 +63,12 @@ chmod 700 "$XDG_RUNTIME_DIR"
 for i in $(seq 1 20); do
   echo "export BENCH_VAR_$i=value-$i-$RANDOM-some-secret-text"
 done >"$HOME/project/.envrc"
-(cd "$HOME/project" && "$DSOPS" allow >/dev/null 2>&1 && direnv allow . >/dev/null 2>&1)
+(cd "$HOME/project" && "$DSOPS" allow >/dev/null 2>&1)
+if want 1 || want 2 || want 3; then (cd "$HOME/project" && direnv allow . >/dev/null 2>&1); fi
 
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.3f}')" "$1" "$2"; }
 
+if want 1 || want 2 || want 3; then
 # --- 1. the whole no-op prompt --------------------------------------------
 # Prints the mean microseconds per call of the hook function in DIR.
 prompt_loop() { # tool dir iterations
@@ -104,7 +111,6 @@ for place in project empty; do
     "$( [[ $place == project ]] && echo 'loaded, unchanged project:' || echo 'directory without config:')" \
     "$d" "$e" "$(ratio "$d" "$e")"
 done
-
 # --- 2. the per-prompt command alone --------------------------------------
 echo "2. per-prompt command with nothing changed (hyperfine, mean)"
 hf() { # name dir -- env for the commands comes from a shell with both loaded
@@ -133,7 +139,6 @@ echo "   in a loaded project:"
 hf "$HOME/project/src/deep"
 echo "   in a directory without config:"
 hf "$HOME/empty/a/b"
-
 # --- 3. entering and leaving ----------------------------------------------
 echo "3. enter and leave a project with 20 literal values (mean per round trip)"
 enter_leave() { # tool
@@ -161,7 +166,9 @@ EOF
 d=$(enter_leave dsops)
 e=$(enter_leave direnv)
 printf '   dsops %.3f ms   direnv %.3f ms   ratio %s   (target <= 0.25)\n' "$d" "$e" "$(ratio "$d" "$e")"
+fi
 
+if want 4; then
 # --- 4. nushell and elvish against mise -----------------------------------
 NU=${NU:-$(find "$repo/target/it-node/node_modules/@nushell" -path '*/bin/nu' -type f 2>/dev/null | head -n 1)}
 NU=${NU:-$(command -v nu || true)}
@@ -207,7 +214,7 @@ elvish_run() { # tool n ne
   local N=$2 NE=$3 setup="eval (cat '$work/dsops.elv' | slurp)"
   [[ $1 == mise ]] && setup="var mise: = (ns [&'edit:'=\$edit: &'after-chdir'=\$after-chdir]); eval (cat '$work/mise.elv' | slurp) &ns=\$mise: &on-end={|n| set mise: = \$n }; mise:activate; set after-chdir = []"
   elvish -norc -c "
-    var edit: = (ns [&before-readline=[]])
+    var edit: = (ns [&before-readline=[] &add-var~={|@_| }])
     $setup
     fn prompt { for h \$edit:before-readline { \$h } }
     cd '$HOME'; prompt; cd '$HOME/project/src/deep'; prompt
@@ -240,3 +247,4 @@ for sh in nu elvish; do
   printf '   %-7s no-op prompt: dsops %9.2f us   mise %9.2f us   ratio %s   (target <= 0.1)\n' "$sh" "$dn" "$mn" "$(ratio "$dn" "$mn")"
   printf '   %-7s enter+leave:  dsops %9.3f ms   mise %9.3f ms   ratio %s   (target <= 0.5)\n' "$sh" "$de" "$me" "$(ratio "$de" "$me")"
 done
+fi

@@ -14,6 +14,8 @@
 # load-env and one hide-env. Nushell has
 # no unexported variables: the hook's bookkeeping is the record $env._dsops,
 # which is not a string and so never reaches other processes.
+# `dsops use ...` goes through the `dsops` command defined below, which
+# applies the same rows.
 
 # (Re)installing forgets what the last run recorded: the next prompt asks dsops.
 $env._dsops = {
@@ -61,6 +63,27 @@ def _dsops_stale [] {
     false
 }
 
+# Apply what `hook-env nu` or `use` printed: one table, applied at once (a
+# loop over the lines is slow in nu); per name the last line counts.
+def --env _dsops_apply [out: string] {
+    let ops = (try { $"[[op, name, value]; ($out)]" | from nuon } catch { [] })
+    let vars = ($ops | where op == var | select name value)
+    if ($vars | is-not-empty) {
+        $env._dsops = ($env._dsops | merge ($vars | transpose -r -d))
+    }
+    let env_ops = ($ops | where op != var | reverse | uniq-by name)
+    let rows = ($env_ops | where op == set | select name value)
+    mut set = if ($rows | is-empty) { {} } else { $rows | transpose -r -d }
+    # PATH is a list in nushell (joined with ':' again for processes).
+    if 'PATH' in $set { $set = ($set | upsert PATH ($set.PATH | split row (char esep))) }
+    load-env $set
+    let unset = ($env_ops | where op == unset | get name)
+    if ($unset | is-not-empty) { hide-env -i ...$unset }
+    $env._dsops.seen = ($env._dsops.watch | each {|f| _dsops_sum $f })
+    $env._dsops.sig = (_dsops_key)
+    $env._dsops.pending = null
+}
+
 def --env _dsops_run [] {
     let key = (_dsops_key)
     # The last run for this very situation was interrupted (Ctrl-C) or failed:
@@ -70,27 +93,24 @@ def --env _dsops_run [] {
     let status = ($env.LAST_EXIT_CODE? | default 0)
     let out = (try { ^($env._dsops.bin) hook-env nu } catch { '' })
     # dsops prints everything at the very end, so output means it completed.
-    if ($out | describe) == 'string' and ($out | is-not-empty) {
-        # One table, applied at once (a loop over the lines is slow in nu):
-        # per name the last line counts.
-        let ops = (try { $"[[op, name, value]; ($out)]" | from nuon } catch { [] })
-        let vars = ($ops | where op == var | select name value)
-        if ($vars | is-not-empty) {
-            $env._dsops = ($env._dsops | merge ($vars | transpose -r -d))
-        }
-        let env_ops = ($ops | where op != var | reverse | uniq-by name)
-        let rows = ($env_ops | where op == set | select name value)
-        mut set = if ($rows | is-empty) { {} } else { $rows | transpose -r -d }
-        # PATH is a list in nushell (joined with ':' again for processes).
-        if 'PATH' in $set { $set = ($set | upsert PATH ($set.PATH | split row (char esep))) }
-        load-env $set
-        let unset = ($env_ops | where op == unset | get name)
-        if ($unset | is-not-empty) { hide-env -i ...$unset }
-        $env._dsops.seen = ($env._dsops.watch | each {|f| _dsops_sum $f })
-        $env._dsops.sig = (_dsops_key)
-        $env._dsops.pending = null
-    }
+    if ($out | describe) == 'string' and ($out | is-not-empty) { _dsops_apply $out }
     $env.LAST_EXIT_CODE = $status
+}
+
+# `dsops use ...` switches this very shell: the binary prints rows like the
+# hook's and they are applied here (as mise does for `mise shell`); its
+# status is $env.LAST_EXIT_CODE. Every other verb is the program itself.
+def --env --wrapped dsops [...args] {
+    if ($args | is-empty) or $args.0 != 'use' or '-h' in $args or '--help' in $args {
+        ^dsops ...$args
+    } else {
+        let out = (try {
+            with-env {DSOPS_HOOK_SHELL: nu} { ^($env._dsops.bin) ...$args }
+        } catch { '' })
+        let status = ($env.LAST_EXIT_CODE? | default 0)
+        if ($out | describe) == 'string' and ($out | is-not-empty) { _dsops_apply $out }
+        $env.LAST_EXIT_CODE = $status
+    }
 }
 
 def --env _dsops_hook [] {

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Sh {
+pub(crate) enum Sh {
     Nu,
     Elvish,
 }
@@ -98,7 +98,7 @@ fn allow(sb: &Sandbox, cfg: &Path) {
     sb.cmd().arg("allow").arg(cfg).assert().success();
 }
 
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if f() {
@@ -109,7 +109,7 @@ fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-type Env = BTreeMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Env = BTreeMap<Vec<u8>, Vec<u8>>;
 
 fn parse_env(raw: &[u8]) -> Env {
     raw.split(|b| *b == 0)
@@ -121,7 +121,7 @@ fn parse_env(raw: &[u8]) -> Env {
         .collect()
 }
 
-fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
+pub(crate) fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
     env.get(k.as_bytes()).map(Vec::as_slice)
 }
 
@@ -131,7 +131,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// One interactive shell in tmux (a private server, killed on drop), with
 /// the hook installed twice from its startup file.
-struct Session {
+pub(crate) struct Session {
     sh: Sh,
     socket: PathBuf,
     env: Vec<(String, String)>,
@@ -144,7 +144,12 @@ struct Session {
 
 impl Session {
     /// `bin` is the dsops the hook runs (a counting wrapper, or dsops).
-    fn start(sb: &Sandbox, sh: Sh, bin: &Path, extra: &[(&str, &str)]) -> Option<Session> {
+    pub(crate) fn start(
+        sb: &Sandbox,
+        sh: Sh,
+        bin: &Path,
+        extra: &[(&str, &str)],
+    ) -> Option<Session> {
         if !support::require_tool("tmux") {
             return None;
         }
@@ -241,7 +246,7 @@ impl Session {
     /// Wait for one more prompt, empty and last on the screen: keys typed
     /// while a command or the hook runs may be dropped by the line editor,
     /// so each line waits for one.
-    fn next_prompt(&mut self) {
+    pub(crate) fn next_prompt(&mut self) {
         let mut count = 0;
         let ok = wait_for(Duration::from_secs(30), || {
             let pane = self.pane();
@@ -267,12 +272,12 @@ impl Session {
 
     /// Type `line` and Enter, and wait for the next prompt (the hook runs
     /// before it).
-    fn type_line(&mut self, line: &str) {
+    pub(crate) fn type_line(&mut self, line: &str) {
         self.send_line(line);
         self.next_prompt();
     }
 
-    fn send_line(&self, line: &str) {
+    pub(crate) fn send_line(&self, line: &str) {
         let ok = self
             .tmux()
             .args(["send-keys", "-l", line])
@@ -282,13 +287,13 @@ impl Session {
         self.key("Enter");
     }
 
-    fn key(&self, key: &str) {
+    pub(crate) fn key(&self, key: &str) {
         let ok = self.tmux().args(["send-keys", key]).status().unwrap();
         assert!(ok.success());
     }
 
     /// Everything the terminal showed (with the scrollback).
-    fn pane(&self) -> String {
+    pub(crate) fn pane(&self) -> String {
         let out = self
             .tmux()
             .args(["capture-pane", "-p", "-J", "-S", "-3000"])
@@ -322,7 +327,7 @@ impl Session {
     }
 
     /// The environment of a process started at the prompt.
-    fn env(&mut self) -> (Env, Vec<u8>) {
+    pub(crate) fn env(&mut self) -> (Env, Vec<u8>) {
         let sh = self.sh;
         let raw = self.output_of(|f| match sh {
             Sh::Nu => format!("^env -0 | save -f {f}"),
@@ -331,7 +336,7 @@ impl Session {
         (parse_env(&raw), raw)
     }
 
-    fn cd(&mut self, dir: &Path) {
+    pub(crate) fn cd(&mut self, dir: &Path) {
         let q = self.sh.quote(&dir.display().to_string());
         self.type_line(&format!("cd {q}"));
     }

@@ -44,6 +44,7 @@ mod signin_state;
 mod source;
 mod stores;
 mod trust;
+mod use_nu_elvish;
 mod use_switch;
 mod windows;
 mod yaml;

@@ -198,7 +198,7 @@ fn dump(t: &Tmux, sb: &Sandbox, tag: &str) -> Env {
 }
 
 /// The variables `use` manages, and the user's own of them.
-const WATCHED: &[&str] = &[
+pub(crate) const WATCHED: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -217,10 +217,10 @@ fn watched(env: &Env) -> Vec<(&str, Option<&str>)> {
 }
 
 /// A prior value with every character a shell could mangle.
-const ODD_PRIOR: &str = "it's \"quoted\" $(touch /tmp/x) `id` \\ é\nsecond line";
+pub(crate) const ODD_PRIOR: &str = "it's \"quoted\" $(touch /tmp/x) `id` \\ é\nsecond line";
 
 /// Whose role the fake Identity Center issued `akid` for.
-fn issued(idc: &FakeIdc, akid: &str) -> Option<String> {
+pub(crate) fn issued(idc: &FakeIdc, akid: &str) -> Option<String> {
     idc.counters()["issued_keys"][akid]
         .as_str()
         .map(str::to_string)
