@@ -4,7 +4,8 @@
 # dsops watches moved: the directory, DSOPS_ENV, DSOPS_STATE, the files of the
 # last load (their contents as read right after that load: elvish 0.19 has no
 # stat builtin; or gone), project configs that must not exist, and the clock
-# (credential refresh, read with date(1) only when credentials were loaded).
+# when credentials were loaded (their refresh): /proc/uptime where there is
+# one, else date(1).
 # Only then it runs `dsops hook-env elvish` and evaluates what it prints
 # (set-env, unset-env, and `var` lines for the hook's bookkeeping) in a fresh
 # namespace, where no function of the user's can shadow a builtin.
@@ -81,7 +82,16 @@ fn _dsops_compile {
     set code = $code'; nop $seen[[('$reads')]]'
   }
   if (> $_dsops_refresh 0) {
-    set code = $code'; if (>= (e:date +%s) $r) { fail due }'
+    if (path:is-regular /proc/uptime) {
+      # The clock with no process: seconds since boot from /proc (suspend
+      # included), against the deadline moved onto that clock once, here.
+      set v['str:'] = $str:
+      var up = (str:split ' ' (slurp < /proc/uptime) | take 1)
+      set v[u] = (+ $up (- $_dsops_refresh (e:date +%s)))
+      set code = $code'; if (>= (str:split '' '' (slurp < /proc/uptime) | take 1) $u) { fail due }'
+    } else {
+      set code = $code'; if (>= (e:date +%s) $r) { fail due }'
+    }
   }
   var n = (ns $v)
   eval &ns=$n &on-end={|m| set n = $m } $code' }'

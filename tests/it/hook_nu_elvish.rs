@@ -915,7 +915,29 @@ fn sso_refresh(sh: Sh) {
             .filter(|l| l.starts_with("hook-env"))
             .count()
     };
-    let Some(mut s) = Session::start(&sb, sh, &wrapper, &[]) else {
+    // A date(1) first on PATH that counts its calls: with credentials
+    // loaded the hook reads the clock at each prompt, without a process.
+    let clock = sb.path("clock");
+    std::fs::create_dir_all(&clock).unwrap();
+    let date_log = sb.path("date.log");
+    let date = write_exec(
+        &sb,
+        "date",
+        &format!("echo x >> '{}'\nexec /bin/date \"$@\"", date_log.display()),
+    );
+    std::fs::rename(&date, clock.join("date")).unwrap();
+    let path = format!(
+        "{}:{}",
+        clock.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dates = || {
+        std::fs::read_to_string(&date_log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let Some(mut s) = Session::start(&sb, sh, &wrapper, &[("PATH", &path)]) else {
         return;
     };
     s.cd(&sb.path("project"));
@@ -927,10 +949,18 @@ fn sso_refresh(sh: Sh) {
         s.pane()
     );
     std::fs::write(&role_cache, creds("AKIASECOND002")).unwrap();
-    // Not due: nothing reloads.
-    s.type_line("");
+    // Not due: nothing reloads, and no process reads the clock.
+    let (hooks, clocks) = (calls(), dates());
+    for _ in 0..3 {
+        s.type_line("");
+    }
     let (e, _) = s.env();
     assert_eq!(get(&e, "AWS_ACCESS_KEY_ID"), Some(&b"AKIAFIRST0001"[..]));
+    assert_eq!(
+        (calls(), dates()),
+        (hooks, clocks),
+        "{sh:?}: a quiet prompt with credentials loaded started dsops or date"
+    );
     if sh == Sh::Nu {
         let before = calls();
         s.type_line("$env._dsops.refresh = 1");
