@@ -227,6 +227,9 @@ pub fn flags_of(cmd: Option<&Command>) -> Vec<&'static Flag> {
 #[derive(Debug, Clone, Default)]
 pub struct Args {
     pub cmd: Cmd,
+    /// A flag came before the command word (`dsops --debug use dev`), which
+    /// the shell functions that wrap `dsops use` do not take over.
+    pub flags_first: bool,
     pub config: Option<String>,
     /// `--config` came from `DSOPS_CONFIG` (which must be absolute).
     pub config_from_env: bool,

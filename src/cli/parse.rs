@@ -150,6 +150,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
                         };
                         cmd = Some(c);
                         args.cmd = c.cmd;
+                        args.flags_first = !given.is_empty();
                     }
                     Some(c) => {
                         args.operands.push(v.clone());

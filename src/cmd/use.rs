@@ -15,9 +15,16 @@ use crate::shell::usage::{self, Change, Target};
 use crate::shell::{self, Shell, hookenv};
 
 /// The shell whose hook function called us, or how to load the hook.
-fn hooked_shell() -> Result<Shell> {
+fn hooked_shell(flags_first: bool) -> Result<Shell> {
     if let Some(name) = crate::settings::var("DSOPS_HOOK_SHELL") {
         return shell::find(&name);
+    }
+    if flags_first && crate::settings::var(crate::shell::state::VAR).is_some() {
+        // The hook runs here, but its `dsops` function takes over only a
+        // command line that starts with `use`, and an option came first.
+        return Err(Error::usage(
+            "the hook's dsops function switches the shell only when 'use' comes first: type dsops use [OPTIONS] [NAME]",
+        ));
     }
     let login = crate::settings::login_shell().unwrap_or_default();
     let hints: Vec<&str> = shell::SHELLS
@@ -40,7 +47,7 @@ fn hooked_shell() -> Result<Shell> {
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    let shell = hooked_shell()?;
+    let shell = hooked_shell(ctx.args.flags_first)?;
     let operand = ctx
         .args
         .operands

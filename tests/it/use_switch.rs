@@ -400,6 +400,30 @@ fn use_outside_a_hooked_shell_says_how() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("eval \"$(dsops hook zsh)\""), "{err}");
+    // In a hooked shell, with an option before `use` (which the hook's
+    // function does not take over): it says to put `use` first.
+    let out = sb
+        .cmd()
+        .env("DSOPS_STATE", "{}")
+        .args(["--debug", "use", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("only when 'use' comes first: type dsops use [OPTIONS] [NAME]"),
+        "{err}"
+    );
+    // A shell started from a hooked one, without the hook: how to load it.
+    let out = sb
+        .cmd()
+        .env("DSOPS_STATE", "{}")
+        .args(["use", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("eval \"$(dsops hook zsh)\""), "{err}");
     // Through a hook, but no name and no terminal: the names to give.
     let out = sb
         .cmd()
