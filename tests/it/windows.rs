@@ -707,3 +707,77 @@ fn wine_keyring_keeps_the_session_in_the_credential_manager() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The command lines of this machine's processes (Wine's show as Linux
+/// processes) that contain `needle`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let out = Command::new("ps")
+        .args(["-eo", "stat=,args="])
+        .output()
+        .expect("run ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        // Not the zombies a killed process leaves until it is reaped.
+        .filter(|l| l.contains(needle) && !l.trim_start().starts_with('Z'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// An exec store's timeout ends the whole process tree (a Job object with
+/// kill-on-close): cmd, its child, and a grandchild started with `start /b`
+/// that would otherwise outlive them all.
+#[test]
+fn wine_exec_store_timeout_ends_the_process_tree() {
+    let Some(w) = wine() else { return };
+    // Counts no other test uses, to find these pings.
+    let n = 60 + std::process::id() % 30;
+    let (grandchild, child) = (
+        format!("-n {n} 127.0.0.1"),
+        format!("-n {} 127.0.0.1", n + 1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("slow.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 1\nsecretStores:\n  s:\n    type: exec\n    command: [\"cmd\", \"/c\", \"start /b ping {grandchild} & ping {child}\"]\n    timeout: 3\n\
+             envs:\n  e:\n    V: {{from: {{store: s, key: k}}}}\n"
+        ),
+    )
+    .unwrap();
+    let cfg = z(&cfg);
+    let started = Instant::now();
+    let run = w
+        .dsops(&[], &["--config", &cfg, "export", "--env", "e"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while processes_with(&grandchild).is_empty() {
+        assert!(Instant::now() < deadline, "the grandchild ping never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = run.wait_with_output().unwrap();
+    // The pings alone would take a minute or more (a tree left running
+    // also holds the output pipe open).
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the timeout did not end the tree: {:?}",
+        started.elapsed()
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("did not finish within 3s"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing applied");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = [processes_with(&grandchild), processes_with(&child)].concat();
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "outlived the timeout: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
