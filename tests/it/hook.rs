@@ -53,7 +53,7 @@ pub(crate) fn shells() -> Vec<Sh> {
         .collect()
 }
 
-fn dsops() -> String {
+pub(crate) fn dsops() -> String {
     support::bin().display().to_string()
 }
 
@@ -184,7 +184,7 @@ pub(crate) struct Ran {
     out: PathBuf,
 }
 
-type Env = BTreeMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Env = BTreeMap<Vec<u8>, Vec<u8>>;
 
 impl Ran {
     pub(crate) fn ok(&self) -> &Self {
@@ -214,7 +214,7 @@ impl Ran {
     }
 }
 
-fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
+pub(crate) fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
     env.get(k.as_bytes()).map(Vec::as_slice)
 }
 
@@ -282,7 +282,7 @@ fn assert_priors_hidden(r: &Ran, tag: &str, priors: &[&[u8]]) {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -597,7 +597,7 @@ fn hostile_values_round_trip_byte_for_byte() {
     }
 }
 
-fn backdate(p: &Path) {
+pub(crate) fn backdate(p: &Path) {
     let t = std::time::SystemTime::now() - Duration::from_secs(10);
     std::fs::File::options()
         .write(true)

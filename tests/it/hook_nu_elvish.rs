@@ -5,9 +5,8 @@
 //! for byte. nushell comes from npm (`.ci/run` installs it into
 //! `target/it-node`), elvish from Debian.
 
-use crate::hook::yaml_str;
+use crate::hook::{Env, allow, backdate, contains, dsops, get, write_exec_store, yaml_str};
 use crate::support::{self, Sandbox};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -83,21 +82,6 @@ impl Sh {
     }
 }
 
-fn dsops() -> String {
-    support::bin().display().to_string()
-}
-
-fn write_exec(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
-    let p = sb.write(&format!("bin/{name}"), &format!("#!/bin/sh\n{body}\n"));
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
-}
-
-fn allow(sb: &Sandbox, cfg: &Path) {
-    sb.cmd().arg("allow").arg(cfg).assert().success();
-}
-
 pub(crate) fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -109,8 +93,6 @@ pub(crate) fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-pub(crate) type Env = BTreeMap<Vec<u8>, Vec<u8>>;
-
 fn parse_env(raw: &[u8]) -> Env {
     raw.split(|b| *b == 0)
         .filter(|e| !e.is_empty())
@@ -119,14 +101,6 @@ fn parse_env(raw: &[u8]) -> Env {
             (e[..eq].to_vec(), e[eq + 1..].to_vec())
         })
         .collect()
-}
-
-pub(crate) fn get<'a>(env: &'a Env, k: &str) -> Option<&'a [u8]> {
-    env.get(k.as_bytes()).map(Vec::as_slice)
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// One interactive shell in tmux (a private server, killed on drop), with
@@ -648,7 +622,7 @@ fn elvish_refuses_its_special_names() {
 fn ctrl_c(sh: Sh) {
     let sb = Sandbox::new();
     let log = sb.path("hang.log");
-    let hang = write_exec(
+    let hang = write_exec_store(
         &sb,
         "hang",
         &format!("echo started >> '{}'\nexec sleep 60", log.display()),
@@ -700,16 +674,6 @@ fn elvish_ctrl_c_during_a_slow_store() {
     ctrl_c(Sh::Elvish);
 }
 
-fn backdate(p: &Path) {
-    let t = std::time::SystemTime::now() - Duration::from_secs(10);
-    std::fs::File::options()
-        .write(true)
-        .open(p)
-        .unwrap()
-        .set_modified(t)
-        .unwrap();
-}
-
 /// No process on a quiet prompt: many prompts in an unchanged project start
 /// no `dsops` at all (a wrapper counts the calls); each change starts one.
 fn quiet_prompt(sh: Sh) {
@@ -727,7 +691,7 @@ fn quiet_prompt(sh: Sh) {
         backdate(&e.unwrap().path());
     }
     let log = sb.path("calls.log");
-    let wrapper = write_exec(
+    let wrapper = write_exec_store(
         &sb,
         "counting-dsops",
         &format!(
@@ -899,7 +863,7 @@ fn sso_refresh(sh: Sh) {
     std::fs::create_dir_all(role_cache.parent().unwrap()).unwrap();
     std::fs::write(&role_cache, creds("AKIAFIRST0001")).unwrap();
     let log = sb.path("calls.log");
-    let wrapper = write_exec(
+    let wrapper = write_exec_store(
         &sb,
         "counting-dsops",
         &format!(
@@ -920,7 +884,7 @@ fn sso_refresh(sh: Sh) {
     let clock = sb.path("clock");
     std::fs::create_dir_all(&clock).unwrap();
     let date_log = sb.path("date.log");
-    let date = write_exec(
+    let date = write_exec_store(
         &sb,
         "date",
         &format!("echo x >> '{}'\nexec /bin/date \"$@\"", date_log.display()),

@@ -7,7 +7,8 @@
 //! top and leaving it brings the role back, fresh, and `--off` / `-`
 //! restores the prior values byte for byte with real unsets.
 
-use crate::hook_nu_elvish::{Env, Session, Sh, get, wait_for};
+use crate::hook::{Env, get};
+use crate::hook_nu_elvish::{Session, Sh, wait_for};
 use crate::support::*;
 use crate::use_switch::{ODD_PRIOR, WATCHED, issued};
 use serde_json::json;
