@@ -114,6 +114,8 @@ pub(crate) struct Session {
     steps: usize,
     /// The prompts drawn so far.
     prompts: usize,
+    /// The command line that started the shell (for a nested one).
+    start: String,
 }
 
 impl Session {
@@ -188,6 +190,7 @@ impl Session {
             dir,
             steps: 0,
             prompts: 0,
+            start: args.clone(),
         };
         let ok = s
             .tmux()
@@ -206,15 +209,27 @@ impl Session {
             .unwrap();
         assert!(ok.success(), "tmux new-session failed");
         let mut s = s;
-        s.next_prompt();
-        // The first prompt may be drawn twice (after the terminal answers).
+        s.settle();
+        Some(s)
+    }
+
+    /// Wait for a new shell's first prompt, which may be drawn twice (after
+    /// the terminal answers).
+    fn settle(&mut self) {
+        self.next_prompt();
         std::thread::sleep(Duration::from_millis(500));
-        s.prompts = s
+        self.prompts = self
             .pane()
             .lines()
-            .filter(|l| l.starts_with("PROMPT>"))
+            .filter(|l| l.contains("PROMPT>"))
             .count();
-        Some(s)
+    }
+
+    /// Start the same shell, with the same startup files, inside this one.
+    pub(crate) fn nest(&mut self) {
+        let line = self.sh.external(&self.start);
+        self.send_line(&line);
+        self.settle();
     }
 
     /// Wait for one more prompt, empty and last on the screen: keys typed

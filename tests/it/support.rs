@@ -216,6 +216,10 @@ impl Sandbox {
                 format!("{h}/.aws/credentials"),
             ),
             ("LANG".to_string(), "C.UTF-8".to_string()),
+            // An interactive bash killed with its tmux server writes its
+            // history on SIGHUP, racing the sandbox's removal: it left
+            // home/.bash_history behind in /tmp. An empty HISTFILE saves none.
+            ("HISTFILE".to_string(), String::new()),
         ];
         for (k, v) in &self.env {
             env.retain(|(a, _)| a != k);

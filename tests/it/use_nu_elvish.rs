@@ -10,7 +10,7 @@
 use crate::hook::{Env, get};
 use crate::hook_nu_elvish::{Session, Sh, wait_for};
 use crate::support::*;
-use crate::use_switch::{ODD_PRIOR, WATCHED, issued};
+use crate::use_switch::{ODD_PRIOR, WATCHED, issued, signed_in};
 use serde_json::json;
 use std::time::Duration;
 
@@ -37,11 +37,23 @@ fn sleep_line(sh: Sh, secs: u32) -> String {
     }
 }
 
+/// The shell, started with a prior key, a prior secret no quoting mistake
+/// survives, and the other variables `use` sets unset.
+fn with_priors(sb: &Sandbox, sh: Sh) -> Option<Session> {
+    Session::start(
+        sb,
+        sh,
+        &bin(),
+        &[
+            ("AWS_ACCESS_KEY_ID", "prior-akid-1c9e"),
+            ("AWS_SECRET_ACCESS_KEY", ODD_PRIOR),
+        ],
+    )
+}
+
 fn use_in(sh: Sh) {
     let idc = FakeIdc::start(&["--auto-approve"]);
-    let mut sb = sso_sandbox(&idc, "eu-west-1", "");
-    sb.set("DSOPS_USE_DEVICE_CODE", "1");
-    sb.ok(&["login", "--profile", "dev"]);
+    let sb = signed_in(&idc);
     sb.write(
         ".config/dsops/config.yaml",
         "version: 1\nsecretStores:\n  devstore:\n    type: aws.sso\n    profile: dev\n",
@@ -51,17 +63,7 @@ fn use_in(sh: Sh) {
         "version: 1\nenvs:\n  e:\n    AWS_ACCESS_KEY_ID: project-akid-7f3e\n    PROJECT_ONLY: p-5a1b\n",
     );
     sb.ok(&["allow", cfg.to_str().unwrap()]);
-    // The shell starts with a prior key, a prior secret no quoting mistake
-    // survives, and the other variables unset.
-    let Some(mut s) = Session::start(
-        &sb,
-        sh,
-        &bin(),
-        &[
-            ("AWS_ACCESS_KEY_ID", "prior-akid-1c9e"),
-            ("AWS_SECRET_ACCESS_KEY", ODD_PRIOR),
-        ],
-    ) else {
+    let Some(mut s) = with_priors(&sb, sh) else {
         return;
     };
     let (before, _) = s.env();
@@ -189,6 +191,67 @@ fn use_in_elvish_renews_composes_and_restores_exactly() {
     use_in(Sh::Elvish);
 }
 
+/// A nested shell (the same startup files, so the hook too) has the role;
+/// its `--off` gives back what the first shell had before `use`, and the
+/// first shell keeps the role, and its own `--off`, after `exit`.
+fn nested_in(sh: Sh) {
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let sb = signed_in(&idc);
+    let Some(mut s) = with_priors(&sb, sh) else {
+        return;
+    };
+    let (before, _) = s.env();
+    s.type_line("dsops use dev");
+    let (dev, _) = s.env();
+    let akid = text(&dev, "AWS_ACCESS_KEY_ID");
+    assert_eq!(
+        issued(&idc, &akid).as_deref(),
+        Some(DEV),
+        "{sh:?}\n{}",
+        s.pane()
+    );
+    // Nothing but the variables `use` names and the state reaches children.
+    for k in dev.keys() {
+        let k = String::from_utf8_lossy(k);
+        assert!(
+            get(&before, &k).is_some() || WATCHED.contains(&&*k) || k == "DSOPS_STATE",
+            "{sh:?}: {k} reaches the shell's children"
+        );
+    }
+
+    s.nest();
+    let (inner, _) = s.env();
+    assert_eq!(watched(&inner), watched(&dev), "{sh:?}\n{}", s.pane());
+    s.type_line("dsops use --off");
+    let (inner_off, _) = s.env();
+    assert_eq!(
+        watched(&inner_off),
+        watched(&before),
+        "{sh:?}\n{}",
+        s.pane()
+    );
+    assert_eq!(get(&inner_off, "DSOPS_STATE"), None, "{sh:?}");
+
+    s.type_line("exit");
+    let (outer, _) = s.env();
+    assert_eq!(
+        text(&outer, "AWS_ACCESS_KEY_ID"),
+        akid,
+        "{sh:?}\n{}",
+        s.pane()
+    );
+    s.type_line("dsops use --off");
+    let (off, _) = s.env();
+    assert_eq!(watched(&off), watched(&before), "{sh:?}\n{}", s.pane());
+    assert_eq!(get(&off, "DSOPS_STATE"), None, "{sh:?}");
+}
+
+#[test]
+fn use_in_a_nested_nu_and_elvish() {
+    nested_in(Sh::Nu);
+    nested_in(Sh::Elvish);
+}
+
 /// Where the hook is not loaded, `dsops use` changes nothing and says how
 /// to load it in the user's shell, with status 2.
 #[test]
@@ -212,9 +275,7 @@ fn use_without_the_nu_or_elvish_hook_says_how() {
 /// the terminal (stdin and stderr), Esc changes nothing, Enter switches.
 fn picker_in(sh: Sh) {
     let idc = FakeIdc::start(&["--auto-approve"]);
-    let mut sb = sso_sandbox(&idc, "eu-west-1", "");
-    sb.set("DSOPS_USE_DEVICE_CODE", "1");
-    sb.ok(&["login", "--profile", "dev"]);
+    let sb = signed_in(&idc);
     let Some(mut s) = Session::start(&sb, sh, &bin(), &[]) else {
         return;
     };

@@ -226,6 +226,28 @@ pub(crate) fn issued(idc: &FakeIdc, akid: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `env`'s access key, checked to be one the fake Identity Center issued
+/// for dev's role.
+fn dev_key(idc: &FakeIdc, t: &Tmux, sh: Sh, env: &Env, what: &str) -> String {
+    let k = env.get("AWS_ACCESS_KEY_ID").cloned().unwrap_or_default();
+    assert_eq!(
+        issued(idc, &k).as_deref(),
+        Some("111111111111/DeveloperAccess"),
+        "{sh:?} {what}: {:?}\n{}",
+        watched(env),
+        t.pane()
+    );
+    k
+}
+
+/// A sandbox whose `dev` profile is signed in (by device code) with `idc`.
+pub(crate) fn signed_in(idc: &FakeIdc) -> Sandbox {
+    let mut sb = sso_sandbox(idc, "eu-west-1", "");
+    sb.set("DSOPS_USE_DEVICE_CODE", "1");
+    sb.ok(&["login", "--profile", "dev"]);
+    sb
+}
+
 fn write_rc(sb: &Sandbox, sh: Sh) -> PathBuf {
     let mut rc = String::new();
     rc.push_str(&sh.export("AWS_ACCESS_KEY_ID", "prior-akid-1c9e"));
@@ -254,9 +276,7 @@ fn use_renews_composes_with_projects_and_restores_exactly() {
 
 fn use_in(sh: Sh) {
     let idc = FakeIdc::start(&["--auto-approve"]);
-    let mut sb = sso_sandbox(&idc, "eu-west-1", "");
-    sb.set("DSOPS_USE_DEVICE_CODE", "1");
-    sb.ok(&["login", "--profile", "dev"]);
+    let sb = signed_in(&idc);
     let cfg = sb.write(
         "project/.dsops.yaml",
         "version: 1\nenvs:\n  e:\n    AWS_ACCESS_KEY_ID: project-akid-7f3e\n    PROJECT_ONLY: p-5a1b\n",
@@ -276,14 +296,7 @@ fn use_in(sh: Sh) {
     idc.configure(json!({"role_ttl": 6}));
     t.line("dsops use dev");
     let dev = dump(&t, &sb, "dev");
-    let akid = dev.get("AWS_ACCESS_KEY_ID").cloned().unwrap_or_default();
-    assert_eq!(
-        issued(&idc, &akid).as_deref(),
-        Some("111111111111/DeveloperAccess"),
-        "{sh:?}: {:?}\n{}",
-        watched(&dev),
-        t.pane()
-    );
+    let akid = dev_key(&idc, &t, sh, &dev, "use dev");
     assert_eq!(
         dev.get("AWS_REGION").map(String::as_str),
         Some("eu-west-1"),
@@ -319,13 +332,7 @@ fn use_in(sh: Sh) {
     for i in 0..3 {
         t.line("sleep 4");
         let env = dump(&t, &sb, &format!("renew{i}"));
-        let k = env.get("AWS_ACCESS_KEY_ID").cloned().unwrap_or_default();
-        assert_eq!(
-            issued(&idc, &k).as_deref(),
-            Some("111111111111/DeveloperAccess"),
-            "{sh:?} renewal {i}\n{}",
-            t.pane()
-        );
+        let k = dev_key(&idc, &t, sh, &env, &format!("renewal {i}"));
         assert!(
             !keys.contains(&k),
             "{sh:?} renewal {i}: not renewed\n{}",
@@ -358,13 +365,7 @@ fn use_in(sh: Sh) {
     let left_at = time::OffsetDateTime::now_utc();
     t.line("cd ..");
     let back = dump(&t, &sb, "back");
-    let k = back.get("AWS_ACCESS_KEY_ID").cloned().unwrap_or_default();
-    assert_eq!(
-        issued(&idc, &k).as_deref(),
-        Some("111111111111/DeveloperAccess"),
-        "{sh:?}\n{}",
-        t.pane()
-    );
+    dev_key(&idc, &t, sh, &back, "after the project");
     assert!(!back.contains_key("PROJECT_ONLY"));
     let exp = back
         .get("AWS_CREDENTIAL_EXPIRATION")
@@ -386,6 +387,70 @@ fn use_in(sh: Sh) {
         "{sh:?}: {:?}",
         off.get("DSOPS_STATE")
     );
+}
+
+/// A shell started from one that uses a role (and loads the hook itself)
+/// has the role; its `--off` gives back what the first shell had before
+/// `use`, and leaves the first shell, and its own `--off`, as they were.
+/// Nothing but the variables `use` names and the state reaches children.
+#[test]
+fn use_in_a_nested_shell() {
+    for sh in shells() {
+        nested_in(sh);
+    }
+}
+
+fn nested_in(sh: Sh) {
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let sb = signed_in(&idc);
+    let rc = write_rc(&sb, sh);
+    let inner_rc = sb.write(&format!("rc-inner.{}", sh.name()), &sh.init());
+    let t = Tmux::start(&sb, sh.start());
+    t.line(&format!("source '{}'", rc.display()));
+    let before = dump(&t, &sb, "before");
+    t.line("dsops use dev");
+    let dev = dump(&t, &sb, "dev");
+    let akid = dev_key(&idc, &t, sh, &dev, "use dev");
+    let added: Vec<&str> = dev
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    for k in &added {
+        assert!(
+            WATCHED.contains(k) || *k == "DSOPS_STATE",
+            "{sh:?}: {k} reaches the shell's children"
+        );
+    }
+
+    // The nested shell: the role, as the first shell has it.
+    t.line(sh.start());
+    t.line(&format!("source '{}'", inner_rc.display()));
+    let inner = dump(&t, &sb, "inner");
+    assert_eq!(watched(&inner), watched(&dev), "{sh:?}\n{}", t.pane());
+    t.line("dsops use --off");
+    let inner_off = dump(&t, &sb, "inner-off");
+    assert_eq!(
+        watched(&inner_off),
+        watched(&before),
+        "{sh:?}\n{}",
+        t.pane()
+    );
+    assert!(!inner_off.contains_key("DSOPS_STATE"), "{sh:?}");
+
+    // Back in the first shell: still the role, and its own --off works.
+    t.line("exit");
+    let outer = dump(&t, &sb, "outer");
+    assert_eq!(
+        outer.get("AWS_ACCESS_KEY_ID"),
+        Some(&akid),
+        "{sh:?}\n{}",
+        t.pane()
+    );
+    t.line("dsops use --off");
+    let off = dump(&t, &sb, "off");
+    assert_eq!(watched(&off), watched(&before), "{sh:?}\n{}", t.pane());
+    assert!(!off.contains_key("DSOPS_STATE"), "{sh:?}");
 }
 
 /// `use` where the hook is not loaded: it can change nothing, says how to
