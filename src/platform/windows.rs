@@ -30,7 +30,8 @@ use std::io;
 use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
-use windows_sys::Win32::Foundation::{BOOL, CloseHandle, HANDLE, STILL_ACTIVE};
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, STILL_ACTIVE};
+use windows_sys::core::BOOL;
 
 /// `FILE_FLAG_OPEN_REPARSE_POINT`: open a symbolic link itself.
 const OPEN_REPARSE_POINT: u32 = 0x0020_0000;
@@ -133,14 +134,14 @@ pub fn owner_and_mode(_meta: &Metadata) -> (u32, u32) {
 pub fn foreign_owner(path: &Path) -> Option<String> {
     use std::os::windows::ffi::OsStrExt;
     use std::ptr::null_mut;
-    use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, PSID};
+    use windows_sys::Win32::Foundation::{CloseHandle, LocalFree};
     use windows_sys::Win32::Security::Authorization::{
         ConvertSidToStringSidW, GetNamedSecurityInfoW, SE_FILE_OBJECT,
     };
     use windows_sys::Win32::Security::{
         EqualSid, GetTokenInformation, IsWellKnownSid, OWNER_SECURITY_INFORMATION,
-        PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER, TokenUser, WinBuiltinAdministratorsSid,
-        WinLocalSystemSid,
+        PSECURITY_DESCRIPTOR, PSID, TOKEN_QUERY, TOKEN_USER, TokenUser,
+        WinBuiltinAdministratorsSid, WinLocalSystemSid,
     };
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
@@ -173,7 +174,7 @@ pub fn foreign_owner(path: &Path) -> Option<String> {
         if trusted {
             return None;
         }
-        let mut token = 0;
+        let mut token: HANDLE = null_mut();
         // SAFETY: the pseudo-handle of this process; an out-pointer.
         if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
             return None;
@@ -232,7 +233,7 @@ pub fn pid_alive(pid: u32) -> bool {
     // SAFETY: OpenProcess has no memory preconditions; a null handle is a
     // failure (gone, or not ours to ask: then it is present).
     let h = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
-    if h == 0 {
+    if h.is_null() {
         // ERROR_ACCESS_DENIED: it exists, owned by someone else.
         return io::Error::last_os_error().raw_os_error() == Some(5);
     }
@@ -372,8 +373,8 @@ impl Group {
         // the child's, valid while `child` lives.
         unsafe {
             let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
-            if job == 0 {
-                return Group { job: 0 };
+            if job.is_null() {
+                return Group { job };
             }
             let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
             info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
@@ -391,7 +392,7 @@ impl Group {
     /// End every process of the group.
     pub fn kill(&self) {
         use windows_sys::Win32::System::JobObjects::TerminateJobObject;
-        if self.job != 0 {
+        if !self.job.is_null() {
             // SAFETY: a job handle we own.
             unsafe { TerminateJobObject(self.job, 1) };
         }
@@ -400,7 +401,7 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        if self.job != 0 {
+        if !self.job.is_null() {
             // SAFETY: closed once; kill-on-close ends what is left in it.
             unsafe { CloseHandle(self.job) };
         }
