@@ -86,24 +86,13 @@ fn setup() -> Option<Wine> {
         eprintln!("wine64 is not installed (apt-get install wine64)");
         return None;
     };
-    // The ProcessPrng shim beside the .exe, rebuilt when its source is newer.
-    let src = repo().join("tests/support/wine-bcryptprimitives.c");
+    // The ProcessPrng shim beside the .exe.
     let dll = exe.with_file_name("bcryptprimitives.dll");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if modified(&dll) < modified(&src) {
-        let st = Command::new("x86_64-w64-mingw32-gcc")
-            .args(["-shared", "-O2", "-o"])
-            .arg(&dll)
-            .arg(&src)
-            .arg("-ladvapi32")
-            .status();
-        if !st.is_ok_and(|s| s.success()) {
-            eprintln!("cannot build {} with x86_64-w64-mingw32-gcc", dll.display());
-            return None;
-        }
+    if !mingw(&dll, "wine-bcryptprimitives.c", &["-shared", "-ladvapi32"]) {
+        return None;
     }
-    // A fresh prefix per run; those of earlier runs go.
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    // A fresh prefix per run; those of earlier runs go.
     if let Ok(rd) = std::fs::read_dir(&tmp) {
         for e in rd.flatten() {
             if e.file_name().to_string_lossy().starts_with("wine-prefix-") {
@@ -139,6 +128,27 @@ fn setup() -> Option<Wine> {
         .find(|p| p.file_name().is_some_and(|n| n != "Public"))
         .expect("a user profile in the prefix");
     Some(w)
+}
+
+/// Build `out` from tests/support/`src` with mingw-w64 when the source is
+/// newer; false (said why) when that fails.
+fn mingw(out: &Path, src: &str, args: &[&str]) -> bool {
+    let src = repo().join("tests/support").join(src);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(out) >= modified(&src) {
+        return true;
+    }
+    let st = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-O2", "-o"])
+        .arg(out)
+        .arg(&src)
+        .args(args)
+        .status();
+    let ok = st.is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("cannot build {} with x86_64-w64-mingw32-gcc", out.display());
+    }
+    ok
 }
 
 impl Wine {
@@ -780,4 +790,157 @@ fn wine_exec_store_timeout_ends_the_process_tree() {
         assert!(Instant::now() < deadline, "outlived the timeout: {left:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `command` (a shell line) run by bash in a terminal (tmux, a private
+/// server killed on drop) with the Wine environment of `w` and `env`; the
+/// line's exit status is written to `status`.
+struct Console {
+    socket: PathBuf,
+}
+
+impl Console {
+    fn start(w: &Wine, env: &[(String, String)], dir: &Path, command: &str) -> Option<Console> {
+        if !require_tool("tmux") {
+            return None;
+        }
+        let c = Console {
+            socket: dir.join("tmux.sock"),
+        };
+        let status = dir.join("status");
+        // Ctrl-C reaches the shell too (the terminal's foreground group): a
+        // handler that does nothing keeps it to write the status, and,
+        // unlike an ignored signal, is not inherited by what it starts. The
+        // pane stays afterwards, for the failure messages.
+        let line = format!(
+            "trap : INT; {command}; echo $? > '{}'; sleep 120",
+            status.display()
+        );
+        // The environment `Wine::command` gives wine64, for the line.
+        let wine = w.command();
+        let mut t = Command::new("tmux");
+        t.env_clear()
+            .envs(wine.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .envs(env.iter().cloned())
+            .env("TERM", "xterm-256color")
+            .arg("-S")
+            .arg(&c.socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "150",
+                "-y",
+                "40",
+            ])
+            .args(["bash", "--noprofile", "--norc", "-c", &line]);
+        assert!(t.status().unwrap().success(), "tmux new-session failed");
+        Some(c)
+    }
+
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket);
+        c
+    }
+
+    fn pane(&self) -> String {
+        let out = self.tmux().args(["capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn ctrl_c(&self) {
+        assert!(
+            self.tmux()
+                .args(["send-keys", "C-c"])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+/// Wait up to `limit` for `f`.
+fn within(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// The status a [`Console`] line wrote, once it is there.
+fn status_in(dir: &Path, limit: Duration) -> Option<String> {
+    let p = dir.join("status");
+    within(limit, || {
+        std::fs::read_to_string(&p).is_ok_and(|s| s.ends_with('\n'))
+    })
+    .then(|| std::fs::read_to_string(&p).unwrap().trim().to_string())
+}
+
+/// Ctrl-C at a terminal stops `serve` through its console control handler
+/// (the debug line says which event stopped it), with status 0, its port
+/// closed. Without the handler Wine's default ends the process, also with
+/// status 0, which is why the line is checked.
+///
+/// `exec` is not checked this way: under Wine 8 the event reaches the
+/// child but not dsops while a child runs (a handler that exits was never
+/// called), so nothing of dsops's own handling there could fail here.
+#[test]
+fn wine_ctrl_c_stops_serve() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-ctrlc-{}", std::process::id());
+    let env = sso_env(&idc, dir.path(), &session);
+    let (out, err) = (dir.path().join("out.json"), dir.path().join("err.txt"));
+    let line = format!(
+        "'{}' '{}' --debug serve --profile {session}-dev --no-browser --format json > '{}' 2> '{}'",
+        w.wine.display(),
+        w.exe.display(),
+        out.display(),
+        err.display()
+    );
+    let Some(con) = Console::start(w, &env, dir.path(), &line) else {
+        return;
+    };
+    let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
+    assert!(
+        within(Duration::from_secs(60), || stderr()
+            .contains("Ctrl-C or SIGTERM stops")),
+        "serve did not start\n{}",
+        stderr()
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let uri = v[0]["env"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap_or_default();
+    let addr = uri.trim_start_matches("http://").split('/').next().unwrap();
+    assert!(addr.starts_with("127.0.0.1:"), "{text}");
+    con.ctrl_c();
+    let status = status_in(dir.path(), Duration::from_secs(30));
+    assert_eq!(status.as_deref(), Some("0"), "{}\n{}", stderr(), con.pane());
+    // CTRL_C_EVENT is 0.
+    assert!(
+        stderr().contains("dsops: debug: signal 0: stopping"),
+        "not stopped by its handler:\n{}",
+        stderr()
+    );
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(2))
+            .is_err(),
+        "the endpoint is closed after serve stopped"
+    );
 }
