@@ -142,13 +142,13 @@ pub fn choose(verb: &str) -> Result<Option<Named>> {
         )));
     }
     let mut t = RawTty::open()
-        .map_err(|e| Error::runtime(format!("cannot use the terminal (/dev/tty): {e}")))?;
+        .map_err(|e| Error::runtime(format!("cannot use the terminal ({}): {e}", tty::NAME)))?;
     let picked = run(&mut t, &list, verb);
     // Back to the shell's screen whatever happened.
     let _ = t.write(b"\x1b[?25h\x1b[?1049l");
     drop(t);
     Ok(picked
-        .map_err(|e| Error::runtime(format!("the terminal (/dev/tty): {e}")))?
+        .map_err(|e| Error::runtime(format!("the terminal ({}): {e}", tty::NAME)))?
         .map(|i| list[i].named.clone()))
 }
 

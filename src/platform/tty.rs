@@ -6,6 +6,9 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 
+/// What the errors call the terminal.
+pub const NAME: &str = "/dev/tty";
+
 pub struct RawTty {
     file: File,
     saved: libc::termios,

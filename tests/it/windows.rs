@@ -851,6 +851,18 @@ impl Console {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Keys as tmux names them (`Enter`, `Escape`), or `-l` and text.
+    fn keys(&self, keys: &[&str]) {
+        assert!(
+            self.tmux()
+                .arg("send-keys")
+                .args(keys)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     fn ctrl_c(&self) {
         assert!(
             self.tmux()
@@ -942,5 +954,113 @@ fn wine_ctrl_c_stops_serve() {
         std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(2))
             .is_err(),
         "the endpoint is closed after serve stopped"
+    );
+}
+
+/// The picker at a Windows console (Wine in tmux): `console --print`
+/// without a name lists both profiles with account and role, typed letters
+/// filter, Esc cancels (status 1, nothing printed); the down arrow and
+/// Enter choose the second, and the sign-in URL for that profile's role and
+/// region is printed.
+#[test]
+fn wine_picker_filters_cancels_and_chooses() {
+    let Some(w) = wine() else { return };
+    let idc = FakeIdc::start(&["--auto-approve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let session = format!("win-pick-{}", std::process::id());
+    let mut env = sso_env(&idc, dir.path(), &session);
+    let mut config = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("config"))
+        .unwrap();
+    write!(
+        config,
+        "\n[profile {session}-ops]\nsso_session = {session}\nsso_account_id = 222222222222\nsso_role_name = OpsAdmin\nregion = us-west-2\n"
+    )
+    .unwrap();
+    env.push(("AWS_ENDPOINT_URL_SIGNIN".into(), idc.url.clone()));
+    device_login(w, &idc, &env, &session);
+
+    let run = |tag: &str| {
+        let d = dir.path().join(tag);
+        std::fs::create_dir_all(&d).unwrap();
+        let out = d.join("out");
+        let line = format!(
+            "'{}' '{}' console --print > '{}'",
+            w.wine.display(),
+            w.exe.display(),
+            out.display()
+        );
+        let con = Console::start(w, &env, &d, &line)?;
+        assert!(
+            within(Duration::from_secs(30), || con.pane().contains("OpsAdmin")),
+            "no list\n{}",
+            con.pane()
+        );
+        let pane = con.pane();
+        for want in [
+            "111111111111",
+            "222222222222",
+            "DeveloperAccess",
+            "us-west-2",
+        ] {
+            assert!(pane.contains(want), "{want}:\n{pane}");
+        }
+        Some((con, d, out))
+    };
+
+    let Some((con, d, out)) = run("cancel") else {
+        return;
+    };
+    con.keys(&["-l", "2222"]);
+    assert!(
+        within(Duration::from_secs(10), || {
+            let p = con.pane();
+            p.contains("OpsAdmin") && !p.contains("DeveloperAccess")
+        }),
+        "not filtered\n{}",
+        con.pane()
+    );
+    con.keys(&["Escape"]);
+    let status = status_in(&d, Duration::from_secs(20));
+    assert_eq!(status.as_deref(), Some("1"), "{}", con.pane());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "", "cancelled");
+    assert!(con.pane().contains("cancelled"), "{}", con.pane());
+    drop(con);
+
+    let Some((con, d, out)) = run("choose") else {
+        return;
+    };
+    // The arrow key moves the marker to the second line.
+    con.keys(&["Down"]);
+    assert!(
+        within(Duration::from_secs(10), || con
+            .pane()
+            .lines()
+            .any(|l| l.starts_with('>') && l.contains("OpsAdmin"))),
+        "the marker did not move\n{}",
+        con.pane()
+    );
+    con.keys(&["Enter"]);
+    let status = status_in(&d, Duration::from_secs(30));
+    assert_eq!(status.as_deref(), Some("0"), "{}", con.pane());
+    let url = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "{}/federation?Action=login&Issuer=dsops&",
+            idc.url
+        )),
+        "{url}"
+    );
+    assert!(
+        url.contains("region%3Dus-west-2"),
+        "the chosen profile's region: {url}"
+    );
+    let issued = idc.counters()["issued_keys"].clone();
+    assert!(
+        issued
+            .as_object()
+            .is_some_and(|m| m.values().any(|v| v == "222222222222/OpsAdmin")),
+        "{issued}"
     );
 }
