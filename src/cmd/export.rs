@@ -31,12 +31,13 @@
 //!
 //! The Windows formats take names of ASCII letters, digits and `_` only.
 
-use super::Ctx;
+use super::{Ctx, Format};
 use crate::error::{Error, Result};
 use crate::shell::{self, Shell, reserved};
 
+/// What to print: `--format`, with the shell for `shell`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
+enum Output {
     Shell(Shell),
     Dotenv,
     Json,
@@ -48,11 +49,10 @@ fn shell_named(name: &str) -> Option<Shell> {
     shell::find(name).ok()
 }
 
-fn format(ctx: &Ctx) -> Result<Format> {
+fn output(ctx: &Ctx) -> Result<Output> {
     let shell = ctx.args.shell.as_deref();
-    let fmt = ctx.args.format.as_deref().unwrap_or("shell");
-    match fmt {
-        "shell" | "sh" => {
+    match ctx.format.unwrap_or(Format::Shell) {
+        Format::Shell => {
             let shell = match shell {
                 Some(s) => shell_named(s).ok_or_else(|| {
                     Error::usage(format!(
@@ -65,32 +65,34 @@ fn format(ctx: &Ctx) -> Result<Format> {
                     .and_then(|s| s.rsplit('/').next().and_then(shell_named))
                     .unwrap_or(shell::SHELLS[0]),
             };
-            Ok(Format::Shell(shell))
+            Ok(Output::Shell(shell))
         }
-        "dotenv" | "json" | "powershell" | "windows-cmd" if shell.is_some() => Err(Error::usage(
-            format!("--shell applies to --format shell, not --format {fmt}"),
-        )),
-        "dotenv" => Ok(Format::Dotenv),
-        "json" => Ok(Format::Json),
-        "powershell" => Ok(Format::PowerShell),
-        "windows-cmd" => Ok(Format::WindowsCmd),
-        other => Err(Error::usage(format!(
-            "--format {other}: expected shell, dotenv, json, powershell or windows-cmd"
+        other if shell.is_some() => Err(Error::usage(format!(
+            "--shell applies to --format shell, not --format {}",
+            other.name()
         ))),
+        Format::Dotenv => Ok(Output::Dotenv),
+        Format::Json => Ok(Output::Json),
+        Format::PowerShell => Ok(Output::PowerShell),
+        Format::WindowsCmd => Ok(Output::WindowsCmd),
+        // (The parser allows it for `sso list` only.)
+        Format::Table => Err(Error::usage(
+            "--format table: expected shell, dotenv, json, powershell or windows-cmd",
+        )),
     }
 }
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
-    let format = format(ctx)?;
+    let output = output(ctx)?;
     let resolved = ctx.resolve_env()?;
-    let text = render(format, &resolved.vars)?;
+    let text = render(output, &resolved.vars)?;
     crate::output::print(text.as_bytes()).map(|()| 0)
 }
 
-fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
+fn render(output: Output, vars: &[(String, String)]) -> Result<String> {
     let mut out = String::new();
-    match format {
-        Format::Shell(shell) => {
+    match output {
+        Output::Shell(shell) => {
             let (open, close) = shell.plain_frame();
             out.push_str(open);
             for (k, v) in vars {
@@ -105,21 +107,21 @@ fn render(format: Format, vars: &[(String, String)]) -> Result<String> {
             }
             out.push_str(close);
         }
-        Format::Dotenv => {
+        Output::Dotenv => {
             for (k, v) in vars {
                 out.push_str(&format!("{k}={}\n", dotenv_quote(k, v)?));
             }
         }
-        Format::PowerShell | Format::WindowsCmd => {
+        Output::PowerShell | Output::WindowsCmd => {
             for (k, v) in vars {
                 out.push_str(&crate::quote::windows_line(
-                    format == Format::PowerShell,
+                    output == Output::PowerShell,
                     k,
                     v,
                 )?);
             }
         }
-        Format::Json => {
+        Output::Json => {
             // serde_json's map sorts keys; the env set's order is kept by
             // writing the object by hand, each key and value JSON-encoded.
             if vars.is_empty() {
@@ -210,17 +212,17 @@ mod tests {
                 (k.to_string(), "x".to_string()),
             ]
         };
-        let e = render(Format::Shell(&shell::zsh::Zsh), &vars("LINENO")).unwrap_err();
+        let e = render(Output::Shell(&shell::zsh::Zsh), &vars("LINENO")).unwrap_err();
         assert_eq!(
             e.message,
             "refusing to export LINENO for zsh: reserved by zsh: read-only"
         );
-        assert!(render(Format::Shell(&shell::bash::Bash), &vars("LINENO")).is_err());
-        assert!(render(Format::Shell(&shell::fish::Fish), &vars("LINENO")).is_ok());
-        assert!(render(Format::Shell(&shell::fish::Fish), &vars("fish_pid")).is_err());
-        assert!(render(Format::Shell(&shell::bash::Bash), &vars("PROMPT_COMMAND")).is_err());
+        assert!(render(Output::Shell(&shell::bash::Bash), &vars("LINENO")).is_err());
+        assert!(render(Output::Shell(&shell::fish::Fish), &vars("LINENO")).is_ok());
+        assert!(render(Output::Shell(&shell::fish::Fish), &vars("fish_pid")).is_err());
+        assert!(render(Output::Shell(&shell::bash::Bash), &vars("PROMPT_COMMAND")).is_err());
         // Not for a shell: no refusal.
-        assert!(render(Format::Json, &vars("PROMPT_COMMAND")).is_ok());
+        assert!(render(Output::Json, &vars("PROMPT_COMMAND")).is_ok());
     }
 
     #[test]
@@ -230,21 +232,21 @@ mod tests {
             ("B".to_string(), "k=v w".to_string()),
         ];
         assert_eq!(
-            render(Format::PowerShell, &vars).unwrap(),
+            render(Output::PowerShell, &vars).unwrap(),
             "$Env:A = 'it''s $x 100%'\n$Env:B = 'k=v w'\n"
         );
         assert_eq!(
-            render(Format::WindowsCmd, &vars[1..]).unwrap(),
+            render(Output::WindowsCmd, &vars[1..]).unwrap(),
             "set B=k=v w\n"
         );
-        let e = render(Format::WindowsCmd, &vars).unwrap_err();
+        let e = render(Output::WindowsCmd, &vars).unwrap_err();
         assert!(e.message.starts_with("A: "), "{}", e.message);
         let secret = vec![("S".to_string(), "p&ss%".to_string())];
-        let e = render(Format::WindowsCmd, &secret).unwrap_err();
+        let e = render(Output::WindowsCmd, &secret).unwrap_err();
         assert!(!e.message.contains("p&ss%"), "a value leaked");
         let bad = vec![("A-B".to_string(), "1".to_string())];
-        assert!(render(Format::PowerShell, &bad).is_err());
-        assert!(render(Format::WindowsCmd, &bad).is_err());
+        assert!(render(Output::PowerShell, &bad).is_err());
+        assert!(render(Output::WindowsCmd, &bad).is_err());
     }
 
     #[test]
@@ -254,9 +256,9 @@ mod tests {
             ("A".to_string(), "\"\n".to_string()),
         ];
         assert_eq!(
-            render(Format::Json, &vars).unwrap(),
+            render(Output::Json, &vars).unwrap(),
             "{\n  \"Z\": \"1\",\n  \"A\": \"\\\"\\n\"\n}\n"
         );
-        assert_eq!(render(Format::Json, &[]).unwrap(), "{}\n");
+        assert_eq!(render(Output::Json, &[]).unwrap(), "{}\n");
     }
 }

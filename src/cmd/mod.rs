@@ -40,6 +40,51 @@ pub struct Ctx {
     pub port: u16,
     /// `--store NAME` or `--profile NAME` (not both), when given.
     pub selector: Option<Named>,
+    /// `--format`, when given.
+    pub format: Option<Format>,
+}
+
+/// `--format`, lifted: what `export` and `serve` print, or how `sso list`
+/// lays out its rows. The parser has checked the word against the
+/// command's list (`cli::FORMATS`, `cli::LIST_FORMATS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Shell,
+    Dotenv,
+    Json,
+    PowerShell,
+    WindowsCmd,
+    Table,
+}
+
+impl Format {
+    const ALL: [Format; 6] = [
+        Format::Shell,
+        Format::Dotenv,
+        Format::Json,
+        Format::PowerShell,
+        Format::WindowsCmd,
+        Format::Table,
+    ];
+
+    /// The word on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Shell => "shell",
+            Format::Dotenv => "dotenv",
+            Format::Json => "json",
+            Format::PowerShell => "powershell",
+            Format::WindowsCmd => "windows-cmd",
+            Format::Table => "table",
+        }
+    }
+
+    fn lift(word: &str) -> Result<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == word)
+            .ok_or_else(|| Error::usage(format!("--format {word}: not a format")))
+    }
 }
 
 impl Ctx {
@@ -70,6 +115,7 @@ impl Ctx {
             (None, Some(p)) => Some(Named::Profile(p)),
             _ => None,
         };
+        let format = args.format.as_deref().map(Format::lift).transpose()?;
         Ok(Ctx {
             args,
             quiet,
@@ -77,6 +123,7 @@ impl Ctx {
             min_validity,
             port,
             selector,
+            format,
         })
     }
 
@@ -345,5 +392,19 @@ pub(crate) fn ask(question: &str) -> bool {
             a.is_empty() || a == "y" || a == "yes"
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    /// Every word the parser lets through for `--format` lifts, and back.
+    #[test]
+    fn every_format_word_lifts() {
+        for word in crate::cli::FORMATS.iter().chain(crate::cli::LIST_FORMATS) {
+            assert_eq!(Format::lift(word).unwrap().name(), *word);
+        }
+        assert!(Format::lift("sh").is_err());
     }
 }

@@ -7,7 +7,7 @@
 //! variables that point an SDK at each target are printed on stdout, and a
 //! status line on stderr.
 
-use super::Ctx;
+use super::{Ctx, Format};
 use crate::cli::Named;
 use crate::endpoint::{self, Route};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             "name what to serve: --store NAME or --profile NAME (each may repeat)",
         ));
     }
-    let format = ctx.args.format.as_deref().unwrap_or("shell");
+    let format = ctx.format.unwrap_or(Format::Shell);
     let port = ctx.port;
     let policy = ctx.login_policy();
     let mut routes = vec![];
@@ -83,10 +83,10 @@ fn variables(r: &Route, port: u16) -> Vec<(String, String)> {
     vars
 }
 
-fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> String {
+fn render(format: Format, routes: &[Route], port: u16, named: Vec<Value>) -> String {
     let mut out = String::new();
     match format {
-        "json" => {
+        Format::Json => {
             let list: Vec<Value> = routes
                 .iter()
                 .zip(named)
@@ -114,12 +114,12 @@ fn render(format: &str, routes: &[Route], port: u16, named: Vec<Value>) -> Strin
                 for (k, v) in variables(r, port) {
                     // Every value is a URL, hex or a region: no quoting
                     // needed for dotenv, and POSIX quoting for the shell.
-                    if matches!(format, "powershell" | "windows-cmd") {
+                    if matches!(format, Format::PowerShell | Format::WindowsCmd) {
                         // A URL, hex or a region: nothing cmd refuses.
-                        let line =
-                            quote::windows_line(format == "powershell", &k, &v).unwrap_or_default();
+                        let line = quote::windows_line(format == Format::PowerShell, &k, &v)
+                            .unwrap_or_default();
                         out.push_str(&line);
-                    } else if format == "dotenv" {
+                    } else if format == Format::Dotenv {
                         out.push_str(&format!("{k}={v}\n"));
                     } else {
                         let q = quote::posix_bytes(v.as_bytes());

@@ -47,7 +47,7 @@ pub fn list(ctx: &Ctx) -> Result<i32> {
         all.len(),
         stats.requests
     ));
-    let text = if ctx.args.format.as_deref() == Some("json") {
+    let text = if ctx.format == Some(super::Format::Json) {
         let rows: Vec<serde_json::Value> = all
             .iter()
             .map(|a| {
