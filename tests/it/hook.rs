@@ -5,7 +5,7 @@
 //! themselves) and dumps the exported environment with `env -0` to compare
 //! byte for byte. One test drives a real interactive bash through tmux.
 
-use crate::support::{self, Sandbox};
+use crate::support::{self, Sandbox, Tmux};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -1102,56 +1102,6 @@ fn hook_usage_errors() {
     sb.cmd().args(["hook-env"]).assert().code(2);
 }
 
-/// tmux with a private socket, killed on drop.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn start(sb: &Sandbox, shell_cmd: &str) -> Tmux {
-        let socket = sb.path("tmux.sock");
-        let t = Tmux { socket };
-        let ok = t
-            .cmd(sb)
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "150",
-                "-y",
-                "40",
-                shell_cmd,
-            ])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "tmux new-session failed");
-        t
-    }
-    fn cmd(&self, sb: &Sandbox) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S")
-            .arg(&self.socket)
-            .env_clear()
-            .envs(sb.base_env())
-            .env("TERM", "xterm-256color")
-            .current_dir(&sb.home);
-        c
-    }
-    fn keys(&self, sb: &Sandbox, keys: &[&str]) {
-        let ok = self.cmd(sb).arg("send-keys").args(keys).status().unwrap();
-        assert!(ok.success());
-    }
-    fn pane(&self, sb: &Sandbox) -> String {
-        let out = self.cmd(sb).args(["capture-pane", "-p"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn kill(&self, sb: &Sandbox) {
-        let _ = self.cmd(sb).arg("kill-server").status();
-    }
-}
-
 fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -1212,100 +1162,85 @@ fn interactive(sh: Sh) {
         Sh::Zsh => "zsh -f -i".to_string(),
         Sh::Fish => "fish --no-config -i".to_string(),
     };
-    let t = Tmux::start(&sb, &format!("env DSOPS_HOOK_TIMEOUT=60 {start}"));
+    let t = Tmux::start(&sb, &[&format!("env DSOPS_HOOK_TIMEOUT=60 {start}")]);
     let seen = |tag: &str| sb.path(&format!("seen-{tag}"));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if sh != Sh::Bash {
-            t.keys(&sb, &[&init, "Enter"]);
+            t.keys(&[&init, "Enter"]);
         }
         let check = |tag: &str, want: &str| {
             let p = seen(tag);
-            t.keys(
-                &sb,
-                &[
-                    &format!("printf %s \"$TMUX_FOO\" > '{}'", p.display()),
-                    "Enter",
-                ],
-            );
+            t.keys(&[
+                &format!("printf %s \"$TMUX_FOO\" > '{}'", p.display()),
+                "Enter",
+            ]);
             assert!(
                 wait_for(tag, Duration::from_secs(10), || {
                     std::fs::read_to_string(&p).is_ok_and(|s| s == want)
                 }),
                 "{sh:?} {tag}: {:?}\n{}",
                 std::fs::read_to_string(&p),
-                t.pane(&sb)
+                t.pane()
             );
         };
-        t.keys(
-            &sb,
-            &[&format!("cd '{}'", sb.path("project").display()), "Enter"],
-        );
+        t.keys(&[&format!("cd '{}'", sb.path("project").display()), "Enter"]);
         check("entered", "tmux-foo-6c7d");
         let set_env = match sh {
             Sh::Fish => "set -gx DSOPS_ENV f",
             _ => "export DSOPS_ENV=f",
         };
-        t.keys(&sb, &[set_env, "Enter"]);
+        t.keys(&[set_env, "Enter"]);
         check("switched", "tmux-foo-f-2a9b");
         let unset_env = match sh {
             Sh::Fish => "set -e DSOPS_ENV",
             _ => "unset DSOPS_ENV",
         };
-        t.keys(&sb, &[unset_env, "Enter"]);
+        t.keys(&[unset_env, "Enter"]);
         check("switched-back", "tmux-foo-6c7d");
 
         // A hanging store: Ctrl-C gives the prompt back.
-        t.keys(
-            &sb,
-            &[&format!("cd '{}'", sb.path("hang").display()), "Enter"],
-        );
+        t.keys(&[&format!("cd '{}'", sb.path("hang").display()), "Enter"]);
         assert!(
             wait_for("the store to start", Duration::from_secs(10), || log
                 .exists()),
             "{sh:?}: {}",
-            t.pane(&sb)
+            t.pane()
         );
-        t.keys(&sb, &["C-c"]);
+        t.keys(&["C-c"]);
         let alive = sb.path("alive");
-        t.keys(
-            &sb,
-            &[&format!("echo yes > '{}'", alive.display()), "Enter"],
-        );
+        t.keys(&[&format!("echo yes > '{}'", alive.display()), "Enter"]);
         assert!(
             wait_for("the shell after Ctrl-C", Duration::from_secs(5), || alive
                 .exists()),
             "{sh:?}: the shell did not come back after Ctrl-C: {}",
-            t.pane(&sb)
+            t.pane()
         );
         // More prompts in the same place: no new attempt.
-        t.keys(&sb, &["", "Enter"]);
+        t.keys(&["", "Enter"]);
         let alive2 = sb.path("alive2");
-        t.keys(
-            &sb,
-            &[&format!("echo yes > '{}'", alive2.display()), "Enter"],
-        );
+        t.keys(&[&format!("echo yes > '{}'", alive2.display()), "Enter"]);
         assert!(
             wait_for("another prompt", Duration::from_secs(5), || alive2.exists()),
             "{sh:?}: {}",
-            t.pane(&sb)
+            t.pane()
         );
         let starts = std::fs::read_to_string(&log).unwrap().lines().count();
-        assert_eq!(starts, 1, "{sh:?}: retried after Ctrl-C: {}", t.pane(&sb));
+        assert_eq!(starts, 1, "{sh:?}: retried after Ctrl-C: {}", t.pane());
         // The interrupted run applied nothing; the next change runs again
         // and unloads the project left behind.
-        t.keys(&sb, &[&format!("cd '{}'", sb.home.display()), "Enter"]);
+        t.keys(&[&format!("cd '{}'", sb.home.display()), "Enter"]);
         let env = sb.path("env-after");
-        t.keys(&sb, &[&format!("env > '{}'", env.display()), "Enter"]);
+        t.keys(&[&format!("env > '{}'", env.display()), "Enter"]);
         assert!(
             wait_for("unloaded", Duration::from_secs(5), || {
                 std::fs::read_to_string(&env)
                     .is_ok_and(|s| s.contains("HOME=") && !s.contains("TMUX_FOO="))
             }),
             "{sh:?}: {}",
-            t.pane(&sb)
+            t.pane()
         );
     }));
-    t.kill(&sb);
+    drop(t);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
@@ -1784,31 +1719,25 @@ fn interactive_unexported(sh: Sh) {
         Sh::Zsh => "zsh -f -i".to_string(),
         Sh::Fish => "fish --no-config -i".to_string(),
     };
-    let t = Tmux::start(&sb, &start);
+    let t = Tmux::start(&sb, &[&start]);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if sh != Sh::Bash {
-            t.keys(&sb, &[&init, "Enter"]);
+            t.keys(&[&init, "Enter"]);
         }
         // What a process started from the shell sees.
         let check = |tag: &str, want: &str| {
             let p = sb.path(&format!("seen-{tag}"));
-            t.keys(
-                &sb,
-                &[&format!("printenv UNEXP > '{}'", p.display()), "Enter"],
-            );
+            t.keys(&[&format!("printenv UNEXP > '{}'", p.display()), "Enter"]);
             assert!(
                 wait_for(tag, Duration::from_secs(10), || {
                     std::fs::read_to_string(&p).is_ok_and(|s| s.trim_end() == want)
                 }),
                 "{sh:?} {tag}: {:?}\n{}",
                 std::fs::read_to_string(&p),
-                t.pane(&sb)
+                t.pane()
             );
         };
-        t.keys(
-            &sb,
-            &[&format!("cd '{}'", sb.path("project").display()), "Enter"],
-        );
+        t.keys(&[&format!("cd '{}'", sb.path("project").display()), "Enter"]);
         check("entered", "unexp-dev-4e2a");
         let (set, export, unset) = match sh {
             Sh::Fish => (
@@ -1818,14 +1747,14 @@ fn interactive_unexported(sh: Sh) {
             ),
             _ => ("DSOPS_ENV=prod", "export DSOPS_ENV", "unset DSOPS_ENV"),
         };
-        t.keys(&sb, &[set, "Enter"]);
+        t.keys(&[set, "Enter"]);
         check("unexported", "unexp-prod-8c1f");
-        t.keys(&sb, &[export, "Enter"]);
+        t.keys(&[export, "Enter"]);
         check("exported", "unexp-prod-8c1f");
-        t.keys(&sb, &[unset, "Enter"]);
+        t.keys(&[unset, "Enter"]);
         check("unset", "unexp-dev-4e2a");
     }));
-    t.kill(&sb);
+    drop(t);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
@@ -1878,21 +1807,20 @@ fn interactive_special(sh: Sh) {
         }
         _ => "zsh -f -i".to_string(),
     };
-    let t = Tmux::start(&sb, &start);
+    let t = Tmux::start(&sb, &[&start]);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if sh == Sh::Zsh {
-            t.keys(&sb, &[&init, "Enter"]);
+            t.keys(&[&init, "Enter"]);
         }
         let readonly = match sh {
             Sh::Bash => "readonly PART_X",
             _ => "typeset -r PART_X",
         };
-        t.keys(&sb, &[readonly, "Enter"]);
+        t.keys(&[readonly, "Enter"]);
         // What a process started from the shell sees of the variables.
         let check = |tag: &str, want: &str| {
             let p = sb.path(&format!("seen-{tag}"));
             t.keys(
-                &sb,
                 &[
                     &format!(
                         "{{ printenv SP_BEFORE; printenv SP_AFTER; printenv SP_PLAIN; echo end; }} > '{}'",
@@ -1907,18 +1835,18 @@ fn interactive_special(sh: Sh) {
                 }),
                 "{sh:?} {tag}: {:?}\n{}",
                 std::fs::read_to_string(&p),
-                t.pane(&sb)
+                t.pane()
             );
         };
         let cd = |dir: &Path| {
-            t.keys(&sb, &[&format!("cd '{}'", dir.display()), "Enter"]);
+            t.keys(&[&format!("cd '{}'", dir.display()), "Enter"]);
         };
         cd(&sb.path("special"));
         check("special-in", "end\n");
         cd(&sb.home);
         check("special-out", "end\n");
         cd(&sb.path("part"));
-        t.keys(&sb, &["", "Enter"]);
+        t.keys(&["", "Enter"]);
         cd(&sb.home);
         check("part-out", "end\n");
         cd(&sb.path("plain"));
@@ -1926,7 +1854,7 @@ fn interactive_special(sh: Sh) {
         cd(&sb.home);
         check("plain-out", "end\n");
     }));
-    t.kill(&sb);
+    drop(t);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -499,3 +499,88 @@ pub fn iso(offset_secs: i64) -> String {
         t.second()
     )
 }
+
+/// A terminal for interactive tests: tmux with a private socket, killed on
+/// drop. What runs in it gets exactly `env` (and `TERM`), in `dir`.
+pub struct Tmux {
+    socket: PathBuf,
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    /// `argv` in the sandbox's home, with its environment. One word is run
+    /// by the shell (`bash -i` with options, say); more are the program
+    /// and its arguments.
+    pub fn start(sb: &Sandbox, argv: &[&str]) -> Tmux {
+        Tmux::start_in(sb.path("tmux.sock"), sb.base_env(), sb.home.clone(), argv)
+    }
+
+    /// `argv` in a 160 x 40 terminal, with `env`, in `dir`.
+    pub fn start_in(
+        socket: PathBuf,
+        env: Vec<(String, String)>,
+        dir: PathBuf,
+        argv: &[&str],
+    ) -> Tmux {
+        let t = Tmux { socket, env, dir };
+        let ok = t
+            .cmd()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "40",
+            ])
+            .args(argv)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "tmux new-session failed");
+        t
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S")
+            .arg(&self.socket)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("TERM", "xterm-256color")
+            .current_dir(&self.dir);
+        c
+    }
+
+    /// Keys as tmux names them (`Enter`, `Escape`, `C-c`), or `-l` and text.
+    pub fn keys(&self, keys: &[&str]) {
+        assert!(
+            self.cmd()
+                .arg("send-keys")
+                .args(keys)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// Type a line and press Enter.
+    pub fn line(&self, l: &str) {
+        self.keys(&["-l", l]);
+        self.keys(&["Enter"]);
+    }
+
+    /// What the terminal shows.
+    pub fn pane(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}

@@ -30,6 +30,34 @@ fn text(env: &Env, k: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The access key in `env`, checked to be one the fake Identity Center
+/// issued for dev's role.
+fn dev_key(idc: &FakeIdc, s: &Session, sh: Sh, env: &Env, what: &str) -> String {
+    let k = text(env, "AWS_ACCESS_KEY_ID");
+    assert_eq!(
+        issued(idc, &k).as_deref(),
+        Some(DEV),
+        "{sh:?} {what}: {:?}\n{}",
+        watched(env),
+        s.pane()
+    );
+    k
+}
+
+/// Type `line` (an `--off`), then check that the shell's children see what
+/// they saw `before`, and no state.
+fn off_restores(s: &mut Session, sh: Sh, line: &str, before: &Env) {
+    s.type_line(line);
+    let (off, _) = s.env();
+    assert_eq!(
+        watched(&off),
+        watched(before),
+        "{sh:?} {line}\n{}",
+        s.pane()
+    );
+    assert_eq!(get(&off, "DSOPS_STATE"), None, "{sh:?} {line}");
+}
+
 fn sleep_line(sh: Sh, secs: u32) -> String {
     match sh {
         Sh::Nu => format!("sleep {secs}sec"),
@@ -74,14 +102,7 @@ fn use_in(sh: Sh) {
     idc.configure(json!({"role_ttl": 6}));
     s.type_line("dsops use dev");
     let (dev, _) = s.env();
-    let akid = text(&dev, "AWS_ACCESS_KEY_ID");
-    assert_eq!(
-        issued(&idc, &akid).as_deref(),
-        Some(DEV),
-        "{sh:?}: {:?}\n{}",
-        watched(&dev),
-        s.pane()
-    );
+    let akid = dev_key(&idc, &s, sh, &dev, "use dev");
     assert_eq!(text(&dev, "AWS_REGION"), "eu-west-1", "{sh:?}");
     assert_eq!(text(&dev, "AWS_DEFAULT_REGION"), "eu-west-1", "{sh:?}");
     assert_eq!(text(&dev, "DSOPS_USE"), "dev", "{sh:?}");
@@ -105,13 +126,7 @@ fn use_in(sh: Sh) {
     for i in 0..3 {
         s.type_line(&sleep_line(sh, 4));
         let (env, _) = s.env();
-        let k = text(&env, "AWS_ACCESS_KEY_ID");
-        assert_eq!(
-            issued(&idc, &k).as_deref(),
-            Some(DEV),
-            "{sh:?} renewal {i}\n{}",
-            s.pane()
-        );
+        let k = dev_key(&idc, &s, sh, &env, &format!("renewal {i}"));
         assert!(
             !keys.contains(&k),
             "{sh:?} renewal {i}: not renewed\n{}",
@@ -137,13 +152,7 @@ fn use_in(sh: Sh) {
     let left_at = time::OffsetDateTime::now_utc();
     s.cd(&sb.home);
     let (back, _) = s.env();
-    let k = text(&back, "AWS_ACCESS_KEY_ID");
-    assert_eq!(
-        issued(&idc, &k).as_deref(),
-        Some(DEV),
-        "{sh:?}\n{}",
-        s.pane()
-    );
+    dev_key(&idc, &s, sh, &back, "after the project");
     assert_eq!(get(&back, "PROJECT_ONLY"), None, "{sh:?}");
     let exp = time::OffsetDateTime::parse(
         &text(&back, "AWS_CREDENTIAL_EXPIRATION"),
@@ -153,26 +162,14 @@ fn use_in(sh: Sh) {
     assert!(exp > left_at, "{sh:?}: stale credentials after leaving");
 
     // Off: exactly what the shell had, unset ones unset.
-    s.type_line("dsops use --off");
-    let (off, _) = s.env();
-    assert_eq!(watched(&off), watched(&before), "{sh:?}\n{}", s.pane());
-    assert_eq!(get(&off, "DSOPS_STATE"), None, "{sh:?}");
+    off_restores(&mut s, sh, "dsops use --off", &before);
 
     // A store of the user config, then `-`: the same.
     s.type_line("dsops use --store devstore");
     let (store, _) = s.env();
-    let k = text(&store, "AWS_ACCESS_KEY_ID");
-    assert_eq!(
-        issued(&idc, &k).as_deref(),
-        Some(DEV),
-        "{sh:?}\n{}",
-        s.pane()
-    );
+    dev_key(&idc, &s, sh, &store, "use --store");
     assert_eq!(text(&store, "DSOPS_USE"), "devstore", "{sh:?}");
-    s.type_line("dsops use -");
-    let (off, _) = s.env();
-    assert_eq!(watched(&off), watched(&before), "{sh:?}\n{}", s.pane());
-    assert_eq!(get(&off, "DSOPS_STATE"), None, "{sh:?}");
+    off_restores(&mut s, sh, "dsops use -", &before);
     let pane = s.pane();
     assert!(pane.contains("dsops: using profile dev"), "{pane}");
     assert!(
@@ -203,13 +200,7 @@ fn nested_in(sh: Sh) {
     let (before, _) = s.env();
     s.type_line("dsops use dev");
     let (dev, _) = s.env();
-    let akid = text(&dev, "AWS_ACCESS_KEY_ID");
-    assert_eq!(
-        issued(&idc, &akid).as_deref(),
-        Some(DEV),
-        "{sh:?}\n{}",
-        s.pane()
-    );
+    let akid = dev_key(&idc, &s, sh, &dev, "use dev");
     // Nothing but the variables `use` names and the state reaches children.
     for k in dev.keys() {
         let k = String::from_utf8_lossy(k);
@@ -222,15 +213,7 @@ fn nested_in(sh: Sh) {
     s.nest();
     let (inner, _) = s.env();
     assert_eq!(watched(&inner), watched(&dev), "{sh:?}\n{}", s.pane());
-    s.type_line("dsops use --off");
-    let (inner_off, _) = s.env();
-    assert_eq!(
-        watched(&inner_off),
-        watched(&before),
-        "{sh:?}\n{}",
-        s.pane()
-    );
-    assert_eq!(get(&inner_off, "DSOPS_STATE"), None, "{sh:?}");
+    off_restores(&mut s, sh, "dsops use --off", &before);
 
     s.type_line("exit");
     let (outer, _) = s.env();
@@ -240,10 +223,7 @@ fn nested_in(sh: Sh) {
         "{sh:?}\n{}",
         s.pane()
     );
-    s.type_line("dsops use --off");
-    let (off, _) = s.env();
-    assert_eq!(watched(&off), watched(&before), "{sh:?}\n{}", s.pane());
-    assert_eq!(get(&off, "DSOPS_STATE"), None, "{sh:?}");
+    off_restores(&mut s, sh, "dsops use --off", &before);
 }
 
 #[test]

@@ -87,79 +87,6 @@ fn shells() -> Vec<Sh> {
         .collect()
 }
 
-/// tmux with a private socket, killed on drop.
-struct Tmux {
-    socket: PathBuf,
-    env: Vec<(String, String)>,
-    home: PathBuf,
-}
-
-impl Tmux {
-    fn start(sb: &Sandbox, shell_cmd: &str) -> Tmux {
-        let t = Tmux {
-            socket: sb.path("tmux.sock"),
-            env: sb.base_env(),
-            home: sb.home.clone(),
-        };
-        let ok = t
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "160",
-                "-y",
-                "40",
-            ])
-            .arg(shell_cmd)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S")
-            .arg(&self.socket)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("TERM", "xterm-256color")
-            .current_dir(&self.home);
-        c
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        assert!(
-            self.cmd()
-                .arg("send-keys")
-                .args(keys)
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// Type a line and press Enter.
-    fn line(&self, l: &str) {
-        self.keys(&["-l", l]);
-        self.keys(&["Enter"]);
-    }
-
-    fn pane(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -283,7 +210,7 @@ fn use_in(sh: Sh) {
     );
     sb.ok(&["allow", cfg.to_str().unwrap()]);
     let rc = write_rc(&sb, sh);
-    let t = Tmux::start(&sb, sh.start());
+    let t = Tmux::start(&sb, &[sh.start()]);
     t.line(&format!("source '{}'", rc.display()));
     let before = dump(&t, &sb, "before");
     assert_eq!(
@@ -405,7 +332,7 @@ fn nested_in(sh: Sh) {
     let sb = signed_in(&idc);
     let rc = write_rc(&sb, sh);
     let inner_rc = sb.write(&format!("rc-inner.{}", sh.name()), &sh.init());
-    let t = Tmux::start(&sb, sh.start());
+    let t = Tmux::start(&sb, &[sh.start()]);
     t.line(&format!("source '{}'", rc.display()));
     let before = dump(&t, &sb, "before");
     t.line("dsops use dev");
@@ -590,7 +517,7 @@ fn picker_filters_cancels_and_chooses() {
         .set("AWS_ENDPOINT_URL_SIGNIN", &idc.url);
     sb.ok(&["login", "--profile", "dev"]);
     let rc = write_rc(&sb, Sh::Bash);
-    let t = Tmux::start(&sb, Sh::Bash.start());
+    let t = Tmux::start(&sb, &[Sh::Bash.start()]);
     t.line(&format!("source '{}'", rc.display()));
     let before = dump(&t, &sb, "before");
 

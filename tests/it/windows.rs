@@ -792,92 +792,35 @@ fn wine_exec_store_timeout_ends_the_process_tree() {
     }
 }
 
-/// `command` (a shell line) run by bash in a terminal (tmux, a private
-/// server killed on drop) with the Wine environment of `w` and `env`; the
-/// line's exit status is written to `status`.
-struct Console {
-    socket: PathBuf,
-}
-
-impl Console {
-    fn start(w: &Wine, env: &[(String, String)], dir: &Path, command: &str) -> Option<Console> {
-        if !require_tool("tmux") {
-            return None;
-        }
-        let c = Console {
-            socket: dir.join("tmux.sock"),
-        };
-        let status = dir.join("status");
-        // Ctrl-C reaches the shell too (the terminal's foreground group): a
-        // handler that does nothing keeps it to write the status, and,
-        // unlike an ignored signal, is not inherited by what it starts. The
-        // pane stays afterwards, for the failure messages.
-        let line = format!(
-            "trap : INT; {command}; echo $? > '{}'; sleep 120",
-            status.display()
-        );
-        // The environment `Wine::command` gives wine64, for the line.
-        let wine = w.command();
-        let mut t = Command::new("tmux");
-        t.env_clear()
-            .envs(wine.get_envs().filter_map(|(k, v)| Some((k, v?))))
-            .envs(env.iter().cloned())
-            .env("TERM", "xterm-256color")
-            .arg("-S")
-            .arg(&c.socket)
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "150",
-                "-y",
-                "40",
-            ])
-            .args(["bash", "--noprofile", "--norc", "-c", &line]);
-        assert!(t.status().unwrap().success(), "tmux new-session failed");
-        Some(c)
+/// `command` (a shell line) run by bash in a terminal with the Wine
+/// environment of `w` and `env`; the line's exit status is written to
+/// `dir/status`.
+fn console(w: &Wine, env: &[(String, String)], dir: &Path, command: &str) -> Option<Tmux> {
+    if !require_tool("tmux") {
+        return None;
     }
-
-    fn tmux(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket);
-        c
-    }
-
-    fn pane(&self) -> String {
-        let out = self.tmux().args(["capture-pane", "-p"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Keys as tmux names them (`Enter`, `Escape`), or `-l` and text.
-    fn keys(&self, keys: &[&str]) {
-        assert!(
-            self.tmux()
-                .arg("send-keys")
-                .args(keys)
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn ctrl_c(&self) {
-        assert!(
-            self.tmux()
-                .args(["send-keys", "C-c"])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").status();
-    }
+    let status = dir.join("status");
+    // Ctrl-C reaches the shell too (the terminal's foreground group): a
+    // handler that does nothing keeps it to write the status, and, unlike
+    // an ignored signal, is not inherited by what it starts. The pane stays
+    // afterwards, for the failure messages.
+    let line = format!(
+        "trap : INT; {command}; echo $? > '{}'; sleep 120",
+        status.display()
+    );
+    // The environment `Wine::command` gives wine64, for the line.
+    let wine = w.command();
+    let mut all: Vec<(String, String)> = wine
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
+    all.extend(env.iter().cloned());
+    Some(Tmux::start_in(
+        dir.join("tmux.sock"),
+        all,
+        dir.to_path_buf(),
+        &["bash", "--noprofile", "--norc", "-c", &line],
+    ))
 }
 
 /// Wait up to `limit` for `f`.
@@ -924,7 +867,7 @@ fn wine_ctrl_c_stops_serve() {
         out.display(),
         err.display()
     );
-    let Some(con) = Console::start(w, &env, dir.path(), &line) else {
+    let Some(con) = console(w, &env, dir.path(), &line) else {
         return;
     };
     let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
@@ -941,7 +884,7 @@ fn wine_ctrl_c_stops_serve() {
         .unwrap_or_default();
     let addr = uri.trim_start_matches("http://").split('/').next().unwrap();
     assert!(addr.starts_with("127.0.0.1:"), "{text}");
-    con.ctrl_c();
+    con.keys(&["C-c"]);
     let status = status_in(dir.path(), Duration::from_secs(30));
     assert_eq!(status.as_deref(), Some("0"), "{}\n{}", stderr(), con.pane());
     // CTRL_C_EVENT is 0.
@@ -991,7 +934,7 @@ fn wine_picker_filters_cancels_and_chooses() {
             w.exe.display(),
             out.display()
         );
-        let con = Console::start(w, &env, &d, &line)?;
+        let con = console(w, &env, &d, &line)?;
         assert!(
             within(Duration::from_secs(30), || con.pane().contains("OpsAdmin")),
             "no list\n{}",
