@@ -25,6 +25,20 @@ fn var_path(name: &str) -> Option<PathBuf> {
     absolute(env::var_os(name))
 }
 
+/// `XDG_RUNTIME_DIR` when it is an absolute path to a directory (the
+/// priors and stamps of the hook go there first).
+pub fn runtime_dir() -> Option<PathBuf> {
+    var_path("XDG_RUNTIME_DIR").filter(|d| d.is_dir())
+}
+
+/// `ZDOTDIR`, where zsh reads `.zshrc` instead of the home directory, when
+/// set (zsh takes it as given, relative or not).
+pub fn zdotdir() -> Option<PathBuf> {
+    env::var_os("ZDOTDIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 #[cfg(unix)]
 pub fn home() -> PathBuf {
     var_path("HOME")

@@ -22,6 +22,15 @@ pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// `DSOPS_ENV` as the shell has it at the prompt (exported or not: the hook
+/// passes its own value), `None` when unset or empty; bytes that are not
+/// UTF-8 are replaced, so a name that cannot match is said as such.
+pub fn env_set() -> Option<String> {
+    std::env::var_os("DSOPS_ENV")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned())
+}
+
 /// The one truthiness rule (see the module doc).
 pub fn is_on(value: &str) -> bool {
     let v = value.trim();

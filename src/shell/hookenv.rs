@@ -99,9 +99,7 @@ pub fn run_with(opts: &Options, change: Option<&usage::Change>) -> Result<Vec<u8
         skipped,
     } = discover::walk(&dir);
     // The shell passes its own value, exported or not; empty is unset.
-    let env_var = std::env::var_os("DSOPS_ENV")
-        .filter(|v| !v.is_empty())
-        .map(|v| v.to_string_lossy().into_owned());
+    let env_var = crate::settings::env_set();
     let nearest_enc = nearest.as_deref().map(state::enc_path);
 
     // `dsops use` always decides again (the same name fetches afresh); the

@@ -45,10 +45,7 @@ pub type Priors = Vec<(String, Vec<u8>)>;
 pub fn dir() -> Result<PathBuf, String> {
     let own = crate::paths::state_home();
     let fallback = own.join("dsops/priors");
-    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_absolute() && d.is_dir())
-    {
+    if let Some(run) = crate::paths::runtime_dir() {
         match foreign(&[run.clone(), run.join("dsops"), run.join("dsops/priors")]) {
             None => return Ok(run.join("dsops/priors")),
             Some(refused) => eprintln!(

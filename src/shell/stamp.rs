@@ -23,9 +23,9 @@ pub const MARGIN: Duration = Duration::from_secs(1);
 const PRUNE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub fn dir() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        Some(d) if d.is_absolute() && d.is_dir() => d.join("dsops/stamps"),
-        _ => crate::paths::state_home().join("dsops/stamps"),
+    match crate::paths::runtime_dir() {
+        Some(d) => d.join("dsops/stamps"),
+        None => crate::paths::state_home().join("dsops/stamps"),
     }
 }
 

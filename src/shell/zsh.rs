@@ -18,10 +18,7 @@ impl Syntax for Zsh {
         RESERVED
     }
     fn rc_files(&self, home: &Path, _config_home: &Path) -> Vec<PathBuf> {
-        let zdot = std::env::var_os("ZDOTDIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.to_path_buf());
+        let zdot = crate::paths::zdotdir().unwrap_or_else(|| home.to_path_buf());
         vec![zdot.join(".zshrc")]
     }
     fn install_hint(&self) -> &'static str {
