@@ -835,7 +835,7 @@ fn within(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// The status a [`Console`] line wrote, once it is there.
+/// The status a [`console`] line wrote, once it is there.
 fn status_in(dir: &Path, limit: Duration) -> Option<String> {
     let p = dir.join("status");
     within(limit, || {
