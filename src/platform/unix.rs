@@ -11,21 +11,9 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-/// The error for a path that exists but is not a regular file.
-#[derive(Debug)]
-struct NotRegular(&'static str);
-
-impl std::fmt::Display for NotRegular {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}, not a regular file", self.0)
-    }
-}
-
-impl std::error::Error for NotRegular {}
-
 /// Why a path that exists is not a file dsops reads.
 fn not_regular(meta: &Metadata) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, NotRegular(kind_of(meta)))
+    super::not_regular(kind_of(meta))
 }
 
 /// Open `path` for reading without blocking, and only if it is a regular
@@ -56,10 +44,7 @@ fn only_regular(file: File) -> io::Result<(File, Metadata)> {
 /// `O_NOFOLLOW` on a symlink fails with ELOOP: say what it means.
 fn symlink_refused(e: io::Error) -> io::Error {
     if e.raw_os_error() == Some(libc::ELOOP) {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            NotRegular("a symbolic link, which dsops does not follow here,"),
-        )
+        super::symlink_not_followed()
     } else {
         e
     }
@@ -323,7 +308,11 @@ mod tests {
         // SAFETY: a valid C string path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = open_regular(&fifo, true).unwrap_err();
-        assert!(e.get_ref().is_some_and(|i| i.is::<NotRegular>()), "{e}");
+        assert!(
+            e.get_ref()
+                .is_some_and(|i| i.is::<crate::platform::NotRegular>()),
+            "{e}"
+        );
         assert!(e.to_string().contains("FIFO"), "{e}");
         assert!(open_lock_file(&fifo).is_err());
     }

@@ -38,20 +38,8 @@ const OPEN_REPARSE_POINT: u32 = 0x0020_0000;
 /// `FILE_ATTRIBUTE_REPARSE_POINT`.
 const ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
 
-/// The error for a path that exists but is not a regular file.
-#[derive(Debug)]
-struct NotRegular(&'static str);
-
-impl std::fmt::Display for NotRegular {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}, not a regular file", self.0)
-    }
-}
-
-impl std::error::Error for NotRegular {}
-
 fn not_regular(meta: &Metadata) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, NotRegular(kind_of(meta)))
+    super::not_regular(kind_of(meta))
 }
 
 /// The file and its metadata (checked on the handle), if it is a regular
@@ -59,10 +47,7 @@ fn not_regular(meta: &Metadata) -> io::Error {
 fn only_regular(file: File) -> io::Result<(File, Metadata)> {
     let meta = file.metadata()?;
     if meta.file_attributes() & ATTRIBUTE_REPARSE_POINT != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            NotRegular("a symbolic link, which dsops does not follow here,"),
-        ));
+        return Err(super::symlink_not_followed());
     }
     if !meta.is_file() {
         return Err(not_regular(&meta));
