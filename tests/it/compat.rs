@@ -130,27 +130,8 @@ fn boto3_and_aws_cli_use_dsops_as_credential_process() {
     );
     // The AWS CLI (whichever `aws` is first on PATH) as a second real client.
     if require_tool("aws") {
-        let out = std::process::Command::new("aws")
-            .args([
-                "sts",
-                "get-caller-identity",
-                "--profile",
-                "proc",
-                "--endpoint-url",
-                &moto.url,
-                "--output",
-                "json",
-            ])
-            .env_clear()
-            .envs(sb.base_env())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(parse_json(&out.stdout)["Arn"].is_string());
+        let who = caller_identity(std::path::Path::new("aws"), &sb, "proc", &moto.url);
+        assert!(who["Arn"].is_string());
     }
     assert_eq!(idc.counter("device_authorization"), 1);
 }

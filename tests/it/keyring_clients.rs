@@ -7,7 +7,6 @@
 use crate::keyring::{assert_nowhere_on_disk, role_files, setup, token_file};
 use crate::support::*;
 use serde_json::json;
-use std::process::Command;
 
 /// The AWS CLI v2 from Debian (`pip`'s `aws` may be v1 and shadow it).
 fn aws_cli_v2() -> Option<&'static std::path::Path> {
@@ -79,27 +78,8 @@ fn populate_credential_process_profiles_serve_the_aws_cli_from_the_keyring() {
 
     // The AWS CLI v2 runs dsops, which signs the call with the role's
     // credentials from a session it reads from the keyring.
-    let out = Command::new(aws)
-        .args([
-            "sts",
-            "get-caller-identity",
-            "--profile",
-            "Dev.DeveloperAccess",
-            "--endpoint-url",
-            &moto.url,
-            "--output",
-            "json",
-        ])
-        .env_clear()
-        .envs(sb.base_env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "aws sts get-caller-identity: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(parse_json(&out.stdout)["Arn"].is_string());
+    let who = caller_identity(aws, &sb, "Dev.DeveloperAccess", &moto.url);
+    assert!(who["Arn"].is_string());
     assert_eq!(idc.counter("get_role_credentials"), 1, "through dsops");
     // boto3 as a second client, for the other role.
     let v = botocore(&sb, &["sts", "Dev.ReadOnlyAccess"], None);

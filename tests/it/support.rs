@@ -584,3 +584,22 @@ impl Drop for Tmux {
         let _ = self.cmd().arg("kill-server").status();
     }
 }
+
+/// `aws sts get-caller-identity` for `profile` against `endpoint`, run by
+/// the AWS CLI at `aws` in the sandbox's environment; its JSON (a failure
+/// fails the test, with the CLI's stderr).
+pub fn caller_identity(aws: &Path, sb: &Sandbox, profile: &str, endpoint: &str) -> Value {
+    let out = Command::new(aws)
+        .args(["sts", "get-caller-identity", "--profile", profile])
+        .args(["--endpoint-url", endpoint, "--output", "json"])
+        .env_clear()
+        .envs(sb.base_env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "aws sts get-caller-identity: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_json(&out.stdout)
+}
